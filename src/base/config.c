@@ -1,0 +1,443 @@
+/*
+ * The configuration table and its loaders; see config.h.
+ */
+#include "base/common.h"
+#include "base/config.h"
+#include "base/log.h"
+
+#include <ctype.h>
+#include <errno.h>
+
+static int check_log_level(const char *v, const char **why)
+{
+	enum log_level l;
+
+	*why = "expected debug, info, warn, error or off";
+	return log_level_parse(v, &l);
+}
+
+static int check_log_format(const char *v, const char **why)
+{
+	enum log_format f;
+
+	*why = "expected auto, text or json";
+	return log_format_parse(v, &f);
+}
+
+static int check_host_port(const char *v, const char **why)
+{
+	const char *colon = strrchr(v, ':');
+	char *end;
+	long port;
+
+	*why = "expected HOST:PORT";
+	if (!colon || colon == v)
+		return TS_EINVAL;
+	errno = 0;
+	port = strtol(colon + 1, &end, 10);
+	if (errno || *end || end == colon + 1 || port < 0 || port > 65535)
+		return TS_EINVAL;
+	return 0;
+}
+
+static int check_compression(const char *v, const char **why)
+{
+	static const char *const ok[] = {"none", "gzip", "snappy", "lz4", "zstd"};
+
+	*why = "expected none, gzip, snappy, lz4 or zstd";
+	for (size_t i = 0; i < ARRAY_SIZE(ok); i++)
+		if (!strcmp(v, ok[i]))
+			return 0;
+	return TS_EINVAL;
+}
+
+static int check_regions(const char *v, const char **why)
+{
+	int n = 0;
+
+	*why = "expected region codes of 2 to 8 letters A-Z, separated by spaces or commas";
+	for (const char *p = v; *p;) {
+		size_t len = 0;
+
+		while (*p == ' ' || *p == ',')
+			p++;
+		while (p[len] >= 'A' && p[len] <= 'Z')
+			len++;
+		if (!len && !*p)
+			break;
+		if (len < 2 || len > 8 || (p[len] && p[len] != ' ' && p[len] != ','))
+			return TS_EINVAL;
+		if (len == 3 && !memcmp(p, "ALL", 3)) {
+			*why = "ALL is reserved for the global chart";
+			return TS_EINVAL;
+		}
+		n++;
+		p += len;
+	}
+	return n ? 0 : TS_EINVAL;
+}
+
+static int check_required(const char *v, const char **why)
+{
+	static const char *const ok[] = {"postgres", "kafka", "lake", "api", "scheduler"};
+
+	*why = "expected a comma-separated list of postgres, kafka, lake, api, scheduler";
+	for (const char *p = v; *p;) {
+		size_t len = strcspn(p, ",");
+		int found = 0;
+
+		for (size_t i = 0; i < ARRAY_SIZE(ok); i++)
+			if (len == strlen(ok[i]) && !memcmp(p, ok[i], len))
+				found = 1;
+		if (!found && len)
+			return TS_EINVAL;
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	return 0;
+}
+
+#define STR(field) CONFIG_STR, offsetof(struct ts_config, field)
+#define INT(field) CONFIG_INT, offsetof(struct ts_config, field)
+
+const struct config_key config_keys[] = {
+	{"log.level", STR(log_level), "info", 0, 0, 0, check_log_level,
+	 "Least severe log level written: debug, info, warn, error, off."},
+	{"log.format", STR(log_format), "auto", 0, 0, 0, check_log_format,
+	 "Log line format: text, json, or auto (text on a terminal, JSON otherwise)."},
+	{"api.listen", STR(api_listen), "127.0.0.1:8080", 0, 0, 0, check_host_port,
+	 "Address the api listens on, HOST:PORT."},
+	{"api.threads", INT(api_threads), "0", 0, 256, 0, NULL,
+	 "HTTP worker threads; 0 means one per CPU."},
+	{"api.max-body", INT(api_max_body), "8388608", 1024, 268435456, 0, NULL,
+	 "Largest request body accepted, in bytes; larger ones get 413."},
+	{"api.max-batch", INT(api_max_batch), "10000", 1, 1000000, 0, NULL,
+	 "Most events in one POST /plays; more get 413."},
+	{"api.max-connections", INT(api_max_connections), "4096", 16, 1000000, 0, NULL,
+	 "Most concurrent client connections."},
+	{"api.idle-timeout-s", INT(api_idle_timeout_s), "30", 1, 3600, 0, NULL,
+	 "A connection idle (or sending too slowly) for this long is closed."},
+	{"api.max-pending", INT(api_max_pending), "200000", 1, 100000000, 0, NULL,
+	 "Most events awaiting a broker acknowledgement; past it requests get 503."},
+	{"api.drain-timeout-ms", INT(api_drain_timeout_ms), "10000", 0, 600000, 0, NULL,
+	 "On SIGTERM, how long to wait for in-flight requests and the producer."},
+	{"kafka.brokers", STR(kafka_brokers), "127.0.0.1:19092", 0, 0, 0, NULL,
+	 "Kafka bootstrap servers, comma-separated HOST:PORT."},
+	{"kafka.topic", STR(kafka_topic), "plays", 0, 0, 0, NULL, "Topic the plays go to."},
+	{"kafka.compression", STR(kafka_compression), "lz4", 0, 0, 0, check_compression,
+	 "Producer compression: none, gzip, snappy, lz4, zstd."},
+	{"kafka.linger-ms", INT(kafka_linger_ms), "2", 0, 1000, 0, NULL,
+	 "How long the producer waits to fill a batch."},
+	{"kafka.produce-timeout-ms", INT(kafka_produce_timeout_ms), "5000", 100, 300000, 0, NULL,
+	 "Longest wait for a broker acknowledgement before answering 503."},
+	{"kafka.queue-max-messages", INT(kafka_queue_max_messages), "500000", 1000, 10000000, 0,
+	 NULL, "Producer queue bound in messages (memory ceiling of the api)."},
+	{"kafka.security-protocol", STR(kafka_security_protocol), "plaintext", 0, 0, 0, NULL,
+	 "plaintext, ssl, sasl_plaintext or sasl_ssl."},
+	{"kafka.sasl-mechanism", STR(kafka_sasl_mechanism), "", 0, 0, 0, NULL,
+	 "SASL mechanism (PLAIN, SCRAM-SHA-256, ...), empty for none."},
+	{"kafka.sasl-username", STR(kafka_sasl_username), "", 0, 0, 0, NULL, "SASL user name."},
+	{"kafka.sasl-password", STR(kafka_sasl_password), "", 0, 0, 1, NULL,
+	 "SASL password (secret)."},
+	{"pg.url", STR(pg_url), "postgresql://topsongs@127.0.0.1:15432/topsongs", 0, 0, 1, NULL,
+	 "PostgreSQL connection URL or conninfo (secret: its password is never shown)."},
+	{"lake.url", STR(lake_url), "var/lake", 0, 0, 0, NULL,
+	 "The data lake: a local folder, or s3://bucket/prefix."},
+	{"regions", STR(regions), "NA SA EU AF AS OC", 0, 0, 0, check_regions,
+	 "Region codes plays may carry, separated by spaces or commas."},
+	{"event.max-age-s", INT(event_max_age_s), "604800", 60, 315360000, 0, NULL,
+	 "Plays whose event time is older than this are rejected (400)."},
+	{"event.max-future-s", INT(event_max_future_s), "300", 0, 86400, 0, NULL,
+	 "Plays whose event time is further ahead than this are rejected (400)."},
+	{"check.timeout-ms", INT(check_timeout_ms), "3000", 100, 120000, 0, NULL,
+	 "Deadline of each service probe in `topsongs check`."},
+	{"check.required", STR(check_required), "postgres,kafka,lake", 0, 0, 0, check_required,
+	 "Services `topsongs check` requires for exit status 0."},
+};
+
+const size_t config_nkeys = ARRAY_SIZE(config_keys);
+
+static char **str_slot(struct ts_config *cfg, const struct config_key *k)
+{
+	return (char **)((char *)cfg + k->offset);
+}
+
+static int64_t *int_slot(struct ts_config *cfg, const struct config_key *k)
+{
+	return (int64_t *)((char *)cfg + k->offset);
+}
+
+void config_env_name(const struct config_key *k, char *out, size_t size)
+{
+	size_t n = (size_t)snprintf(out, size, "TOPSONGS_");
+
+	for (const char *p = k->name; *p && n + 1 < size; p++)
+		out[n++] = (*p == '.' || *p == '-') ? '_' : (char)toupper((unsigned char)*p);
+	out[n < size ? n : size - 1] = '\0';
+}
+
+void config_flag_name(const struct config_key *k, char *out, size_t size)
+{
+	size_t n = 0;
+
+	for (const char *p = k->name; *p && n + 1 < size; p++)
+		out[n++] = *p == '.' ? '-' : *p;
+	out[n] = '\0';
+}
+
+static const struct config_key *find_key(const char *name)
+{
+	char alt[128];
+
+	for (size_t i = 0; i < config_nkeys; i++) {
+		const struct config_key *k = &config_keys[i];
+
+		if (!strcmp(name, k->name))
+			return k;
+		config_flag_name(k, alt, sizeof(alt));
+		if (!strcmp(name, alt))
+			return k;
+		config_env_name(k, alt, sizeof(alt));
+		if (!strcmp(name, alt))
+			return k;
+	}
+	return NULL;
+}
+
+const struct config_key *config_find_flag(const char *flag)
+{
+	char alt[128];
+
+	for (size_t i = 0; i < config_nkeys; i++) {
+		config_flag_name(&config_keys[i], alt, sizeof(alt));
+		if (!strcmp(flag, alt))
+			return &config_keys[i];
+	}
+	return NULL;
+}
+
+static int set_key(struct ts_config *cfg, const struct config_key *k, const char *value,
+		   const char *origin, struct ts_err *err)
+{
+	const char *why = "";
+	char *end, *copy;
+	int64_t v;
+
+	if (k->type == CONFIG_INT) {
+		errno = 0;
+		v = strtoll(value, &end, 10);
+		if (errno || end == value || *end)
+			return ts_err_set(err, TS_EINVAL, "%s: %s: '%s' is not an integer", origin,
+					  k->name, value);
+		if (v < k->min || v > k->max)
+			return ts_err_set(err, TS_EINVAL,
+					  "%s: %s: %lld is out of range [%lld, %lld]", origin,
+					  k->name, (long long)v, (long long)k->min,
+					  (long long)k->max);
+		*int_slot(cfg, k) = v;
+		return 0;
+	}
+	if (k->validate && k->validate(value, &why))
+		return ts_err_set(err, TS_EINVAL, "%s: %s: bad value '%s': %s", origin, k->name,
+				  k->secret ? "<redacted>" : value, why);
+	copy = strdup(value);
+	if (!copy)
+		return ts_err_set(err, TS_ENOMEM, "out of memory");
+	free(*str_slot(cfg, k));
+	*str_slot(cfg, k) = copy;
+	return 0;
+}
+
+int config_set(struct ts_config *cfg, const char *name, const char *value, const char *origin,
+	       struct ts_err *err)
+{
+	const struct config_key *k = find_key(name);
+
+	if (!k)
+		return ts_err_set(err, TS_EINVAL, "%s: unknown configuration key '%s'", origin,
+				  name);
+	return set_key(cfg, k, value, origin, err);
+}
+
+int config_init(struct ts_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	for (size_t i = 0; i < config_nkeys; i++)
+		if (set_key(cfg, &config_keys[i], config_keys[i].def, "default", NULL))
+			BUG("default of %s does not pass its own checks", config_keys[i].name);
+	return 0;
+}
+
+void config_release(struct ts_config *cfg)
+{
+	for (size_t i = 0; i < config_nkeys; i++) {
+		if (config_keys[i].type == CONFIG_STR) {
+			free(*str_slot(cfg, &config_keys[i]));
+			*str_slot(cfg, &config_keys[i]) = NULL;
+		}
+	}
+}
+
+/* Strips blanks, an optional "export ", and matching quotes, in place. */
+static char *trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r'))
+		*--e = '\0';
+	return s;
+}
+
+static int env_line(struct ts_config *cfg, char *line, const char *origin, struct ts_err *err)
+{
+	char *eq, *key, *val;
+	size_t vlen;
+
+	line = trim(line);
+	if (!*line || *line == '#')
+		return 0;
+	if (!strncmp(line, "export ", 7))
+		line = trim(line + 7);
+	eq = strchr(line, '=');
+	if (!eq)
+		return ts_err_set(err, TS_EINVAL, "%s: expected KEY=VALUE", origin);
+	*eq = '\0';
+	key = trim(line);
+	val = trim(eq + 1);
+	vlen = strlen(val);
+	if (vlen >= 2 && (val[0] == '"' || val[0] == '\'') && val[vlen - 1] == val[0]) {
+		val[vlen - 1] = '\0';
+		val++;
+	}
+	return config_set(cfg, key, val, origin, err);
+}
+
+static int load_env_file(struct ts_config *cfg, const char *path, int must_exist,
+			 struct ts_err *err)
+{
+	char line[4096], origin[600];
+	int rc = 0, lineno = 0;
+	FILE *f = fopen(path, "r");
+
+	if (!f) {
+		if (!must_exist && errno == ENOENT)
+			return 0;
+		return ts_err_set(err, TS_EIO, "%s: %s", path, strerror(errno));
+	}
+	while (!rc && fgets(line, sizeof(line), f)) {
+		lineno++;
+		snprintf(origin, sizeof(origin), "%s:%d", path, lineno);
+		if (!strchr(line, '\n') && !feof(f))
+			rc = ts_err_set(err, TS_EINVAL, "%s: line too long", origin);
+		else
+			rc = env_line(cfg, line, origin, err);
+	}
+	fclose(f);
+	return rc;
+}
+
+int config_load(struct ts_config *cfg, const char *path, char *const *envp, struct ts_err *err)
+{
+	int rc = load_env_file(cfg, path ? path : ".env", path != NULL, err);
+
+	for (char *const *e = envp; !rc && e && *e; e++) {
+		char name[128];
+		const char *eq = strchr(*e, '=');
+		size_t len;
+
+		if (strncmp(*e, "TOPSONGS_", 9) || !eq)
+			continue;
+		len = (size_t)(eq - *e);
+		if (len >= sizeof(name))
+			len = sizeof(name) - 1;
+		memcpy(name, *e, len);
+		name[len] = '\0';
+		if (!strcmp(name, "TOPSONGS_ENV_FILE"))
+			continue;
+		rc = config_set(cfg, name, eq + 1, "environment", err);
+	}
+	return rc;
+}
+
+void config_redact_url(const char *url, char *out, size_t size)
+{
+	const char *scheme = strstr(url, "://");
+	const char *at, *colon, *pw;
+
+	if (scheme) {
+		at = strchr(scheme + 3, '@');
+		colon = at ? memchr(scheme + 3, ':', (size_t)(at - scheme - 3)) : NULL;
+		if (colon) {
+			snprintf(out, size, "%.*s:<redacted>%s", (int)(colon - url), url, at);
+			return;
+		}
+		snprintf(out, size, "%s", url);
+		return;
+	}
+	pw = strstr(url, "password=");
+	if (pw) {
+		size_t end = strcspn(pw, " ");
+		snprintf(out, size, "%.*spassword=<redacted>%s", (int)(pw - url), url, pw + end);
+		return;
+	}
+	snprintf(out, size, "%s", url);
+}
+
+int config_dump(const struct ts_config *cfg, struct dbuf *out)
+{
+	int rc = 0;
+
+	for (size_t i = 0; !rc && i < config_nkeys; i++) {
+		const struct config_key *k = &config_keys[i];
+		char red[1024];
+
+		if (k->type == CONFIG_INT) {
+			rc = dbuf_addf(out, "%s = %lld\n", k->name,
+				       (long long)*int_slot((struct ts_config *)cfg, k));
+			continue;
+		}
+		const char *v = *str_slot((struct ts_config *)cfg, k);
+		if (k->secret && !strcmp(k->name, "pg.url")) {
+			config_redact_url(v, red, sizeof(red));
+			v = red;
+		} else if (k->secret && *v) {
+			v = "<redacted>";
+		}
+		rc = dbuf_addf(out, "%s = %s\n", k->name, v);
+	}
+	return rc;
+}
+
+void config_write_reference(FILE *out)
+{
+	char env[128], flag[128];
+
+	fprintf(out, "| key | environment | flag | default | meaning |\n|---|---|---|---|---|\n");
+	for (size_t i = 0; i < config_nkeys; i++) {
+		const struct config_key *k = &config_keys[i];
+
+		config_env_name(k, env, sizeof(env));
+		config_flag_name(k, flag, sizeof(flag));
+		fprintf(out, "| `%s` | `%s` | `--%s` | `%s` | %s |\n", k->name, env, flag,
+			k->def[0] ? k->def : " ", k->help);
+	}
+}
+
+int config_has_region(const struct ts_config *cfg, const char *code, size_t len)
+{
+	for (const char *p = cfg->regions; *p;) {
+		size_t n;
+
+		while (*p == ' ' || *p == ',')
+			p++;
+		n = strcspn(p, " ,");
+		if (n && n == len && !memcmp(p, code, len))
+			return 1;
+		p += n;
+	}
+	return 0;
+}

@@ -1,0 +1,28 @@
+/*
+ * Entry points and option tables of the subcommands, one cmd_NAME.c each.
+ */
+#ifndef CLI_COMMANDS_H
+#define CLI_COMMANDS_H
+
+#include "cli/cli.h"
+
+int cmd_help(struct cli_ctx *ctx);
+int cmd_version(struct cli_ctx *ctx);
+
+int cmd_config(struct cli_ctx *ctx);
+extern const struct cli_opt cmd_config_opts[];
+
+int cmd_check(struct cli_ctx *ctx);
+extern const struct cli_opt cmd_check_opts[];
+
+int cmd_api(struct cli_ctx *ctx);
+
+int cmd_simulate(struct cli_ctx *ctx);
+extern const struct cli_opt cmd_simulate_opts[];
+extern const char cmd_simulate_details[];
+
+int cmd_parquet(struct cli_ctx *ctx);
+extern const struct cli_opt cmd_parquet_opts[];
+extern const char cmd_parquet_details[];
+
+#endif

@@ -1,0 +1,40 @@
+/*
+ * topsongs: one binary, one subcommand per role. This file holds only the
+ * command table and main(); each command lives in cmd_NAME.c.
+ */
+#include "base/common.h"
+#include "cli/cli.h"
+#include "cli/commands.h"
+
+const struct cli_cmd cli_commands[] = {
+	{"help", cmd_help, "[COMMAND]", "Show the commands, or one command's help.", NULL, NULL, 0,
+	 1},
+	{"version", cmd_version, "", "Print the version.", NULL, NULL, 0, 0},
+	{"config", cmd_config, "[--reference]",
+	 "Print the effective configuration (secrets redacted).",
+	 "Values come from built-in defaults, then .env (or $TOPSONGS_ENV_FILE), then\n"
+	 "TOPSONGS_* environment variables, then flags.",
+	 cmd_config_opts, 0, 0},
+	{"check", cmd_check, "[--json]",
+	 "Check every configured service: PostgreSQL, Kafka, lake, api, scheduler.",
+	 "Each service gets ok or failed, its latency and a one-line reason. The exit\n"
+	 "status is 0 only when every service named in check.required passes.",
+	 cmd_check_opts, 0, 0},
+	{"api", cmd_api, "", "Run the HTTP api: play ingest into Kafka, health and metrics.",
+	 "POST /play and POST /plays answer 202 only once the broker has acknowledged\n"
+	 "every record. SIGTERM or SIGINT stops accepting, drains, flushes and exits 0.",
+	 NULL, 0, 0},
+	{"simulate", cmd_simulate, "[options]",
+	 "Generate realistic listener traffic: to the api, to NDJSON, or as a back-fill.",
+	 cmd_simulate_details, cmd_simulate_opts, 0, 0},
+	{"parquet", cmd_parquet, "inspect|cat FILE [options]",
+	 "Inspect a Parquet file or print its rows as JSON lines.", cmd_parquet_details,
+	 cmd_parquet_opts, 2, 2},
+};
+
+const size_t cli_ncommands = ARRAY_SIZE(cli_commands);
+
+int main(int argc, char **argv, char **envp)
+{
+	return cli_main(argc, argv, envp);
+}
