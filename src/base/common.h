@@ -22,7 +22,7 @@
 /* A broken internal invariant: a bug in our code, never bad input. */
 #define BUG(...) bug_fl(__FILE__, __LINE__, __VA_ARGS__)
 _Noreturn void bug_fl(const char *file, int line, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 #include "base/banned.h"
 

@@ -102,58 +102,59 @@ static int check_required(const char *v, const char **why)
 #define INT(field) CONFIG_INT, offsetof(struct ts_config, field)
 
 const struct config_key config_keys[] = {
-	{"log.level", STR(log_level), "info", 0, 0, 0, check_log_level,
-	 "Least severe log level written: debug, info, warn, error, off."},
-	{"log.format", STR(log_format), "auto", 0, 0, 0, check_log_format,
-	 "Log line format: text, json, or auto (text on a terminal, JSON otherwise)."},
-	{"api.listen", STR(api_listen), "127.0.0.1:8080", 0, 0, 0, check_host_port,
-	 "Address the api listens on, HOST:PORT."},
-	{"api.threads", INT(api_threads), "0", 0, 256, 0, NULL,
-	 "HTTP worker threads; 0 means one per CPU."},
-	{"api.max-body", INT(api_max_body), "8388608", 1024, 268435456, 0, NULL,
-	 "Largest request body accepted, in bytes; larger ones get 413."},
-	{"api.max-batch", INT(api_max_batch), "10000", 1, 1000000, 0, NULL,
-	 "Most events in one POST /plays; more get 413."},
-	{"api.max-connections", INT(api_max_connections), "4096", 16, 1000000, 0, NULL,
-	 "Most concurrent client connections."},
-	{"api.idle-timeout-s", INT(api_idle_timeout_s), "30", 1, 3600, 0, NULL,
-	 "A connection idle (or sending too slowly) for this long is closed."},
-	{"api.max-pending", INT(api_max_pending), "200000", 1, 100000000, 0, NULL,
-	 "Most events awaiting a broker acknowledgement; past it requests get 503."},
-	{"api.drain-timeout-ms", INT(api_drain_timeout_ms), "10000", 0, 600000, 0, NULL,
-	 "On SIGTERM, how long to wait for in-flight requests and the producer."},
-	{"kafka.brokers", STR(kafka_brokers), "127.0.0.1:19092", 0, 0, 0, NULL,
-	 "Kafka bootstrap servers, comma-separated HOST:PORT."},
-	{"kafka.topic", STR(kafka_topic), "plays", 0, 0, 0, NULL, "Topic the plays go to."},
-	{"kafka.compression", STR(kafka_compression), "lz4", 0, 0, 0, check_compression,
-	 "Producer compression: none, gzip, snappy, lz4, zstd."},
-	{"kafka.linger-ms", INT(kafka_linger_ms), "2", 0, 1000, 0, NULL,
-	 "How long the producer waits to fill a batch."},
-	{"kafka.produce-timeout-ms", INT(kafka_produce_timeout_ms), "5000", 100, 300000, 0, NULL,
-	 "Longest wait for a broker acknowledgement before answering 503."},
-	{"kafka.queue-max-messages", INT(kafka_queue_max_messages), "500000", 1000, 10000000, 0,
-	 NULL, "Producer queue bound in messages (memory ceiling of the api)."},
-	{"kafka.security-protocol", STR(kafka_security_protocol), "plaintext", 0, 0, 0, NULL,
-	 "plaintext, ssl, sasl_plaintext or sasl_ssl."},
-	{"kafka.sasl-mechanism", STR(kafka_sasl_mechanism), "", 0, 0, 0, NULL,
-	 "SASL mechanism (PLAIN, SCRAM-SHA-256, ...), empty for none."},
-	{"kafka.sasl-username", STR(kafka_sasl_username), "", 0, 0, 0, NULL, "SASL user name."},
-	{"kafka.sasl-password", STR(kafka_sasl_password), "", 0, 0, 1, NULL,
-	 "SASL password (secret)."},
-	{"pg.url", STR(pg_url), "postgresql://topsongs@127.0.0.1:15432/topsongs", 0, 0, 1, NULL,
-	 "PostgreSQL connection URL or conninfo (secret: its password is never shown)."},
-	{"lake.url", STR(lake_url), "var/lake", 0, 0, 0, NULL,
-	 "The data lake: a local folder, or s3://bucket/prefix."},
-	{"regions", STR(regions), "NA SA EU AF AS OC", 0, 0, 0, check_regions,
-	 "Region codes plays may carry, separated by spaces or commas."},
-	{"event.max-age-s", INT(event_max_age_s), "604800", 60, 315360000, 0, NULL,
-	 "Plays whose event time is older than this are rejected (400)."},
-	{"event.max-future-s", INT(event_max_future_s), "300", 0, 86400, 0, NULL,
-	 "Plays whose event time is further ahead than this are rejected (400)."},
-	{"check.timeout-ms", INT(check_timeout_ms), "3000", 100, 120000, 0, NULL,
-	 "Deadline of each service probe in `topsongs check`."},
-	{"check.required", STR(check_required), "postgres,kafka,lake", 0, 0, 0, check_required,
-	 "Services `topsongs check` requires for exit status 0."},
+    {"log.level", STR(log_level), "info", 0, 0, 0, check_log_level,
+     "Least severe log level written: debug, info, warn, error, off."},
+    {"log.format", STR(log_format), "auto", 0, 0, 0, check_log_format,
+     "Log line format: text, json, or auto (text on a terminal, JSON otherwise)."},
+    {"api.listen", STR(api_listen), "127.0.0.1:8080", 0, 0, 0, check_host_port,
+     "Address the api listens on, HOST:PORT."},
+    {"api.threads", INT(api_threads), "0", 0, 256, 0, NULL,
+     "HTTP worker threads; 0 means one per CPU."},
+    {"api.max-body", INT(api_max_body), "8388608", 1024, 268435456, 0, NULL,
+     "Largest request body accepted, in bytes; larger ones get 413."},
+    {"api.max-batch", INT(api_max_batch), "10000", 1, 1000000, 0, NULL,
+     "Most events in one POST /plays; more get 413."},
+    {"api.max-connections", INT(api_max_connections), "4096", 16, 1000000, 0, NULL,
+     "Most concurrent client connections."},
+    {"api.idle-timeout-s", INT(api_idle_timeout_s), "30", 1, 3600, 0, NULL,
+     "A connection idle (or sending too slowly) for this long is closed."},
+    {"api.max-pending", INT(api_max_pending), "200000", 1, 100000000, 0, NULL,
+     "Most events awaiting a broker acknowledgement; past it requests get 503."},
+    {"api.max-buffered", INT(api_max_buffered), "268435456", 65536, 17179869184, 0, NULL,
+     "Most request-body bytes buffered across all connections; past it requests get 503."},
+    {"api.drain-timeout-ms", INT(api_drain_timeout_ms), "10000", 0, 600000, 0, NULL,
+     "On SIGTERM, how long to wait for in-flight requests and the producer."},
+    {"kafka.brokers", STR(kafka_brokers), "127.0.0.1:19092", 0, 0, 0, NULL,
+     "Kafka bootstrap servers, comma-separated HOST:PORT."},
+    {"kafka.topic", STR(kafka_topic), "plays", 0, 0, 0, NULL, "Topic the plays go to."},
+    {"kafka.compression", STR(kafka_compression), "lz4", 0, 0, 0, check_compression,
+     "Producer compression: none, gzip, snappy, lz4, zstd."},
+    {"kafka.linger-ms", INT(kafka_linger_ms), "2", 0, 1000, 0, NULL,
+     "How long the producer waits to fill a batch."},
+    {"kafka.produce-timeout-ms", INT(kafka_produce_timeout_ms), "5000", 100, 300000, 0, NULL,
+     "Longest wait for a broker acknowledgement before answering 503."},
+    {"kafka.queue-max-messages", INT(kafka_queue_max_messages), "500000", 1000, 10000000, 0, NULL,
+     "Producer queue bound in messages (memory ceiling of the api)."},
+    {"kafka.security-protocol", STR(kafka_security_protocol), "plaintext", 0, 0, 0, NULL,
+     "plaintext, ssl, sasl_plaintext or sasl_ssl."},
+    {"kafka.sasl-mechanism", STR(kafka_sasl_mechanism), "", 0, 0, 0, NULL,
+     "SASL mechanism (PLAIN, SCRAM-SHA-256, ...), empty for none."},
+    {"kafka.sasl-username", STR(kafka_sasl_username), "", 0, 0, 0, NULL, "SASL user name."},
+    {"kafka.sasl-password", STR(kafka_sasl_password), "", 0, 0, 1, NULL, "SASL password (secret)."},
+    {"pg.url", STR(pg_url), "postgresql://topsongs@127.0.0.1:15432/topsongs", 0, 0, 1, NULL,
+     "PostgreSQL connection URL or conninfo (secret: its password is never shown)."},
+    {"lake.url", STR(lake_url), "var/lake", 0, 0, 0, NULL,
+     "The data lake: a local folder, or s3://bucket/prefix."},
+    {"regions", STR(regions), "NA SA EU AF AS OC", 0, 0, 0, check_regions,
+     "Region codes plays may carry, separated by spaces or commas."},
+    {"event.max-age-s", INT(event_max_age_s), "604800", 60, 315360000, 0, NULL,
+     "Plays whose event time is older than this are rejected (400)."},
+    {"event.max-future-s", INT(event_max_future_s), "300", 0, 86400, 0, NULL,
+     "Plays whose event time is further ahead than this are rejected (400)."},
+    {"check.timeout-ms", INT(check_timeout_ms), "3000", 100, 120000, 0, NULL,
+     "Deadline of each service probe in `topsongs check`."},
+    {"check.required", STR(check_required), "postgres,kafka,lake", 0, 0, 0, check_required,
+     "Services `topsongs check` requires for exit status 0."},
 };
 
 const size_t config_nkeys = ARRAY_SIZE(config_keys);
@@ -218,7 +219,7 @@ const struct config_key *config_find_flag(const char *flag)
 }
 
 static int set_key(struct ts_config *cfg, const struct config_key *k, const char *value,
-		   const char *origin, struct ts_err *err)
+                   const char *origin, struct ts_err *err)
 {
 	const char *why = "";
 	char *end, *copy;
@@ -229,18 +230,17 @@ static int set_key(struct ts_config *cfg, const struct config_key *k, const char
 		v = strtoll(value, &end, 10);
 		if (errno || end == value || *end)
 			return ts_err_set(err, TS_EINVAL, "%s: %s: '%s' is not an integer", origin,
-					  k->name, value);
+			                  k->name, value);
 		if (v < k->min || v > k->max)
-			return ts_err_set(err, TS_EINVAL,
-					  "%s: %s: %lld is out of range [%lld, %lld]", origin,
-					  k->name, (long long)v, (long long)k->min,
-					  (long long)k->max);
+			return ts_err_set(
+			    err, TS_EINVAL, "%s: %s: %lld is out of range [%lld, %lld]", origin,
+			    k->name, (long long)v, (long long)k->min, (long long)k->max);
 		*int_slot(cfg, k) = v;
 		return 0;
 	}
 	if (k->validate && k->validate(value, &why))
 		return ts_err_set(err, TS_EINVAL, "%s: %s: bad value '%s': %s", origin, k->name,
-				  k->secret ? "<redacted>" : value, why);
+		                  k->secret ? "<redacted>" : value, why);
 	copy = strdup(value);
 	if (!copy)
 		return ts_err_set(err, TS_ENOMEM, "out of memory");
@@ -250,13 +250,13 @@ static int set_key(struct ts_config *cfg, const struct config_key *k, const char
 }
 
 int config_set(struct ts_config *cfg, const char *name, const char *value, const char *origin,
-	       struct ts_err *err)
+               struct ts_err *err)
 {
 	const struct config_key *k = find_key(name);
 
 	if (!k)
 		return ts_err_set(err, TS_EINVAL, "%s: unknown configuration key '%s'", origin,
-				  name);
+		                  name);
 	return set_key(cfg, k, value, origin, err);
 }
 
@@ -317,7 +317,7 @@ static int env_line(struct ts_config *cfg, char *line, const char *origin, struc
 }
 
 static int load_env_file(struct ts_config *cfg, const char *path, int must_exist,
-			 struct ts_err *err)
+                         struct ts_err *err)
 {
 	char line[4096], origin[600];
 	int rc = 0, lineno = 0;
@@ -397,7 +397,7 @@ int config_dump(const struct ts_config *cfg, struct dbuf *out)
 
 		if (k->type == CONFIG_INT) {
 			rc = dbuf_addf(out, "%s = %lld\n", k->name,
-				       (long long)*int_slot((struct ts_config *)cfg, k));
+			               (long long)*int_slot((struct ts_config *)cfg, k));
 			continue;
 		}
 		const char *v = *str_slot((struct ts_config *)cfg, k);
@@ -423,7 +423,7 @@ void config_write_reference(FILE *out)
 		config_env_name(k, env, sizeof(env));
 		config_flag_name(k, flag, sizeof(flag));
 		fprintf(out, "| `%s` | `%s` | `--%s` | `%s` | %s |\n", k->name, env, flag,
-			k->def[0] ? k->def : " ", k->help);
+		        k->def[0] ? k->def : " ", k->help);
 	}
 }
 

@@ -31,6 +31,7 @@ struct ts_config {
 	int64_t api_max_connections;
 	int64_t api_idle_timeout_s;
 	int64_t api_max_pending;
+	int64_t api_max_buffered;
 	int64_t api_drain_timeout_ms;
 	char *kafka_brokers;
 	char *kafka_topic;
@@ -83,7 +84,7 @@ int config_load(struct ts_config *cfg, const char *path, char *const *envp, stru
 /* Sets one key by its name ("api.listen"), its flag form ("api-listen") or
  * its environment name ("TOPSONGS_API_LISTEN"). `origin` goes into errors. */
 int config_set(struct ts_config *cfg, const char *name, const char *value, const char *origin,
-	       struct ts_err *err);
+               struct ts_err *err);
 
 /* The key for a flag name without dashes ("api-listen"), or NULL. */
 const struct config_key *config_find_flag(const char *flag);

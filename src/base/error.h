@@ -13,9 +13,9 @@
 
 enum ts_code {
 	TS_OK = 0,
-	TS_EINVAL = -1,	   /* bad input from outside: request, file, flag */
-	TS_ENOMEM = -2,	   /* allocation failed */
-	TS_EIO = -3,	   /* an operating system call failed */
+	TS_EINVAL = -1,    /* bad input from outside: request, file, flag */
+	TS_ENOMEM = -2,    /* allocation failed */
+	TS_EIO = -3,       /* an operating system call failed */
 	TS_ETOOBIG = -4,   /* a size over its configured cap */
 	TS_ETIMEDOUT = -5, /* a deadline passed */
 	TS_EUNAVAIL = -6,  /* a service is down or overloaded: retry later */
@@ -33,7 +33,7 @@ struct ts_err {
 
 /* Records code and a printf-style message in err (if not NULL); returns code. */
 int ts_err_set(struct ts_err *err, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* Prefixes err->msg with "context: "; returns err->code (TS_EINVAL if NULL). */
 int ts_err_wrap(struct ts_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -76,7 +76,7 @@ void log_msg(enum log_level level, const char *msg, const char *fmt, ...)
 	dbuf_init(&line, 4096);
 	if (g_format == LOG_FORMAT_JSON) {
 		dbuf_addf(&line, "{\"ts\":\"%s\",\"level\":\"%s\",\"component\":", ts,
-			  level_names[level]);
+		          level_names[level]);
 		dbuf_add_json_str(&line, g_component);
 		dbuf_addstr(&line, ",\"msg\":");
 		dbuf_add_json_str(&line, msg);
@@ -87,7 +87,7 @@ void log_msg(enum log_level level, const char *msg, const char *fmt, ...)
 		dbuf_addstr(&line, "}\n");
 	} else {
 		dbuf_addf(&line, "%s %-5s %s: %s%s%s\n", ts, level_names[level], g_component, msg,
-			  detail[0] ? " " : "", detail);
+		          detail[0] ? " " : "", detail);
 	}
 	n = write(STDERR_FILENO, dbuf_str(&line), line.len);
 	(void)n;

@@ -21,7 +21,7 @@ int log_enabled(enum log_level level);
 
 /* msg is a fixed event name or sentence; fmt/... add "key=value" detail. */
 void log_msg(enum log_level level, const char *msg, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 #define log_debug(msg, ...) log_msg(LOG_DEBUG, msg, __VA_ARGS__)
 #define log_info(msg, ...)  log_msg(LOG_INFO, msg, __VA_ARGS__)

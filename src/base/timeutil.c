@@ -143,7 +143,8 @@ int time_parse_rfc3339(const char *s, size_t len, int64_t *out_us, const char **
 		return fail(why, "too short for YYYY-MM-DDThh:mm:ssZ");
 	if (digits(s, 4, &year) || s[4] != '-' || digits(s + 5, 2, &month) || s[7] != '-' ||
 	    digits(s + 8, 2, &day) || (s[10] != 'T' && s[10] != 't') || digits(s + 11, 2, &hour) ||
-	    s[13] != ':' || digits(s + 14, 2, &minute) || s[16] != ':' || digits(s + 17, 2, &second))
+	    s[13] != ':' || digits(s + 14, 2, &minute) || s[16] != ':' ||
+	    digits(s + 17, 2, &second))
 		return fail(why, "not an RFC 3339 date-time");
 	if (month < 1 || month > 12 || day < 1 || day > days_in_month(year, month))
 		return fail(why, "no such date");
@@ -164,6 +165,6 @@ int time_format_rfc3339_ms(int64_t us, char *out, size_t size)
 
 	time_to_civil(us, &c);
 	n = snprintf(out, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", c.year, c.month, c.day,
-		     c.hour, c.minute, c.second, c.micro / 1000);
+	             c.hour, c.minute, c.second, c.micro / 1000);
 	return n < 0 || (size_t)n >= size ? TS_ETOOBIG : 0;
 }

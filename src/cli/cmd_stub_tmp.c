@@ -3,4 +3,3 @@
 #include "cli/commands.h"
 int cmd_check(struct cli_ctx *ctx) { (void)ctx; return 0; }
 const struct cli_opt cmd_check_opts[] = {{"json", NULL, "x"}, {NULL, NULL, NULL}};
-int cmd_api(struct cli_ctx *ctx) { (void)ctx; return 0; }

@@ -1,0 +1,84 @@
+/*
+ * Shared between the api's modules (server glue and ingest handlers); not an
+ * interface for anything outside src/api.
+ *
+ * A struct api_request lives from the first call of the access handler to
+ * the later of (a) libmicrohttpd's request-completed notification and (b)
+ * the last delivery report of its records. `lock` guards `waiting`,
+ * `suspended` and `mhd_done`.
+ */
+#ifndef API_API_INTERNAL_H
+#define API_API_INTERNAL_H
+
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "api/api_metrics.h"
+#include "base/config.h"
+#include "base/dbuf.h"
+#include "event/event.h"
+#include "kafka/kafka_producer.h"
+
+struct api_server {
+	struct MHD_Daemon *daemon;
+	struct kafka_producer *producer;
+	const struct ts_config *cfg;
+	int port;
+	atomic_llong pending_events;
+	atomic_llong buffered_bytes;
+	atomic_llong open_requests;
+};
+
+struct api_item {
+	struct api_request *req;
+	short status;     /* 0 sent and waiting, 202, 400 or 503 */
+	unsigned err_off; /* for 400: the error JSON in req->errors */
+	unsigned err_len;
+};
+
+enum api_phase { PHASE_BODY, PHASE_WAITING, PHASE_DONE };
+
+struct api_request {
+	struct api_server *srv;
+	struct MHD_Connection *conn;
+	enum api_route_id route;
+	enum api_phase phase;
+	struct dbuf body;
+	int too_large;
+	int over_buffer;
+	int64_t t0_us;
+	pthread_mutex_t lock;
+	int waiting;
+	int suspended;
+	int mhd_done;
+	size_t nitems;
+	struct api_item *items;
+	struct dbuf errors;
+};
+
+/* A handler's answer: status, body (JSON unless content_type says), and an
+ * optional Retry-After. */
+struct api_reply {
+	int status;
+	struct dbuf body;
+	const char *content_type;
+	const char *retry_after;
+	const char *allow;
+};
+
+/* Ingest (api_ingest.c). Either fills reply, or returns 1 after suspending
+ * the connection to wait for delivery reports. */
+int api_ingest_start(struct api_request *req, const char *content_type, struct api_reply *reply);
+/* Builds the reply once every delivery report has arrived. */
+void api_ingest_finish(struct api_request *req, struct api_reply *reply);
+/* The producer's delivery callback. */
+void api_ingest_on_delivery(void *msg_opaque, int rc);
+
+/* Frees req when both MHD and the producer are done with it. */
+void api_request_release(struct api_request *req, int from_mhd);
+
+/* A small JSON error body {"error": what, "detail": detail}. */
+void api_reply_error(struct api_reply *reply, int status, const char *what, const char *detail);
+
+#endif

@@ -1,0 +1,411 @@
+/*
+ * libmicrohttpd glue: the route table, request bodies with their caps, and
+ * the lifecycle of struct api_request across suspend/resume. The ingest
+ * handlers themselves are in api_ingest.c.
+ */
+#include "base/common.h"
+#include "api/api.h"
+#include "api/api_internal.h"
+#include "base/log.h"
+#include "base/timeutil.h"
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <strings.h>
+#include <unistd.h>
+
+struct api_route {
+	const char *path;
+	const char *method;
+	enum api_route_id id;
+	int has_body;
+};
+
+/* The one table of routes; a path listed with another method answers 405. */
+static const struct api_route routes[] = {
+    {"/play", "POST", ROUTE_PLAY, 1},      {"/plays", "POST", ROUTE_PLAYS, 1},
+    {"/healthz", "GET", ROUTE_HEALTHZ, 0}, {"/readyz", "GET", ROUTE_READYZ, 0},
+    {"/metrics", "GET", ROUTE_METRICS, 0},
+};
+
+/* Matches path and method; *known_path tells a 405 from a 404. */
+static const struct api_route *route_find(const char *path, const char *method, int *known_path)
+{
+	*known_path = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(routes); i++) {
+		if (strcmp(path, routes[i].path))
+			continue;
+		*known_path = 1;
+		if (!strcmp(method, routes[i].method) ||
+		    (!strcmp(method, "HEAD") && !strcmp(routes[i].method, "GET")))
+			return &routes[i];
+	}
+	return NULL;
+}
+
+void api_reply_error(struct api_reply *reply, int status, const char *what, const char *detail)
+{
+	reply->status = status;
+	dbuf_reset(&reply->body);
+	dbuf_addstr(&reply->body, "{\"error\":");
+	dbuf_add_json_str(&reply->body, what);
+	if (detail) {
+		dbuf_addstr(&reply->body, ",\"detail\":");
+		dbuf_add_json_str(&reply->body, detail);
+	}
+	dbuf_addc(&reply->body, '}');
+}
+
+static enum MHD_Result send_reply(struct api_request *req, struct api_reply *reply)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+	size_t len;
+	char *body;
+
+	if (reply->content_type == NULL || !strncmp(reply->content_type, "application/json", 16))
+		dbuf_addc(&reply->body, '\n');
+	body = dbuf_detach(&reply->body, &len);
+	resp = MHD_create_response_from_buffer(
+	    len, body ? body : (char *)"", body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+	if (!resp) {
+		free(body);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, "Content-Type",
+	                        reply->content_type ? reply->content_type : "application/json");
+	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	if (reply->retry_after)
+		MHD_add_response_header(resp, "Retry-After", reply->retry_after);
+	if (reply->allow)
+		MHD_add_response_header(resp, "Allow", reply->allow);
+	ret = MHD_queue_response(req->conn, (unsigned)reply->status, resp);
+	MHD_destroy_response(resp);
+	api_metrics_request(req->route, reply->status);
+	req->phase = PHASE_DONE;
+	return ret;
+}
+
+static void reply_get(struct api_request *req, struct api_reply *reply)
+{
+	struct api_server *srv = req->srv;
+	int ready = kafka_producer_ready(srv->producer);
+
+	reply->status = 200;
+	switch (req->route) {
+	case ROUTE_HEALTHZ:
+		dbuf_addstr(&reply->body, "{\"status\":\"ok\"}");
+		break;
+	case ROUTE_READYZ:
+		if (ready)
+			dbuf_addstr(&reply->body, "{\"status\":\"ready\"}");
+		else
+			api_reply_error(reply, 503, "not ready", "no Kafka broker reachable");
+		break;
+	case ROUTE_METRICS:
+		reply->content_type = "text/plain; version=0.0.4";
+		api_metrics_render(&reply->body, kafka_producer_queue_len(srv->producer),
+		                   atomic_load(&srv->pending_events),
+		                   atomic_load(&srv->open_requests), ready);
+		break;
+	default:
+		BUG("route %d has no GET handler", req->route);
+	}
+}
+
+static struct api_request *request_new(struct api_server *srv, struct MHD_Connection *conn)
+{
+	struct api_request *req = calloc(1, sizeof(*req));
+
+	if (!req)
+		return NULL;
+	req->srv = srv;
+	req->conn = conn;
+	req->route = ROUTE_OTHER;
+	dbuf_init(&req->body, (size_t)srv->cfg->api_max_body);
+	dbuf_init(&req->errors, 64u << 20);
+	pthread_mutex_init(&req->lock, NULL);
+	atomic_fetch_add(&srv->open_requests, 1);
+	return req;
+}
+
+void api_request_release(struct api_request *req, int from_mhd)
+{
+	int free_now;
+
+	pthread_mutex_lock(&req->lock);
+	if (from_mhd)
+		req->mhd_done = 1;
+	free_now = req->mhd_done && req->waiting == 0;
+	pthread_mutex_unlock(&req->lock);
+	if (!free_now)
+		return;
+	atomic_fetch_sub(&req->srv->open_requests, 1);
+	pthread_mutex_destroy(&req->lock);
+	dbuf_release(&req->body);
+	dbuf_release(&req->errors);
+	free(req->items);
+	free(req);
+}
+
+/* Appends a chunk of the body, within the per-request and global caps. */
+static void take_body(struct api_request *req, const char *data, size_t size)
+{
+	struct api_server *srv = req->srv;
+
+	if (req->too_large || req->over_buffer)
+		return;
+	if (atomic_fetch_add(&srv->buffered_bytes, (long long)size) + (long long)size >
+	    srv->cfg->api_max_buffered) {
+		atomic_fetch_sub(&srv->buffered_bytes, (long long)size);
+		req->over_buffer = 1;
+		return;
+	}
+	if (dbuf_add(&req->body, data, size)) {
+		atomic_fetch_sub(&srv->buffered_bytes, (long long)size);
+		req->too_large = 1;
+	}
+}
+
+static void give_back_body(struct api_request *req)
+{
+	atomic_fetch_sub(&req->srv->buffered_bytes, (long long)req->body.len);
+	dbuf_release(&req->body);
+}
+
+/* First call for a request: route it, and refuse early what cannot succeed. */
+static int on_first_call(struct api_request *req, const char *url, const char *method,
+                         struct api_reply *reply)
+{
+	const struct api_route *route;
+	const char *clen;
+	int known;
+
+	route = route_find(url, method, &known);
+	if (!route) {
+		req->route = ROUTE_OTHER;
+		if (known) {
+			reply->allow =
+			    strcmp(url, "/play") && strcmp(url, "/plays") ? "GET, HEAD" : "POST";
+			api_metrics_reject(REJECT_METHOD, 1);
+			api_reply_error(reply, 405, "method not allowed", method);
+		} else {
+			api_metrics_reject(REJECT_NOT_FOUND, 1);
+			api_reply_error(reply, 404, "not found", NULL);
+		}
+		return 1;
+	}
+	req->route = route->id;
+	clen = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Content-Length");
+	if (route->has_body && clen &&
+	    strtoull(clen, NULL, 10) > (unsigned long long)req->body.max) {
+		api_metrics_reject(REJECT_TOO_LARGE, 1);
+		api_reply_error(reply, 413, "request body too large", "see api.max-body");
+		return 1;
+	}
+	return 0;
+}
+
+static enum MHD_Result finish_body(struct api_request *req, struct api_reply *reply)
+{
+	const char *ctype;
+
+	if (req->too_large) {
+		api_metrics_reject(REJECT_TOO_LARGE, 1);
+		api_reply_error(reply, 413, "request body too large", "see api.max-body");
+		return send_reply(req, reply);
+	}
+	if (req->over_buffer) {
+		api_metrics_reject(REJECT_OVERLOADED, 1);
+		reply->retry_after = "1";
+		api_reply_error(reply, 503, "overloaded", "too many request bodies buffered");
+		return send_reply(req, reply);
+	}
+	ctype = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Content-Type");
+	req->t0_us = time_mono_us();
+	if (api_ingest_start(req, ctype, reply) == 1)
+		return MHD_YES; /* suspended until the delivery reports arrive */
+	give_back_body(req);
+	return send_reply(req, reply);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
+{
+	struct api_request *req = *con_cls;
+	struct api_reply reply = {0};
+	enum MHD_Result ret;
+
+	(void)version;
+	dbuf_init(&reply.body, 64u << 20);
+	if (!req) {
+		req = request_new(cls, conn);
+		if (!req)
+			return MHD_NO;
+		*con_cls = req;
+		if (!on_first_call(req, url, method, &reply)) {
+			dbuf_release(&reply.body);
+			return MHD_YES;
+		}
+		return send_reply(req, &reply);
+	}
+	if (*upload_data_size) {
+		take_body(req, upload_data, *upload_data_size);
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	if (req->phase == PHASE_WAITING) {
+		api_ingest_finish(req, &reply);
+		ret = send_reply(req, &reply);
+	} else if (req->route == ROUTE_PLAY || req->route == ROUTE_PLAYS) {
+		ret = finish_body(req, &reply);
+	} else {
+		reply_get(req, &reply);
+		ret = send_reply(req, &reply);
+	}
+	dbuf_release(&reply.body);
+	return ret;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+	struct api_request *req = *con_cls;
+
+	(void)cls;
+	(void)conn;
+	(void)toe;
+	if (!req)
+		return;
+	*con_cls = NULL;
+	if (req->body.buf)
+		give_back_body(req);
+	api_request_release(req, 1);
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char buf[512];
+
+	(void)cls;
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	buf[strcspn(buf, "\n")] = '\0';
+	log_debug("libmicrohttpd", "%s", buf);
+}
+
+/* Splits "host:port" or "[v6]:port" and resolves it numerically or by name. */
+static int resolve_listen(const char *listen, struct sockaddr_storage *ss, socklen_t *len,
+                          struct ts_err *err)
+{
+	char host[256];
+	const char *colon = strrchr(listen, ':');
+	struct addrinfo hints = {0}, *res = NULL;
+	size_t hlen;
+	int gai;
+
+	if (!colon)
+		return ts_err_set(err, TS_EINVAL, "api.listen: expected HOST:PORT");
+	hlen = (size_t)(colon - listen);
+	if (hlen >= 2 && listen[0] == '[' && listen[hlen - 1] == ']') {
+		listen++;
+		hlen -= 2;
+	}
+	if (hlen >= sizeof(host))
+		return ts_err_set(err, TS_EINVAL, "api.listen: host too long");
+	memcpy(host, listen, hlen);
+	host[hlen] = '\0';
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE;
+	gai = getaddrinfo(host, colon + 1, &hints, &res);
+	if (gai)
+		return ts_err_set(err, TS_EINVAL, "api.listen %s: %s", listen, gai_strerror(gai));
+	memcpy(ss, res->ai_addr, res->ai_addrlen);
+	*len = res->ai_addrlen;
+	freeaddrinfo(res);
+	return 0;
+}
+
+static int start_daemon(struct api_server *srv, struct ts_err *err)
+{
+	const struct ts_config *cfg = srv->cfg;
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+	unsigned threads =
+	    cfg->api_threads ? (unsigned)cfg->api_threads : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+	                 MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+	const union MHD_DaemonInfo *info;
+	int rc = resolve_listen(cfg->api_listen, &ss, &sslen, err);
+
+	if (rc)
+		return rc;
+	if (ss.ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	srv->daemon = MHD_start_daemon(
+	    flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, &ss,
+	    MHD_OPTION_THREAD_POOL_SIZE, threads ? threads : 1u, MHD_OPTION_CONNECTION_LIMIT,
+	    (unsigned)cfg->api_max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
+	    (unsigned)cfg->api_idle_timeout_s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+	    MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_STRICT_FOR_CLIENT, 1,
+	    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, MHD_OPTION_END);
+	if (!srv->daemon)
+		return ts_err_set(err, TS_EIO, "cannot listen on %s (address in use or not local?)",
+		                  cfg->api_listen);
+	info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
+	srv->port = info ? info->port : 0;
+	return 0;
+}
+
+int api_server_start(const struct ts_config *cfg, struct api_server **out, struct ts_err *err)
+{
+	struct api_server *srv = calloc(1, sizeof(*srv));
+	int rc;
+
+	if (!srv)
+		return ts_err_set(err, TS_ENOMEM, "out of memory");
+	srv->cfg = cfg;
+	rc = kafka_producer_new(cfg, api_ingest_on_delivery, &srv->producer, err);
+	if (!rc)
+		rc = start_daemon(srv, err);
+	if (rc) {
+		kafka_producer_free(srv->producer);
+		free(srv);
+		return rc;
+	}
+	*out = srv;
+	return 0;
+}
+
+int api_server_port(const struct api_server *srv)
+{
+	return srv->port;
+}
+
+int api_server_drain(struct api_server *srv, int timeout_ms)
+{
+	int64_t deadline = time_mono_us() + (int64_t)timeout_ms * 1000;
+	int rc = 0;
+
+	MHD_quiesce_daemon(srv->daemon);
+	while (atomic_load(&srv->pending_events) > 0 && time_mono_us() < deadline)
+		usleep(10000);
+	if (atomic_load(&srv->pending_events) > 0)
+		rc = TS_ETIMEDOUT;
+	if (kafka_producer_flush(srv->producer, 100))
+		rc = TS_ETIMEDOUT;
+	return rc;
+}
+
+void api_server_free(struct api_server *srv)
+{
+	if (!srv)
+		return;
+	/* Records still queued fail through their callbacks (503), which resumes
+	 * their connections; give the threads a moment to answer them. */
+	kafka_producer_free(srv->producer);
+	srv->producer = NULL;
+	usleep(100000);
+	MHD_stop_daemon(srv->daemon);
+	free(srv);
+}

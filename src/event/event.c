@@ -1,0 +1,343 @@
+/*
+ * Validation of play events with jansson, which rejects invalid UTF-8, NUL
+ * characters in strings (unless asked), duplicate keys (with
+ * JSON_REJECT_DUPLICATES) and integers beyond int64. Everything else of the
+ * contract is checked here, one rule per field, table-driven.
+ */
+#include "base/common.h"
+#include "base/error.h"
+#include "base/timeutil.h"
+#include "event/event.h"
+
+#include <jansson.h>
+#include <math.h>
+
+/* Officially assigned ISO 3166-1 alpha-2 codes. */
+static const char countries[] =
+    "AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO "
+    "BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ "
+    "DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP "
+    "GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG "
+    "KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML "
+    "MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE "
+    "PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL "
+    "SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM "
+    "US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW";
+
+int event_is_country(const char *s)
+{
+	if (strlen(s) != 2 || s[0] < 'A' || s[0] > 'Z' || s[1] < 'A' || s[1] > 'Z')
+		return 0;
+	for (const char *p = countries; *p; p += p[2] ? 3 : 2)
+		if (p[0] == s[0] && p[1] == s[1])
+			return 1;
+	return 0;
+}
+
+static int reject(struct event_error *why, const char *field, const char *rule, const char *detail)
+{
+	why->field = field;
+	why->rule = rule;
+	snprintf(why->detail, sizeof(why->detail), "%s", detail ? detail : "");
+	return TS_EINVAL;
+}
+
+/* Counts code points of valid UTF-8; returns -1 on a C0 control or DEL. */
+static long utf8_chars(const char *s)
+{
+	long n = 0;
+
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			return -1;
+		if ((*p & 0xc0) != 0x80)
+			n++;
+	}
+	return n;
+}
+
+/* A string field of 1..max characters copied into out (size >= max*4+1). */
+static int take_string(json_t *v, const char *field, long min, long max, const char *rule,
+                       char *out, size_t size, struct event_error *why)
+{
+	const char *s;
+	long n;
+	size_t len;
+
+	if (!json_is_string(v))
+		return reject(why, field, "must be a string", NULL);
+	s = json_string_value(v);
+	len = json_string_length(v);
+	n = utf8_chars(s);
+	if (n < 0 || strlen(s) != len)
+		return reject(why, field, "must not contain control characters", NULL);
+	if (n < min || n > max || len >= size)
+		return reject(why, field, rule, NULL);
+	memcpy(out, s, len + 1);
+	return 0;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static int take_uuid(json_t *v, struct play_event *ev, struct event_error *why)
+{
+	const char *s;
+
+	if (!json_is_string(v))
+		return reject(why, "event_id", "must be a string", NULL);
+	s = json_string_value(v);
+	if (json_string_length(v) != 36)
+		return reject(why, "event_id", "must be a UUID (8-4-4-4-12 hex digits)", NULL);
+	for (int i = 0; i < 36; i++) {
+		int dash = i == 8 || i == 13 || i == 18 || i == 23;
+
+		if (dash ? s[i] != '-' : hexval(s[i]) < 0)
+			return reject(why, "event_id", "must be a UUID (8-4-4-4-12 hex digits)",
+			              NULL);
+		ev->event_id[i] = dash ? '-' : "0123456789abcdef"[hexval(s[i])];
+	}
+	ev->event_id[36] = '\0';
+	return 0;
+}
+
+static int take_region(json_t *v, const struct event_rules *rules, struct play_event *ev,
+                       struct event_error *why)
+{
+	const char *s, *p;
+	size_t len;
+
+	if (!json_is_string(v))
+		return reject(why, "region", "must be a string", NULL);
+	s = json_string_value(v);
+	len = json_string_length(v);
+	for (p = rules->regions; *p;) {
+		size_t n;
+
+		while (*p == ' ' || *p == ',')
+			p++;
+		n = strcspn(p, " ,");
+		if (n && n == len && len < sizeof(ev->region) && !memcmp(p, s, len)) {
+			memcpy(ev->region, s, len + 1);
+			return 0;
+		}
+		p += n;
+	}
+	return reject(why, "region", "must be one of the configured regions", rules->regions);
+}
+
+static int take_ts(json_t *v, const struct event_rules *rules, struct play_event *ev,
+                   struct event_error *why)
+{
+	const char *reason = NULL;
+	int64_t us;
+
+	if (!json_is_string(v))
+		return reject(why, "ts", "must be a string", NULL);
+	if (time_parse_rfc3339(json_string_value(v), json_string_length(v), &us, &reason))
+		return reject(why, "ts", "must be an RFC 3339 date-time with offset", reason);
+	if (us < rules->now_us - rules->max_age_us)
+		return reject(why, "ts", "must not be older than event.max-age-s",
+		              "event time too far in the past");
+	if (us > rules->now_us + rules->max_future_us)
+		return reject(why, "ts", "must not be later than now + event.max-future-s",
+		              "event time in the future");
+	ev->ts_us = us - ((us % 1000) + 1000) % 1000;
+	return 0;
+}
+
+static int take_country(json_t *v, struct play_event *ev, struct event_error *why)
+{
+	if (!json_is_string(v))
+		return reject(why, "country", "must be a string", NULL);
+	if (!event_is_country(json_string_value(v)))
+		return reject(why, "country", "must be an ISO 3166-1 alpha-2 code", NULL);
+	memcpy(ev->country, json_string_value(v), 3);
+	return 0;
+}
+
+static int take_coord(json_t *v, const char *field, double lim, double *out,
+                      struct event_error *why)
+{
+	double d;
+
+	if (!json_is_number(v))
+		return reject(why, field, "must be a number", NULL);
+	d = json_number_value(v);
+	if (!isfinite(d) || d < -lim || d > lim)
+		return reject(why, field,
+		              lim == 90 ? "must be in [-90, 90]" : "must be in [-180, 180]", NULL);
+	*out = d;
+	return 0;
+}
+
+static int take_duration(json_t *v, struct play_event *ev, struct event_error *why)
+{
+	json_int_t n;
+
+	if (!json_is_integer(v))
+		return reject(why, "duration_ms", "must be an integer", NULL);
+	n = json_integer_value(v);
+	if (n < 0 || n > EVENT_DURATION_MAX_MS)
+		return reject(why, "duration_ms", "must be in [0, 3600000]", NULL);
+	ev->duration_ms = n;
+	ev->has_duration = 1;
+	return 0;
+}
+
+static const char *const known_fields[] = {"event_id", "user_id", "song_id",    "region",
+                                           "ts",       "country", "city",       "lat",
+                                           "lon",      "device",  "duration_ms"};
+
+static int check_fields(json_t *obj, struct event_error *why)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach(obj, key, v)
+	{
+		size_t i;
+
+		for (i = 0; i < ARRAY_SIZE(known_fields); i++)
+			if (!strcmp(key, known_fields[i]))
+				break;
+		if (i == ARRAY_SIZE(known_fields)) {
+			why->field = NULL;
+			why->rule = "unknown field: not part of the play event contract";
+			snprintf(why->detail, sizeof(why->detail), "%.150s", key);
+			return TS_EINVAL;
+		}
+	}
+	return 0;
+}
+
+static int take_required(json_t *obj, const struct event_rules *rules, struct play_event *ev,
+                         struct event_error *why)
+{
+	static const char *const req[] = {"event_id", "user_id", "song_id", "region", "ts"};
+
+	for (size_t i = 0; i < ARRAY_SIZE(req); i++)
+		if (!json_object_get(obj, req[i]))
+			return reject(why, req[i], "is required", NULL);
+	if (take_uuid(json_object_get(obj, "event_id"), ev, why) ||
+	    take_string(json_object_get(obj, "user_id"), "user_id", 1, EVENT_ID_MAX_CHARS,
+	                "must be 1 to 64 characters", ev->user_id, sizeof(ev->user_id), why) ||
+	    take_string(json_object_get(obj, "song_id"), "song_id", 1, EVENT_ID_MAX_CHARS,
+	                "must be 1 to 64 characters", ev->song_id, sizeof(ev->song_id), why) ||
+	    take_region(json_object_get(obj, "region"), rules, ev, why) ||
+	    take_ts(json_object_get(obj, "ts"), rules, ev, why))
+		return TS_EINVAL;
+	return 0;
+}
+
+static int take_optional(json_t *obj, struct play_event *ev, struct event_error *why)
+{
+	json_t *v, *lat = json_object_get(obj, "lat"), *lon = json_object_get(obj, "lon");
+
+	if ((v = json_object_get(obj, "country")) && take_country(v, ev, why))
+		return TS_EINVAL;
+	if ((v = json_object_get(obj, "city")) &&
+	    take_string(v, "city", 0, EVENT_CITY_MAX_CHARS, "must be at most 128 characters",
+	                ev->city, sizeof(ev->city), why))
+		return TS_EINVAL;
+	if ((v = json_object_get(obj, "device")) &&
+	    take_string(v, "device", 0, EVENT_DEVICE_MAX_CHARS, "must be at most 32 characters",
+	                ev->device, sizeof(ev->device), why))
+		return TS_EINVAL;
+	if ((v = json_object_get(obj, "duration_ms")) && take_duration(v, ev, why))
+		return TS_EINVAL;
+	if (!lat != !lon)
+		return reject(why, lat ? "lon" : "lat", "lat and lon must be given together", NULL);
+	if (lat) {
+		if (take_coord(lat, "lat", 90, &ev->lat, why) ||
+		    take_coord(lon, "lon", 180, &ev->lon, why))
+			return TS_EINVAL;
+		ev->has_lat_lon = 1;
+	}
+	return 0;
+}
+
+int event_from_json(const void *json, const struct event_rules *rules, struct play_event *ev,
+                    struct event_error *why)
+{
+	json_t *obj = (json_t *)json;
+
+	memset(ev, 0, sizeof(*ev));
+	if (!json_is_object(obj))
+		return reject(why, NULL, "a play must be a JSON object", NULL);
+	if (check_fields(obj, why) || take_required(obj, rules, ev, why) ||
+	    take_optional(obj, ev, why))
+		return TS_EINVAL;
+	return 0;
+}
+
+int event_parse(const char *buf, size_t len, const struct event_rules *rules, struct play_event *ev,
+                struct event_error *why)
+{
+	json_error_t jerr;
+	json_t *obj;
+	int rc;
+
+	obj = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!obj) {
+		why->field = NULL;
+		why->rule = "must be valid JSON";
+		snprintf(why->detail, sizeof(why->detail), "%s at line %d column %d", jerr.text,
+		         jerr.line, jerr.column);
+		return TS_EINVAL;
+	}
+	rc = event_from_json(obj, rules, ev, why);
+	json_decref(obj);
+	return rc;
+}
+
+int event_to_json(const struct play_event *ev, struct dbuf *out)
+{
+	char ts[40];
+	int rc;
+
+	time_format_rfc3339_ms(ev->ts_us, ts, sizeof(ts));
+	rc = dbuf_addf(out, "{\"event_id\":\"%s\",\"user_id\":", ev->event_id);
+	rc = rc ? rc : dbuf_add_json_str(out, ev->user_id);
+	rc = rc ? rc : dbuf_addstr(out, ",\"song_id\":");
+	rc = rc ? rc : dbuf_add_json_str(out, ev->song_id);
+	rc = rc ? rc : dbuf_addf(out, ",\"region\":\"%s\",\"ts\":\"%s\"", ev->region, ts);
+	if (!rc && ev->country[0])
+		rc = dbuf_addf(out, ",\"country\":\"%s\"", ev->country);
+	if (!rc && ev->city[0]) {
+		rc = dbuf_addstr(out, ",\"city\":");
+		rc = rc ? rc : dbuf_add_json_str(out, ev->city);
+	}
+	if (!rc && ev->has_lat_lon)
+		rc = dbuf_addf(out, ",\"lat\":%.15g,\"lon\":%.15g", ev->lat, ev->lon);
+	if (!rc && ev->device[0]) {
+		rc = dbuf_addstr(out, ",\"device\":");
+		rc = rc ? rc : dbuf_add_json_str(out, ev->device);
+	}
+	if (!rc && ev->has_duration)
+		rc = dbuf_addf(out, ",\"duration_ms\":%lld", (long long)ev->duration_ms);
+	return rc ? rc : dbuf_addc(out, '}');
+}
+
+int event_error_to_json(const struct event_error *why, struct dbuf *out)
+{
+	int rc = dbuf_addstr(out, "{\"error\":\"invalid play\",\"field\":");
+
+	if (!rc)
+		rc = why->field ? dbuf_add_json_str(out, why->field) : dbuf_addstr(out, "null");
+	rc = rc ? rc : dbuf_addstr(out, ",\"rule\":");
+	rc = rc ? rc : dbuf_add_json_str(out, why->rule ? why->rule : "");
+	if (!rc && why->detail[0]) {
+		rc = dbuf_addstr(out, ",\"detail\":");
+		rc = rc ? rc : dbuf_add_json_str(out, why->detail);
+	}
+	return rc ? rc : dbuf_addc(out, '}');
+}
