@@ -20,11 +20,12 @@ FUZZ ?= 0
 ifeq ($(FUZZ),1)
 BUILD ?= build/fuzz
 CC := clang
-SANFLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -DFUZZING
+SANFLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -DFUZZING \
+	-Wno-unknown-warning-option
 else ifeq ($(SAN),1)
 BUILD ?= build/san
 CC := clang
-SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -Wno-unknown-warning-option
 else
 BUILD ?= build
 SANFLAGS :=

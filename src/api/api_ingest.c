@@ -387,6 +387,7 @@ void api_ingest_on_delivery(void *msg_opaque, int rc)
 {
 	struct api_item *it = msg_opaque;
 	struct api_request *req = it->req;
+	int free_now = 0;
 
 	it->status = rc ? 503 : 202;
 	if (rc)
@@ -399,7 +400,10 @@ void api_ingest_on_delivery(void *msg_opaque, int rc)
 			req->suspended = 0;
 			MHD_resume_connection(req->conn);
 		}
+		free_now = req->mhd_done;
 	}
 	pthread_mutex_unlock(&req->lock);
-	api_request_release(req, 0);
+	/* Past the unlock, req may already be freed by MHD's thread. */
+	if (free_now)
+		api_request_free(req);
 }

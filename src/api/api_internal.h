@@ -75,8 +75,9 @@ void api_ingest_finish(struct api_request *req, struct api_reply *reply);
 /* The producer's delivery callback. */
 void api_ingest_on_delivery(void *msg_opaque, int rc);
 
-/* Frees req when both MHD and the producer are done with it. */
-void api_request_release(struct api_request *req, int from_mhd);
+/* Frees req; called by whichever of MHD's completion notice and the last
+ * delivery report comes second, decided under req->lock. */
+void api_request_free(struct api_request *req);
 
 /* A small JSON error body {"error": what, "detail": detail}. */
 void api_reply_error(struct api_reply *reply, int status, const char *what, const char *detail);

@@ -129,17 +129,8 @@ static struct api_request *request_new(struct api_server *srv, struct MHD_Connec
 	return req;
 }
 
-void api_request_release(struct api_request *req, int from_mhd)
+void api_request_free(struct api_request *req)
 {
-	int free_now;
-
-	pthread_mutex_lock(&req->lock);
-	if (from_mhd)
-		req->mhd_done = 1;
-	free_now = req->mhd_done && req->waiting == 0;
-	pthread_mutex_unlock(&req->lock);
-	if (!free_now)
-		return;
 	atomic_fetch_sub(&req->srv->open_requests, 1);
 	pthread_mutex_destroy(&req->lock);
 	dbuf_release(&req->body);
@@ -272,6 +263,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
 	struct api_request *req = *con_cls;
+	int free_now;
 
 	(void)cls;
 	(void)conn;
@@ -281,7 +273,13 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	*con_cls = NULL;
 	if (req->body.buf)
 		give_back_body(req);
-	api_request_release(req, 1);
+	/* Whoever finishes last — MHD or the last delivery report — frees. */
+	pthread_mutex_lock(&req->lock);
+	req->mhd_done = 1;
+	free_now = req->waiting == 0;
+	pthread_mutex_unlock(&req->lock);
+	if (free_now)
+		api_request_free(req);
 }
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)

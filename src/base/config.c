@@ -356,7 +356,9 @@ int config_load(struct ts_config *cfg, const char *path, char *const *envp, stru
 			len = sizeof(name) - 1;
 		memcpy(name, *e, len);
 		name[len] = '\0';
-		if (!strcmp(name, "TOPSONGS_ENV_FILE"))
+		/* Not configuration keys: the .env path, and the binary path
+		 * that scripts and tests pass around. */
+		if (!strcmp(name, "TOPSONGS_ENV_FILE") || !strcmp(name, "TOPSONGS_BIN"))
 			continue;
 		rc = config_set(cfg, name, eq + 1, "environment", err);
 	}

@@ -219,21 +219,35 @@ static int check_fields(json_t *obj, struct event_error *why)
 	return 0;
 }
 
+/* A required field, or the "is required" error. */
+static json_t *need(json_t *obj, const char *field, struct event_error *why)
+{
+	json_t *v = json_object_get(obj, field);
+
+	if (!v)
+		reject(why, field, "is required", NULL);
+	return v;
+}
+
+/* Checked in contract order, so the first broken field is the one reported. */
 static int take_required(json_t *obj, const struct event_rules *rules, struct play_event *ev,
                          struct event_error *why)
 {
-	static const char *const req[] = {"event_id", "user_id", "song_id", "region", "ts"};
+	json_t *v;
 
-	for (size_t i = 0; i < ARRAY_SIZE(req); i++)
-		if (!json_object_get(obj, req[i]))
-			return reject(why, req[i], "is required", NULL);
-	if (take_uuid(json_object_get(obj, "event_id"), ev, why) ||
-	    take_string(json_object_get(obj, "user_id"), "user_id", 1, EVENT_ID_MAX_CHARS,
-	                "must be 1 to 64 characters", ev->user_id, sizeof(ev->user_id), why) ||
-	    take_string(json_object_get(obj, "song_id"), "song_id", 1, EVENT_ID_MAX_CHARS,
-	                "must be 1 to 64 characters", ev->song_id, sizeof(ev->song_id), why) ||
-	    take_region(json_object_get(obj, "region"), rules, ev, why) ||
-	    take_ts(json_object_get(obj, "ts"), rules, ev, why))
+	if (!(v = need(obj, "event_id", why)) || take_uuid(v, ev, why))
+		return TS_EINVAL;
+	if (!(v = need(obj, "user_id", why)) ||
+	    take_string(v, "user_id", 1, EVENT_ID_MAX_CHARS, "must be 1 to 64 characters",
+	                ev->user_id, sizeof(ev->user_id), why))
+		return TS_EINVAL;
+	if (!(v = need(obj, "song_id", why)) ||
+	    take_string(v, "song_id", 1, EVENT_ID_MAX_CHARS, "must be 1 to 64 characters",
+	                ev->song_id, sizeof(ev->song_id), why))
+		return TS_EINVAL;
+	if (!(v = need(obj, "region", why)) || take_region(v, rules, ev, why))
+		return TS_EINVAL;
+	if (!(v = need(obj, "ts", why)) || take_ts(v, rules, ev, why))
 		return TS_EINVAL;
 	return 0;
 }

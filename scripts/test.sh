@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# `make test`: every test of the project, ending with one line
+# "N passed, N failed" (see docs/CONTRIBUTING-tests.md).
+#
+# Environment: TEST_FILTER=substring runs only matching integration scripts;
+# SKIP_SAN=1 skips the sanitizer pass; FUZZ_SECONDS (default 5) per target.
+set -uo pipefail
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+export ROOT="$root"
+state="$root/var/test"
+logs="$state/logs"
+passed=0
+failed=0
+failures=()
+
+note() { printf '== %s\n' "$*"; }
+
+record() { # name rc logfile
+	if [ "$2" -eq 0 ]; then
+		passed=$((passed + 1))
+		printf 'ok   %s\n' "$1"
+	else
+		failed=$((failed + 1))
+		failures+=("$1")
+		printf 'FAIL %s (log: %s)\n' "$1" "$3"
+		tail -n 25 "$3" | sed 's/^/     | /'
+	fi
+}
+
+run_step() { # name command...
+	local name="$1" log
+	shift
+	log="$logs/$(echo "$name" | tr '/ ' '__').log"
+	"$@" >"$log" 2>&1
+	record "$name" $? "$log"
+}
+
+# Adds a unit-test binary's own counts to ours.
+run_unit() { # label binary
+	local log="$logs/$1.log" line p f
+	"$2" >"$log" 2>&1
+	line="$(grep -E '^unit: [0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)"
+	if [ -z "$line" ]; then
+		record "$1 (crashed)" 1 "$log"
+		return
+	fi
+	p="$(echo "$line" | sed -E 's/unit: ([0-9]+) passed.*/\1/')"
+	f="$(echo "$line" | sed -E 's/.*passed, ([0-9]+) failed/\1/')"
+	passed=$((passed + p))
+	failed=$((failed + f))
+	printf '%-4s %s: %s\n' "$([ "$f" -eq 0 ] && echo ok || echo FAIL)" "$1" "$line"
+	if [ "$f" -ne 0 ]; then
+		failures+=("$1")
+		grep -E '^FAIL|^  ' "$log" | head -n 40 | sed 's/^/     | /'
+	fi
+}
+
+run_fuzz() {
+	local t name corpus tmp
+	make -s FUZZ=1 -j2 fuzz-build >"$logs/fuzz-build.log" 2>&1 ||
+		{ record "fuzz build" 1 "$logs/fuzz-build.log"; return; }
+	for t in build/fuzz/fuzz_*; do
+		[ -x "$t" ] || continue
+		name="${t##*/fuzz_}"
+		corpus="tests/fuzz/corpus/$name"
+		tmp="$(mktemp -d)"
+		run_step "fuzz $name (corpus replay + ${FUZZ_SECONDS:-5}s)" \
+			"$t" -max_total_time="${FUZZ_SECONDS:-5}" -timeout=10 -rss_limit_mb=2048 \
+			"$tmp" "$corpus"
+		rm -rf "$tmp"
+	done
+}
+
+run_integration() { # binary label
+	local bin="$1" label="$2" t name scratch
+	for t in tests/integration/[0-9][0-9][0-9][0-9]-*.sh; do
+		[ -e "$t" ] || continue
+		name="$(basename "$t" .sh)"
+		case "$name" in *"${TEST_FILTER:-}"*) ;; *) continue ;; esac
+		scratch="$(mktemp -d "$state/scratch.XXXXXX")"
+		TOPSONGS_BIN="$bin" SCRATCH="$scratch" run_step "$label$name" bash "$t"
+		rm -rf "$scratch"
+	done
+}
+
+stop_services() { "$root/scripts/services.sh" stop "$state" >/dev/null 2>&1 || true; }
+
+main() {
+	note "setting up (installs only what is missing)"
+	scripts/setup.sh test || { echo "0 passed, 1 failed"; exit 1; }
+	[ -x scripts/pyenv.sh ] && { scripts/pyenv.sh >/dev/null || { echo "pyenv failed"; echo "0 passed, 1 failed"; exit 1; }; }
+	export PY="$root/var/pyenv/bin/python"
+	stop_services
+	rm -rf "$state"
+	mkdir -p "$logs"
+
+	note "build"
+	run_step "build" make -j2 all unit
+	run_step "clang-format" make -s format-check
+	note "unit tests"
+	run_unit unit build/unit_tests
+	note "fuzz targets"
+	run_fuzz
+
+	note "services (PostgreSQL, Kafka) on loopback, state in $state"
+	export TS_PG_PORT=25432 TS_KAFKA_PORT=29092
+	trap stop_services EXIT
+	run_step "services start" scripts/services.sh start "$state"
+	export TOPSONGS_KAFKA_BROKERS="127.0.0.1:29092"
+	export TOPSONGS_PG_URL="postgresql://topsongs@127.0.0.1:25432/topsongs"
+	export TOPSONGS_LOG_FORMAT=text
+	note "integration tests"
+	run_integration "$root/build/topsongs" ""
+
+	if [ "${SKIP_SAN:-0}" != 1 ]; then
+		note "sanitizers (ASan + UBSan)"
+		run_step "build (sanitizers)" make -j2 SAN=1 all unit
+		export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:halt_on_error=1"
+		export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+		run_unit "unit (sanitizers)" build/san/unit_tests
+		run_integration "$root/build/san/topsongs" "san: "
+	fi
+
+	echo
+	[ ${#failures[@]} -eq 0 ] || printf 'failed: %s\n' "${failures[@]}"
+	echo "$passed passed, $failed failed"
+	[ "$failed" -eq 0 ]
+}
+
+main "$@"

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Posted plays are exactly the records consumed back from the topic: same
+# count, key = user_id, value = the canonical JSON of what was posted.
+. "$(dirname "$0")/lib.sh"
+
+topic="$(new_topic)"
+API_PORT="$(free_port)"
+start_api "$API_PORT" --kafka-topic "$topic"
+wait_ready "$API_PORT"
+
+make_events 300 7 >"$SCRATCH/all.ndjson"
+head -n 60 "$SCRATCH/all.ndjson" >"$SCRATCH/single.ndjson"
+sed -n '61,180p' "$SCRATCH/all.ndjson" >"$SCRATCH/batch.ndjson"
+sed -n '181,300p' "$SCRATCH/all.ndjson" | python3 -c 'import json,sys; print(json.dumps([json.loads(l) for l in sys.stdin]))' >"$SCRATCH/batch.json"
+
+# One at a time.
+n=0
+while IFS= read -r line; do
+	printf '%s' "$line" >"$SCRATCH/one.json"
+	code="$(post /play application/json "$SCRATCH/one.json")"
+	[ "$code" = 202 ] || fail "POST /play answered $code: $(cat "$SCRATCH/body")"
+	n=$((n + 1))
+done <"$SCRATCH/single.ndjson"
+
+# NDJSON batch with two invalid lines mixed in: 207, those two listed.
+{ sed -n '1,50p' "$SCRATCH/batch.ndjson"; echo '{"event_id":"nope"}'; echo 'not json'; sed -n '51,120p' "$SCRATCH/batch.ndjson"; } >"$SCRATCH/mixed.ndjson"
+code="$(post /plays application/x-ndjson "$SCRATCH/mixed.ndjson")"
+[ "$code" = 207 ] || fail "mixed batch answered $code"
+python3 - "$SCRATCH/body" <<'PY' || fail "mixed batch body: $(cat "$SCRATCH/body")"
+import json, sys
+b = json.load(open(sys.argv[1]))
+assert b["accepted"] == 120 and b["rejected"] == 2, b
+assert [e["index"] for e in b["errors"]] == [50, 51], b
+assert b["errors"][0]["field"] == "event_id" and b["errors"][1]["rule"] == "must be valid JSON", b
+PY
+
+# JSON array batch: all accepted.
+code="$(post /plays application/json "$SCRATCH/batch.json")"
+[ "$code" = 202 ] || fail "array batch answered $code: $(cat "$SCRATCH/body")"
+grep -q '"accepted":120' "$SCRATCH/body" || fail "array batch body: $(cat "$SCRATCH/body")"
+
+# Everything accepted is in the topic, once, with the right key and value.
+for _ in $(seq 1 30); do
+	consume "$topic" >"$SCRATCH/records.tsv" || true
+	[ "$(wc -l <"$SCRATCH/records.tsv")" -ge 300 ] && break
+	sleep 0.5
+done
+python3 - "$SCRATCH/all.ndjson" "$SCRATCH/records.tsv" <<'PY'
+import json, sys, datetime
+posted = [json.loads(l) for l in open(sys.argv[1])]
+records = [l.rstrip("\n").split("\t", 1) for l in open(sys.argv[2]) if l.strip()]
+assert len(records) == len(posted), f"{len(records)} records for {len(posted)} plays"
+by_id = {}
+for key, value in records:
+    v = json.loads(value)
+    assert key == v["user_id"], (key, v)
+    assert v["event_id"] not in by_id, "duplicate " + v["event_id"]
+    by_id[v["event_id"]] = v
+for p in posted:
+    v = by_id.pop(p["event_id"])
+    for f in ("user_id", "song_id", "region", "country", "city", "lat", "lon", "device", "duration_ms"):
+        assert v.get(f) == p.get(f), (f, v, p)
+    a = datetime.datetime.fromisoformat(p["ts"])
+    b = datetime.datetime.fromisoformat(v["ts"].replace("Z", "+00:00"))
+    assert a == b and v["ts"].endswith("Z"), (p["ts"], v["ts"])
+    assert list(v)[:5] == ["event_id", "user_id", "song_id", "region", "ts"], list(v)
+assert not by_id
+print("ok:", len(records), "records match")
+PY

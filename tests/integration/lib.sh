@@ -1,0 +1,90 @@
+# Helpers for the integration scripts (sourced). Every process a script
+# starts is stopped by PID when the script exits.
+set -euo pipefail
+
+: "${TOPSONGS_BIN:?}" "${SCRATCH:?}" "${ROOT:?}"
+: "${TOPSONGS_KAFKA_BROKERS:=127.0.0.1:29092}"
+export TOPSONGS_KAFKA_BROKERS
+
+pids_to_stop=()
+cleanup() {
+	local p
+	for p in "${pids_to_stop[@]}"; do
+		kill "$p" 2>/dev/null || true
+	done
+	for p in "${pids_to_stop[@]}"; do
+		for _ in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+		kill -9 "$p" 2>/dev/null || true
+	done
+}
+trap cleanup EXIT
+
+fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+# A port nobody listens on.
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# start_api PORT [flags...]: starts the api in the background, waits for /healthz.
+start_api() {
+	local port="$1"
+	shift
+	"$TOPSONGS_BIN" api --api-listen "127.0.0.1:$port" "$@" >>"$SCRATCH/api.log" 2>&1 &
+	API_PID=$!
+	pids_to_stop+=("$API_PID")
+	for _ in $(seq 1 100); do
+		curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && return 0
+		kill -0 "$API_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	cat "$SCRATCH/api.log" >&2
+	fail "api did not start on port $port"
+}
+
+# wait_ready PORT: until /readyz says Kafka is reachable (up to 30 s).
+wait_ready() {
+	for _ in $(seq 1 300); do
+		curl -fs "http://127.0.0.1:$1/readyz" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	fail "api on port $1 never became ready"
+}
+
+# consume TOPIC: prints "key<TAB>value" for every record, from the beginning.
+consume() {
+	kcat -C -b "$TOPSONGS_KAFKA_BROKERS" -t "$1" -o beginning -e -q -f '%k\t%s\n' 2>/dev/null
+}
+
+# unique topic name for this script
+new_topic() {
+	echo "test-$(basename "$0" .sh)-$$-$RANDOM"
+}
+
+# make_events N [seed]: N valid plays as NDJSON with event times in the last hour.
+make_events() {
+	python3 - "$1" "${2:-1}" <<'PY'
+import json, random, sys, uuid, datetime
+n, seed = int(sys.argv[1]), int(sys.argv[2])
+rnd = random.Random(seed)
+now = datetime.datetime.now(datetime.timezone.utc)
+regions = ["NA", "SA", "EU", "AF", "AS", "OC"]
+for i in range(n):
+    ts = now - datetime.timedelta(seconds=rnd.randint(0, 3600), milliseconds=rnd.randint(0, 999))
+    ev = {"event_id": str(uuid.UUID(int=rnd.getrandbits(128), version=4)),
+          "user_id": "u%d" % rnd.randint(1, 50), "song_id": "s%d" % rnd.randint(1, 30),
+          "region": rnd.choice(regions), "ts": ts.isoformat(timespec="milliseconds")}
+    if rnd.random() < 0.5:
+        ev.update(country="DE", city="Berlin \u00fcber", lat=52.52, lon=13.405,
+                  device="ios", duration_ms=rnd.randint(0, 600000))
+    print(json.dumps(ev, ensure_ascii=False))
+PY
+}
+
+post() { # PATH CONTENT-TYPE DATA-FILE -> prints status code, body in $SCRATCH/body
+	curl -s -o "$SCRATCH/body" -w '%{http_code}' -XPOST -H "Content-Type: $2" \
+		--data-binary "@$3" "http://127.0.0.1:$API_PORT$1"
+}
