@@ -105,7 +105,7 @@ main() {
 	run_fuzz
 
 	note "services (PostgreSQL, Kafka) on loopback, state in $state"
-	export TS_PG_PORT=25432 TS_KAFKA_PORT=29092
+	export TS_PG_PORT=25432 TS_KAFKA_PORT=29092 TS_KAFKA_STATE="$state/kafka"
 	trap stop_services EXIT
 	run_step "services start" scripts/services.sh start "$state"
 	export TOPSONGS_KAFKA_BROKERS="127.0.0.1:29092"

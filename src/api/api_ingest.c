@@ -193,9 +193,13 @@ static void produce_staged(struct api_request *req, struct staged *st)
 	if (req->waiting) {
 		req->phase = PHASE_WAITING;
 		req->suspended = 1;
+		req->refs += 2; /* one for the delivery reports, one for the wait list */
+		req->deadline_us = req->t0_us + srv->cfg->kafka_produce_timeout_ms * 1000;
 		MHD_suspend_connection(req->conn);
 	}
 	pthread_mutex_unlock(&req->lock);
+	if (req->phase == PHASE_WAITING)
+		api_wait_add(srv, req);
 }
 
 static void staged_release(struct staged *st)
@@ -374,8 +378,14 @@ void api_ingest_finish(struct api_request *req, struct api_reply *reply)
 {
 	size_t accepted = 0;
 
-	for (size_t i = 0; i < req->nitems; i++)
+	/* Records still unacknowledged at the deadline are answered 503. */
+	pthread_mutex_lock(&req->lock);
+	for (size_t i = 0; i < req->nitems; i++) {
+		if (req->items[i].status == 0)
+			req->items[i].status = 503;
 		accepted += req->items[i].status == 202;
+	}
+	pthread_mutex_unlock(&req->lock);
 	api_metrics_events(accepted);
 	if (req->route == ROUTE_PLAY)
 		finish_single(req, reply);
@@ -387,23 +397,25 @@ void api_ingest_on_delivery(void *msg_opaque, int rc)
 {
 	struct api_item *it = msg_opaque;
 	struct api_request *req = it->req;
-	int free_now = 0;
+	int last;
 
-	it->status = rc ? 503 : 202;
 	if (rc)
 		api_metrics_reject(REJECT_BROKER, 1);
 	atomic_fetch_sub(&req->srv->pending_events, 1);
 	pthread_mutex_lock(&req->lock);
-	if (--req->waiting == 0) {
+	/* After a deadline the answer is already 503: keep it. */
+	if (req->suspended)
+		it->status = rc ? 503 : 202;
+	last = --req->waiting == 0;
+	if (last && req->suspended) {
 		api_metrics_produce_latency(time_mono_us() - req->t0_us);
-		if (req->suspended) {
-			req->suspended = 0;
-			MHD_resume_connection(req->conn);
-		}
-		free_now = req->mhd_done;
+		req->suspended = 0;
+		MHD_resume_connection(req->conn);
 	}
 	pthread_mutex_unlock(&req->lock);
-	/* Past the unlock, req may already be freed by MHD's thread. */
-	if (free_now)
-		api_request_free(req);
+	if (!last)
+		return;
+	/* We still hold the delivery-report reference, so req is alive here. */
+	api_wait_remove(req->srv, req);
+	api_request_unref(req);
 }

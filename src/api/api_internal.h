@@ -2,10 +2,13 @@
  * Shared between the api's modules (server glue and ingest handlers); not an
  * interface for anything outside src/api.
  *
- * A struct api_request lives from the first call of the access handler to
- * the later of (a) libmicrohttpd's request-completed notification and (b)
- * the last delivery report of its records. `lock` guards `waiting`,
- * `suspended` and `mhd_done`.
+ * A struct api_request is reference-counted: one reference for
+ * libmicrohttpd (dropped at its request-completed notice), one while any of
+ * its records awaits a delivery report, and one while it sits on the
+ * server's wait list (dropped when the last report arrives or its deadline
+ * passes). `lock` guards refs, waiting, suspended and the item statuses;
+ * `srv->wait_lock` guards the list links. The two locks are never held
+ * together.
  */
 #ifndef API_API_INTERNAL_H
 #define API_API_INTERNAL_H
@@ -28,6 +31,10 @@ struct api_server {
 	atomic_llong pending_events;
 	atomic_llong buffered_bytes;
 	atomic_llong open_requests;
+	pthread_mutex_t wait_lock;
+	struct api_request *wait_head;
+	pthread_t reaper;
+	atomic_int reaper_stop;
 };
 
 struct api_item {
@@ -49,9 +56,12 @@ struct api_request {
 	int over_buffer;
 	int64_t t0_us;
 	pthread_mutex_t lock;
+	int refs;
 	int waiting;
 	int suspended;
-	int mhd_done;
+	int listed;
+	int64_t deadline_us;
+	struct api_request *wait_prev, *wait_next;
 	size_t nitems;
 	struct api_item *items;
 	struct dbuf errors;
@@ -75,9 +85,18 @@ void api_ingest_finish(struct api_request *req, struct api_reply *reply);
 /* The producer's delivery callback. */
 void api_ingest_on_delivery(void *msg_opaque, int rc);
 
-/* Frees req; called by whichever of MHD's completion notice and the last
- * delivery report comes second, decided under req->lock. */
-void api_request_free(struct api_request *req);
+/* Drops one reference; the last one frees req. */
+void api_request_unref(struct api_request *req);
+
+/* The wait list (api_wait.c): requests suspended for delivery reports, each
+ * answered 503 for its unacknowledged records once kafka.produce-timeout-ms
+ * has passed, however long librdkafka itself takes to give up. */
+int api_wait_start(struct api_server *srv);
+void api_wait_stop(struct api_server *srv);
+/* req holds a reference for the list already. */
+void api_wait_add(struct api_server *srv, struct api_request *req);
+/* Unlinks req if listed, dropping the list's reference. */
+void api_wait_remove(struct api_server *srv, struct api_request *req);
 
 /* A small JSON error body {"error": what, "detail": detail}. */
 void api_reply_error(struct api_reply *reply, int status, const char *what, const char *detail);

@@ -125,11 +125,25 @@ static struct api_request *request_new(struct api_server *srv, struct MHD_Connec
 	dbuf_init(&req->body, (size_t)srv->cfg->api_max_body);
 	dbuf_init(&req->errors, 64u << 20);
 	pthread_mutex_init(&req->lock, NULL);
+	req->refs = 1;
 	atomic_fetch_add(&srv->open_requests, 1);
 	return req;
 }
 
-void api_request_free(struct api_request *req)
+static void request_free(struct api_request *req);
+
+void api_request_unref(struct api_request *req)
+{
+	int last;
+
+	pthread_mutex_lock(&req->lock);
+	last = --req->refs == 0;
+	pthread_mutex_unlock(&req->lock);
+	if (last)
+		request_free(req);
+}
+
+static void request_free(struct api_request *req)
 {
 	atomic_fetch_sub(&req->srv->open_requests, 1);
 	pthread_mutex_destroy(&req->lock);
@@ -263,7 +277,6 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
 	struct api_request *req = *con_cls;
-	int free_now;
 
 	(void)cls;
 	(void)conn;
@@ -273,13 +286,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	*con_cls = NULL;
 	if (req->body.buf)
 		give_back_body(req);
-	/* Whoever finishes last — MHD or the last delivery report — frees. */
-	pthread_mutex_lock(&req->lock);
-	req->mhd_done = 1;
-	free_now = req->waiting == 0;
-	pthread_mutex_unlock(&req->lock);
-	if (free_now)
-		api_request_free(req);
+	api_request_unref(req);
 }
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
@@ -363,11 +370,18 @@ int api_server_start(const struct ts_config *cfg, struct api_server **out, struc
 	if (!srv)
 		return ts_err_set(err, TS_ENOMEM, "out of memory");
 	srv->cfg = cfg;
+	pthread_mutex_init(&srv->wait_lock, NULL);
+	rc = api_wait_start(srv);
+	if (rc) {
+		free(srv);
+		return ts_err_set(err, rc, "cannot start the deadline thread");
+	}
 	rc = kafka_producer_new(cfg, api_ingest_on_delivery, &srv->producer, err);
 	if (!rc)
 		rc = start_daemon(srv, err);
 	if (rc) {
 		kafka_producer_free(srv->producer);
+		api_wait_stop(srv);
 		free(srv);
 		return rc;
 	}
@@ -405,5 +419,7 @@ void api_server_free(struct api_server *srv)
 	srv->producer = NULL;
 	usleep(100000);
 	MHD_stop_daemon(srv->daemon);
+	api_wait_stop(srv);
+	pthread_mutex_destroy(&srv->wait_lock);
 	free(srv);
 }
