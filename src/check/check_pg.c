@@ -1,0 +1,337 @@
+/*
+ * The PostgreSQL probe and its deadline-bound libpq helpers; see check_pg.h.
+ */
+#include "base/common.h"
+#include "base/error.h"
+#include "base/timeutil.h"
+#include "check/check_pg.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <poll.h>
+
+static const char *after(const char *s, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	return strncmp(s, prefix, n) ? NULL : s + n;
+}
+
+/* Splits 'connection to server at "H" (IP), port P failed: REST' (or "on
+ * socket "S" failed: REST") into a place and REST; NULL when it is not one. */
+static const char *parse_attempt(const char *line, char *where, size_t size)
+{
+	const char *p, *q, *ip = NULL, *ipend = NULL;
+	char *end;
+	long port;
+
+	if ((p = after(line, "connection to server on socket \""))) {
+		q = strchr(p, '"');
+		if (!q || !(q = after(q, "\" failed: ")))
+			return NULL;
+		snprintf(where, size, "socket %.*s", (int)(strchr(p, '"') - p), p);
+		return q;
+	}
+	if (!(p = after(line, "connection to server at \"")) || !(q = strchr(p, '"')))
+		return NULL;
+	if (q[1] == ' ' && q[2] == '(' && (ipend = strchr(q + 3, ')')))
+		ip = q + 3;
+	if (!(line = strstr(ipend ? ipend : q, ", port ")))
+		return NULL;
+	port = strtol(line + 7, &end, 10);
+	if (!(line = after(end, " failed: ")))
+		return NULL;
+	if (ip && (size_t)(ipend - ip) == (size_t)(q - p) && !memcmp(ip, p, (size_t)(q - p)))
+		ip = NULL;
+	snprintf(where, size, "%.*s:%ld%s%.*s%s", (int)(q - p), p, port, ip ? " (" : "",
+	         ip ? (int)(ipend - ip) : 0, ip ? ip : "", ip ? ")" : "");
+	return line;
+}
+
+static const char *strip_severity(const char *s)
+{
+	static const char *const prefixes[] = {"FATAL:  ", "ERROR:  ", "fe_sendauth: "};
+
+	for (size_t i = 0; i < ARRAY_SIZE(prefixes); i++)
+		if (after(s, prefixes[i]))
+			return s + strlen(prefixes[i]);
+	return s;
+}
+
+static int count_attempts(const char *msg)
+{
+	int n = 0;
+
+	for (const char *p = msg; (p = strstr(p, "connection to server ")); p++)
+		n++;
+	return n;
+}
+
+void check_pg_condense(const char *msg, char *out, size_t size)
+{
+	char line[CHECK_TEXT_MAX], where[CHECK_TEXT_MAX] = "";
+	const char *rest;
+	size_t len = strcspn(msg, "\n");
+	int more = count_attempts(msg) - 1;
+
+	snprintf(line, sizeof(line), "%.*s", (int)len, msg);
+	rest = parse_attempt(line, where, sizeof(where));
+	rest = strip_severity(rest ? rest : line);
+	snprintf(out, size, "%s%s%s", rest, where[0] ? " at " : "", where);
+	/* "Connection refused" reads better mid-sentence as "connection refused". */
+	if (isupper((unsigned char)out[0]) && islower((unsigned char)out[1]))
+		out[0] = (char)tolower((unsigned char)out[0]);
+	if (more > 0) {
+		len = strlen(out);
+		snprintf(out + len, size - len, " (and %d more address%s failed)", more,
+		         more == 1 ? "" : "es");
+	}
+	check_result_oneline(out);
+}
+
+/* Replaces quoted text that holds a letter or digit with "..." in place:
+ * libpq's parse errors quote pieces of the URL, password included. */
+static void elide_quotes(char *s)
+{
+	char *w = s;
+
+	for (const char *r = s; *r; r++) {
+		const char *end = *r == '"' ? strchr(r + 1, '"') : NULL;
+		int alnum = 0;
+
+		for (const char *p = r + 1; end && p < end; p++)
+			alnum |= isalnum((unsigned char)*p) != 0;
+		if (end && alnum) {
+			memcpy(w, "\"...\"", 5);
+			w += 5;
+			r = end;
+			continue;
+		}
+		*w++ = *r;
+	}
+	*w = '\0';
+}
+
+int check_pg_secret(const char *url, char **secret, struct check_result *res)
+{
+	char *errmsg = NULL, why[CHECK_TEXT_MAX];
+	PQconninfoOption *opts = PQconninfoParse(url, &errmsg);
+	int rc = 0;
+
+	*secret = NULL;
+	if (!opts) {
+		snprintf(why, sizeof(why), "%s", errmsg ? errmsg : "out of memory");
+		elide_quotes(why);
+		PQfreemem(errmsg);
+		return check_result_fail(res, TS_EINVAL, "pg.url cannot be parsed: %s", why);
+	}
+	for (PQconninfoOption *o = opts; o->keyword; o++) {
+		if (strcmp(o->keyword, "password") || !o->val || !o->val[0])
+			continue;
+		*secret = strdup(o->val);
+		if (!*secret)
+			rc = check_result_fail(res, TS_ENOMEM, "out of memory");
+	}
+	for (PQconninfoOption *o = opts; o->keyword; o++)
+		if (o->val)
+			explicit_bzero(o->val, strlen(o->val));
+	PQconninfoFree(opts);
+	return rc;
+}
+
+void check_pg_secret_free(char *secret)
+{
+	if (secret)
+		explicit_bzero(secret, strlen(secret));
+	free(secret);
+}
+
+void check_pg_target(const char *url, const char *secret, struct check_result *out)
+{
+	config_redact_url(url, out->target, sizeof(out->target));
+	check_result_scrub(out->target, sizeof(out->target), secret);
+	check_result_oneline(out->target);
+}
+
+/* Where conn is (or was trying to go): "h:5432" or "socket /run/x". */
+static void conn_where(PGconn *conn, char *out, size_t size)
+{
+	const char *host = PQhost(conn), *port = PQport(conn);
+
+	if (host && host[0] == '/')
+		snprintf(out, size, "socket %s/.s.PGSQL.%s", host, port ? port : "5432");
+	else
+		snprintf(out, size, "%s:%s", host ? host : "?", port ? port : "5432");
+}
+
+static int fail_conn(PGconn *conn, int rc, const char *what, struct check_result *res)
+{
+	char why[CHECK_TEXT_MAX];
+
+	check_pg_condense(PQerrorMessage(conn), why, sizeof(why));
+	return check_result_fail(res, rc, "%s%s", what, why);
+}
+
+/* Waits until conn's socket is ready; 0, TS_ETIMEDOUT or TS_EIO. */
+static int wait_socket(PGconn *conn, int for_write, int64_t deadline_us)
+{
+	struct pollfd pfd = {.fd = PQsocket(conn), .events = for_write ? POLLOUT : POLLIN};
+	int rc;
+
+	if (pfd.fd < 0)
+		return TS_EIO;
+	do {
+		int64_t left_ms = (deadline_us - time_mono_us() + 999) / 1000;
+
+		if (left_ms <= 0)
+			return TS_ETIMEDOUT;
+		rc = poll(&pfd, 1, (int)left_ms);
+	} while (rc < 0 && errno == EINTR);
+	if (rc < 0)
+		return TS_EIO;
+	return rc == 0 ? TS_ETIMEDOUT : 0;
+}
+
+static int fail_wait(PGconn *conn, int rc, int64_t timeout_ms, struct check_result *res)
+{
+	char where[CHECK_TEXT_MAX];
+
+	if (rc != TS_ETIMEDOUT)
+		return fail_conn(conn, TS_EUNAVAIL, "", res);
+	conn_where(conn, where, sizeof(where));
+	return check_result_fail(res, rc, "no answer from %s within %lld ms", where,
+	                         (long long)timeout_ms);
+}
+
+int check_pg_connect(const char *url, int64_t deadline_us, PGconn **conn, struct check_result *res)
+{
+	/* application_name first so that one in the URL wins. */
+	const char *const keys[] = {"application_name", "dbname", NULL};
+	const char *const vals[] = {"topsongs-check", url, NULL};
+	int64_t timeout_ms = (deadline_us - time_mono_us()) / 1000;
+	PostgresPollingStatusType st = PGRES_POLLING_WRITING;
+	PGconn *c = PQconnectStartParams(keys, vals, 1);
+	int rc = 0;
+
+	*conn = NULL;
+	if (!c)
+		return check_result_fail(res, TS_ENOMEM, "out of memory");
+	if (PQstatus(c) == CONNECTION_BAD)
+		st = PGRES_POLLING_FAILED;
+	while (!rc && st != PGRES_POLLING_OK) {
+		if (st == PGRES_POLLING_FAILED) {
+			rc = fail_conn(c, TS_EUNAVAIL, "", res);
+			break;
+		}
+		rc = wait_socket(c, st == PGRES_POLLING_WRITING, deadline_us);
+		if (rc)
+			rc = fail_wait(c, rc, timeout_ms, res);
+		else
+			st = PQconnectPoll(c);
+	}
+	if (rc)
+		PQfinish(c);
+	else
+		*conn = c;
+	return rc;
+}
+
+/* Sends everything libpq buffered. */
+static int flush_all(PGconn *conn, int64_t deadline_us)
+{
+	int f, rc = 0;
+
+	while (!rc && (f = PQflush(conn)) != 0)
+		rc = f < 0 ? TS_EIO : wait_socket(conn, 1, deadline_us);
+	return rc;
+}
+
+/* The next result, waiting for it no later than deadline_us. */
+static int next_result(PGconn *conn, int64_t deadline_us, PGresult **out)
+{
+	int rc = 0;
+
+	while (!rc && PQisBusy(conn)) {
+		rc = wait_socket(conn, 0, deadline_us);
+		if (!rc && !PQconsumeInput(conn))
+			rc = TS_EIO;
+	}
+	*out = rc ? NULL : PQgetResult(conn);
+	return rc;
+}
+
+static int check_status(PGresult *r, const char *sql, struct check_result *res)
+{
+	char why[CHECK_TEXT_MAX];
+	ExecStatusType st = PQresultStatus(r);
+
+	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
+		return 0;
+	check_pg_condense(r ? PQresultErrorMessage(r) : "no result", why, sizeof(why));
+	return check_result_fail(res, TS_EFAILED, "%s failed: %s", sql, why);
+}
+
+int check_pg_query(PGconn *conn, const char *sql, int64_t deadline_us, PGresult **out,
+                   struct check_result *res)
+{
+	int64_t timeout_ms = (deadline_us - time_mono_us()) / 1000;
+	PGresult *first = NULL, *r = NULL;
+	int rc;
+
+	*out = NULL;
+	if (!PQsendQuery(conn, sql))
+		return fail_conn(conn, TS_EUNAVAIL, "", res);
+	rc = flush_all(conn, deadline_us);
+	while (!rc && !(rc = next_result(conn, deadline_us, &r)) && r) {
+		if (!first)
+			first = r;
+		else
+			PQclear(r);
+	}
+	if (rc) {
+		PQclear(first);
+		return fail_wait(conn, rc, timeout_ms, res);
+	}
+	rc = check_status(first, sql, res);
+	if (rc)
+		PQclear(first);
+	else
+		*out = first;
+	return rc;
+}
+
+static void server_version(PGconn *conn, char *out, size_t size)
+{
+	const char *v = PQparameterStatus(conn, "server_version");
+
+	snprintf(out, size, "%.*s", v ? (int)strcspn(v, " ") : 1, v ? v : "?");
+}
+
+int check_pg_probe(const struct ts_config *cfg, int64_t timeout_ms, struct check_result *out)
+{
+	int64_t deadline_us = time_mono_us() + timeout_ms * 1000;
+	char *secret = NULL, version[64];
+	PGconn *conn = NULL;
+	PGresult *r = NULL;
+	int rc;
+
+	rc = check_pg_secret(cfg->pg_url, &secret, out);
+	check_pg_target(cfg->pg_url, secret, out);
+	if (rc)
+		goto out;
+	rc = check_pg_connect(cfg->pg_url, deadline_us, &conn, out);
+	if (rc)
+		goto out;
+	rc = check_pg_query(conn, "SELECT 1", deadline_us, &r, out);
+	if (rc)
+		goto out;
+	server_version(conn, version, sizeof(version));
+	rc = check_result_ok(out, "SELECT 1 answered by PostgreSQL %s (database %s, user %s)",
+	                     version, PQdb(conn), PQuser(conn));
+out:
+	check_result_scrub(out->reason, sizeof(out->reason), secret);
+	PQclear(r);
+	PQfinish(conn);
+	check_pg_secret_free(secret);
+	return rc;
+}
