@@ -1,0 +1,201 @@
+/*
+ * Page (de)compression over libsnappy, zlib and libzstd; see
+ * parquet_compress.h for the bounded-output contract.
+ */
+#include "base/common.h"
+#include "parquet/parquet_compress.h"
+
+#include <snappy-c.h>
+#include <strings.h>
+#include <zlib.h>
+#include <zstd.h>
+
+static const char *const names[] = {"UNCOMPRESSED", "SNAPPY", "GZIP", "LZO",
+                                    "BROTLI",       "LZ4",    "ZSTD", "LZ4_RAW"};
+
+const char *parquet_compress_name(int codec)
+{
+	return codec >= 0 && codec < (int)ARRAY_SIZE(names) ? names[codec] : "?";
+}
+
+int parquet_compress_parse(const char *s, int *codec)
+{
+	if (!strcasecmp(s, "none") || !strcasecmp(s, "uncompressed"))
+		*codec = PARQUET_UNCOMPRESSED;
+	else if (!strcasecmp(s, "snappy"))
+		*codec = PARQUET_SNAPPY;
+	else if (!strcasecmp(s, "gzip"))
+		*codec = PARQUET_GZIP;
+	else if (!strcasecmp(s, "zstd"))
+		*codec = PARQUET_ZSTD;
+	else
+		return TS_EINVAL;
+	return 0;
+}
+
+int parquet_compress_supported(int codec)
+{
+	return codec == PARQUET_UNCOMPRESSED || codec == PARQUET_SNAPPY || codec == PARQUET_GZIP ||
+	       codec == PARQUET_ZSTD;
+}
+
+static int reserve(struct dbuf *out, size_t extra, char **dst)
+{
+	int rc;
+
+	/* Grow through dbuf so its ceiling applies, then hand back the room. */
+	if (extra > out->max || out->len > out->max - extra)
+		return TS_ETOOBIG;
+	if (out->cap < out->len + extra + 1) {
+		size_t len = out->len;
+
+		rc = dbuf_add(out, NULL, 0);
+		if (rc)
+			return rc;
+		char *p = realloc(out->buf, len + extra + 1);
+		if (!p)
+			return TS_ENOMEM;
+		out->buf = p;
+		out->cap = len + extra + 1;
+	}
+	*dst = out->buf + out->len;
+	return 0;
+}
+
+static int gzip_compress(int level, const void *in, size_t n, struct dbuf *out)
+{
+	z_stream zs;
+	char *dst;
+	size_t bound;
+	int rc;
+
+	memset(&zs, 0, sizeof(zs));
+	if (deflateInit2(&zs, level ? level : Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8,
+	                 Z_DEFAULT_STRATEGY) != Z_OK)
+		return TS_ENOMEM;
+	bound = deflateBound(&zs, (uLong)n);
+	rc = reserve(out, bound, &dst);
+	if (!rc) {
+		zs.next_in = (Bytef *)(uintptr_t)in;
+		zs.avail_in = (uInt)n;
+		zs.next_out = (Bytef *)dst;
+		zs.avail_out = (uInt)bound;
+		rc = deflate(&zs, Z_FINISH) == Z_STREAM_END ? 0 : TS_EIO;
+		if (!rc)
+			out->len += zs.total_out;
+	}
+	deflateEnd(&zs);
+	return rc;
+}
+
+int parquet_compress(int codec, int level, const void *in, size_t n, struct dbuf *out,
+                     struct ts_err *err)
+{
+	size_t bound, got;
+	char *dst;
+	int rc;
+
+	if (n > UINT32_MAX)
+		return ts_err_set(err, TS_ETOOBIG, "page of %zu bytes is too large", n);
+	switch (codec) {
+	case PARQUET_UNCOMPRESSED:
+		rc = dbuf_add(out, in, n);
+		break;
+	case PARQUET_SNAPPY:
+		bound = snappy_max_compressed_length(n);
+		rc = reserve(out, bound, &dst);
+		got = bound;
+		if (!rc && snappy_compress(in, n, dst, &got) != SNAPPY_OK)
+			rc = TS_EIO;
+		if (!rc)
+			out->len += got;
+		break;
+	case PARQUET_ZSTD:
+		bound = ZSTD_compressBound(n);
+		rc = reserve(out, bound, &dst);
+		if (!rc) {
+			got = ZSTD_compress(dst, bound, in, n, level ? level : 1);
+			rc = ZSTD_isError(got) ? TS_EIO : 0;
+			if (!rc)
+				out->len += got;
+		}
+		break;
+	case PARQUET_GZIP:
+		rc = gzip_compress(level, in, n, out);
+		break;
+	default:
+		return ts_err_set(err, TS_EINVAL, "cannot write %s pages",
+		                  parquet_compress_name(codec));
+	}
+	if (rc)
+		return ts_err_set(err, rc, "%s compression of %zu bytes failed",
+		                  parquet_compress_name(codec), n);
+	return 0;
+}
+
+static int gzip_undo(const void *in, size_t n, void *out, size_t out_size)
+{
+	z_stream zs;
+	int zrc;
+
+	memset(&zs, 0, sizeof(zs));
+	/* 15 + 32: accept gzip or zlib framing. */
+	if (inflateInit2(&zs, 15 + 32) != Z_OK)
+		return TS_ENOMEM;
+	zs.next_in = (Bytef *)(uintptr_t)in;
+	zs.avail_in = (uInt)n;
+	zs.next_out = out;
+	zs.avail_out = (uInt)out_size;
+	zrc = inflate(&zs, Z_FINISH);
+	inflateEnd(&zs);
+	return zrc == Z_STREAM_END && zs.total_out == out_size ? 0 : TS_ECORRUPT;
+}
+
+static int snappy_undo(const void *in, size_t n, void *out, size_t out_size)
+{
+	size_t len;
+
+	if (snappy_uncompressed_length(in, n, &len) != SNAPPY_OK || len != out_size)
+		return TS_ECORRUPT;
+	return snappy_uncompress(in, n, out, &len) == SNAPPY_OK && len == out_size ? 0
+	                                                                           : TS_ECORRUPT;
+}
+
+static int zstd_undo(const void *in, size_t n, void *out, size_t out_size)
+{
+	size_t got = ZSTD_decompress(out, out_size, in, n);
+
+	return !ZSTD_isError(got) && got == out_size ? 0 : TS_ECORRUPT;
+}
+
+int parquet_compress_undo(int codec, const void *in, size_t n, void *out, size_t out_size,
+                          struct ts_err *err)
+{
+	int rc;
+
+	if (n > UINT32_MAX || out_size > UINT32_MAX)
+		return ts_err_set(err, TS_ETOOBIG, "page too large");
+	switch (codec) {
+	case PARQUET_UNCOMPRESSED:
+		rc = n == out_size ? 0 : TS_ECORRUPT;
+		if (!rc && n)
+			memcpy(out, in, n);
+		break;
+	case PARQUET_SNAPPY:
+		rc = snappy_undo(in, n, out, out_size);
+		break;
+	case PARQUET_GZIP:
+		rc = gzip_undo(in, n, out, out_size);
+		break;
+	case PARQUET_ZSTD:
+		rc = zstd_undo(in, n, out, out_size);
+		break;
+	default:
+		return ts_err_set(err, TS_EINVAL, "%s compression is not supported",
+		                  parquet_compress_name(codec));
+	}
+	if (rc)
+		return ts_err_set(err, rc, "%s page does not decompress to its declared %zu bytes",
+		                  parquet_compress_name(codec), out_size);
+	return 0;
+}

@@ -1,0 +1,177 @@
+/*
+ * Open-addressing hash table for dictionary encoding; see parquet_dict.h.
+ * Load factor stays at or below 1/2, so probes are short.
+ */
+#include "base/common.h"
+#include "base/error.h"
+#include "parquet/parquet_dict.h"
+
+#define MIN_SLOTS 1024
+
+void parquet_dict_init(struct parquet_dict *d, int vsize, size_t max_bytes)
+{
+	memset(d, 0, sizeof(*d));
+	d->vsize = vsize;
+	d->max_bytes = max_bytes;
+	dbuf_init(&d->plain, max_bytes);
+}
+
+void parquet_dict_release(struct parquet_dict *d)
+{
+	free(d->slots);
+	free(d->ents);
+	dbuf_release(&d->plain);
+	memset(d, 0, sizeof(*d));
+}
+
+void parquet_dict_reset(struct parquet_dict *d)
+{
+	if (d->slots && d->n)
+		memset(d->slots, 0, (d->mask + 1) * sizeof(*d->slots));
+	d->n = 0;
+	dbuf_reset(&d->plain);
+}
+
+static inline uint64_t mix64(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= UINT64_C(0xff51afd7ed558ccd);
+	x ^= x >> 33;
+	x *= UINT64_C(0xc4ceb9fe1a85ec53);
+	x ^= x >> 33;
+	return x;
+}
+
+uint64_t parquet_dict_hash(const void *p, size_t n)
+{
+	const uint8_t *s = p;
+	uint64_t h = UINT64_C(0x9e3779b97f4a7c15) ^ (n * UINT64_C(0x100000001b3)), w;
+
+	while (n >= 8) {
+		memcpy(&w, s, 8);
+		h = (h ^ mix64(w)) * UINT64_C(0x9fb21c651e98df25);
+		s += 8;
+		n -= 8;
+	}
+	w = 0;
+	memcpy(&w, s, n);
+	return mix64(h ^ w);
+}
+
+const uint8_t *parquet_dict_value(const struct parquet_dict *d, uint32_t i, uint32_t *len)
+{
+	if (d->vsize) {
+		*len = (uint32_t)d->vsize;
+		return (const uint8_t *)d->plain.buf + (size_t)i * (size_t)d->vsize;
+	}
+	*len = d->ents[i].len;
+	return (const uint8_t *)d->plain.buf + d->ents[i].off;
+}
+
+static uint32_t slot_hash(const struct parquet_dict *d, uint32_t i)
+{
+	uint32_t len;
+	const uint8_t *v;
+
+	if (!d->vsize)
+		return d->ents[i].hash;
+	v = parquet_dict_value(d, i, &len);
+	return (uint32_t)parquet_dict_hash(v, len);
+}
+
+static int grow_slots(struct parquet_dict *d)
+{
+	size_t n = d->slots ? (d->mask + 1) * 2 : MIN_SLOTS;
+	uint32_t *s = calloc(n, sizeof(*s));
+
+	if (!s)
+		return TS_ENOMEM;
+	for (uint32_t i = 0; i < d->n; i++) {
+		size_t j = slot_hash(d, i) & (n - 1);
+
+		while (s[j])
+			j = (j + 1) & (n - 1);
+		s[j] = i + 1;
+	}
+	free(d->slots);
+	d->slots = s;
+	d->mask = n - 1;
+	return 0;
+}
+
+static int ensure_room(struct parquet_dict *d)
+{
+	if (!d->slots || (d->n + 1) * 2 > d->mask + 1)
+		return grow_slots(d);
+	return 0;
+}
+
+int parquet_dict_put_fixed(struct parquet_dict *d, const void *value, uint32_t *idx)
+{
+	size_t vs = (size_t)d->vsize, j;
+	uint32_t h, s;
+	int rc;
+
+	if ((rc = ensure_room(d)))
+		return rc;
+	h = (uint32_t)parquet_dict_hash(value, vs);
+	for (j = h & d->mask; (s = d->slots[j]); j = (j + 1) & d->mask) {
+		if (!memcmp(d->plain.buf + (size_t)(s - 1) * vs, value, vs)) {
+			*idx = s - 1;
+			return 0;
+		}
+	}
+	if ((rc = dbuf_add(&d->plain, value, vs)))
+		return rc;
+	d->slots[j] = (uint32_t)++d->n;
+	*idx = (uint32_t)(d->n - 1);
+	return 0;
+}
+
+static int add_bytes(struct parquet_dict *d, const void *p, size_t n, uint32_t h)
+{
+	uint32_t len = (uint32_t)n;
+	int rc;
+
+	if (d->n == d->ents_cap) {
+		size_t cap = d->ents_cap ? d->ents_cap * 2 : 1024;
+		struct parquet_dict_ent *e = realloc(d->ents, cap * sizeof(*e));
+
+		if (!e)
+			return TS_ENOMEM;
+		d->ents = e;
+		d->ents_cap = cap;
+	}
+	if (n > d->max_bytes || d->plain.len + 4 + n > d->max_bytes)
+		return TS_ETOOBIG;
+	if ((rc = dbuf_add(&d->plain, &len, 4)) || (rc = dbuf_add(&d->plain, p, n)))
+		return rc;
+	d->ents[d->n].off = (uint32_t)(d->plain.len - n);
+	d->ents[d->n].len = len;
+	d->ents[d->n].hash = h;
+	return 0;
+}
+
+int parquet_dict_put_bytes(struct parquet_dict *d, const void *p, size_t n, uint32_t *idx)
+{
+	uint32_t h, s;
+	size_t j;
+	int rc;
+
+	if ((rc = ensure_room(d)))
+		return rc;
+	h = (uint32_t)parquet_dict_hash(p, n);
+	for (j = h & d->mask; (s = d->slots[j]); j = (j + 1) & d->mask) {
+		const struct parquet_dict_ent *e = &d->ents[s - 1];
+
+		if (e->hash == h && e->len == n && !memcmp(d->plain.buf + e->off, p, n)) {
+			*idx = s - 1;
+			return 0;
+		}
+	}
+	if ((rc = add_bytes(d, p, n, h)))
+		return rc;
+	d->slots[j] = (uint32_t)++d->n;
+	*idx = (uint32_t)(d->n - 1);
+	return 0;
+}

@@ -1,0 +1,46 @@
+/*
+ * The writer's dictionary for one column chunk: a hash table from value to
+ * index whose entries are kept PLAIN-encoded, in index order, in one buffer
+ * that is the dictionary page's body as it stands. Fixed-width values (INT32,
+ * INT64, FLOAT, DOUBLE) are compared by their bits; byte arrays by content.
+ */
+#ifndef PARQUET_DICT_H
+#define PARQUET_DICT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/dbuf.h"
+
+struct parquet_dict_ent {
+	uint32_t off, len, hash;
+};
+
+struct parquet_dict {
+	int vsize;                     /* 4 or 8 for fixed-width values; 0 for byte arrays */
+	size_t max_bytes;              /* the page body may not grow past this */
+	uint32_t *slots;               /* entry index + 1; 0 = empty */
+	size_t mask;                   /* slot count - 1 */
+	struct parquet_dict_ent *ents; /* byte arrays only */
+	size_t n, ents_cap;
+	struct dbuf plain; /* dictionary page body */
+};
+
+void parquet_dict_init(struct parquet_dict *d, int vsize, size_t max_bytes);
+void parquet_dict_release(struct parquet_dict *d);
+/* Empties the dictionary, keeping its allocations. */
+void parquet_dict_reset(struct parquet_dict *d);
+
+/* Finds or adds a value; *idx is its index. TS_ETOOBIG when adding it would
+ * take the page body past max_bytes (the dictionary is left unchanged),
+ * TS_ENOMEM. */
+int parquet_dict_put_fixed(struct parquet_dict *d, const void *value, uint32_t *idx);
+int parquet_dict_put_bytes(struct parquet_dict *d, const void *p, size_t n, uint32_t *idx);
+
+/* The value of entry i: its bytes (without the length prefix) and length. */
+const uint8_t *parquet_dict_value(const struct parquet_dict *d, uint32_t i, uint32_t *len);
+
+/* A fast 64-bit hash of n bytes (not cryptographic). */
+uint64_t parquet_dict_hash(const void *p, size_t n);
+
+#endif

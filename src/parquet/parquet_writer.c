@@ -1,0 +1,1013 @@
+/*
+ * The streaming Parquet writer; see parquet_writer.h for the contract.
+ *
+ * Each column buffers one page (definition levels, then dictionary indices
+ * or PLAIN values) and, for the current row group, its encoded and
+ * compressed pages. When a row group closes, every column chunk is written
+ * out in schema order: its dictionary page first (the dictionary is only
+ * final then), then its data pages. Offsets and statistics collected on the
+ * way become the footer.
+ */
+#include "base/common.h"
+#include "parquet/parquet_compress.h"
+#include "parquet/parquet_dict.h"
+#include "parquet/parquet_page.h"
+#include "parquet/parquet_rle.h"
+#include "parquet/parquet_writer.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <math.h>
+#include <unistd.h>
+
+#ifndef TOPSONGS_VERSION
+#define TOPSONGS_VERSION "0.0.0-dev"
+#endif
+
+#define MAX_PAGE_ROWS (1u << 20)
+#define MAX_BUF       ((size_t)4 << 30)
+
+/* Running statistics of a page or a chunk. */
+struct wstat {
+	int64_t nulls;
+	bool has, too_long;
+	int64_t imin, imax;
+	double dmin, dmax;
+	uint32_t bmin_len, bmax_len;
+	uint8_t bmin[PARQUET_MAX_STAT_BYTES], bmax[PARQUET_MAX_STAT_BYTES];
+};
+
+struct wcol {
+	char *name;
+	int type, logical;
+	bool optional;
+	int vsize; /* PLAIN width of fixed-width types; 0 for BYTE_ARRAY, BOOLEAN */
+	/* the page being filled */
+	uint32_t *defs, *idx;
+	uint32_t nrows, nvals;
+	struct dbuf plain;
+	struct wstat pst;
+	/* the chunk being filled */
+	bool use_dict;
+	struct parquet_dict dict;
+	uint32_t *stamp;
+	size_t stamp_cap;
+	uint32_t page_no;
+	struct dbuf pages;
+	int64_t chunk_uncompressed;
+	uint32_t encodings;
+	struct wstat cst;
+	int64_t filled; /* values put since the file began */
+};
+
+struct parquet_writer {
+	struct parquet_writer_opts o;
+	struct wcol *cols;
+	int ncols;
+	int64_t rows, rg_rows;
+	size_t buffered;
+	/* output */
+	bool is_mem, closed;
+	int fd;
+	char *path, *tmp;
+	struct dbuf mem;
+	uint64_t offset;
+	/* footer */
+	struct parquet_row_group *rgs;
+	int nrg, rg_cap;
+	struct parquet_kv *kv;
+	int nkv;
+	struct dbuf scratch, comp, levels;
+	int rc;
+	struct ts_err err;
+};
+
+void parquet_writer_opts_init(struct parquet_writer_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->codec = PARQUET_ZSTD;
+	o->row_group_rows = 1 << 20;
+	o->row_group_bytes = 128u << 20;
+	o->page_bytes = 1u << 20;
+	o->page_rows = 1u << 16;
+	o->dictionary = true;
+	o->dict_max_bytes = 1u << 20;
+	o->mem_max = MAX_BUF;
+}
+
+/* ---- statistics ---- */
+
+static void stat_reset(struct wstat *s)
+{
+	s->nulls = 0;
+	s->has = false;
+	s->too_long = false;
+}
+
+static void stat_int(struct wstat *s, int64_t v)
+{
+	if (!s->has) {
+		s->imin = s->imax = v;
+		s->has = true;
+	} else if (v < s->imin) {
+		s->imin = v;
+	} else if (v > s->imax) {
+		s->imax = v;
+	}
+}
+
+static void stat_dbl(struct wstat *s, double v)
+{
+	if (isnan(v))
+		return;
+	if (!s->has) {
+		s->dmin = s->dmax = v;
+		s->has = true;
+		return;
+	}
+	/* -0.0 as a min and +0.0 as a max, whichever zero came first. */
+	if (v < s->dmin || (v == 0 && s->dmin == 0 && signbit(v)))
+		s->dmin = v;
+	if (v > s->dmax || (v == 0 && s->dmax == 0 && !signbit(v)))
+		s->dmax = v;
+}
+
+static int bytes_cmp(const uint8_t *a, uint32_t alen, const uint8_t *b, uint32_t blen)
+{
+	int c = memcmp(a, b, alen < blen ? alen : blen);
+
+	return c ? c : (alen > blen) - (alen < blen);
+}
+
+static void stat_bytes(struct wstat *s, const uint8_t *p, uint32_t n)
+{
+	if (n > PARQUET_MAX_STAT_BYTES) {
+		s->too_long = true;
+		return;
+	}
+	if (!s->has || bytes_cmp(p, n, s->bmin, s->bmin_len) < 0) {
+		memcpy(s->bmin, p, n);
+		s->bmin_len = n;
+	}
+	if (!s->has || bytes_cmp(p, n, s->bmax, s->bmax_len) > 0) {
+		memcpy(s->bmax, p, n);
+		s->bmax_len = n;
+	}
+	s->has = true;
+}
+
+/* v holds the PLAIN encoding of one value (n bytes; bools as one byte). */
+static void stat_value(struct wstat *s, int type, const void *v, uint32_t n)
+{
+	int32_t i32;
+	int64_t i64;
+	float f;
+	double d;
+
+	switch (type) {
+	case PARQUET_BOOLEAN:
+		stat_int(s, *(const uint8_t *)v);
+		break;
+	case PARQUET_INT32:
+		memcpy(&i32, v, 4);
+		stat_int(s, i32);
+		break;
+	case PARQUET_INT64:
+		memcpy(&i64, v, 8);
+		stat_int(s, i64);
+		break;
+	case PARQUET_FLOAT:
+		memcpy(&f, v, 4);
+		stat_dbl(s, f);
+		break;
+	case PARQUET_DOUBLE:
+		memcpy(&d, v, 8);
+		stat_dbl(s, d);
+		break;
+	default:
+		stat_bytes(s, v, n);
+	}
+}
+
+static void stat_merge(struct wstat *into, int type, const struct wstat *s)
+{
+	into->nulls += s->nulls;
+	into->too_long |= s->too_long;
+	if (!s->has)
+		return;
+	if (type == PARQUET_BYTE_ARRAY) {
+		stat_bytes(into, s->bmin, s->bmin_len);
+		stat_bytes(into, s->bmax, s->bmax_len);
+	} else if (type == PARQUET_FLOAT || type == PARQUET_DOUBLE) {
+		stat_dbl(into, s->dmin);
+		stat_dbl(into, s->dmax);
+	} else {
+		stat_int(into, s->imin);
+		stat_int(into, s->imax);
+	}
+}
+
+static uint32_t plain_of(int type, int64_t i, double d, uint8_t *out)
+{
+	int32_t i32 = (int32_t)i;
+	float f = (float)d;
+
+	switch (type) {
+	case PARQUET_BOOLEAN:
+		out[0] = (uint8_t)i;
+		return 1;
+	case PARQUET_INT32:
+		memcpy(out, &i32, 4);
+		return 4;
+	case PARQUET_FLOAT:
+		memcpy(out, &f, 4);
+		return 4;
+	case PARQUET_DOUBLE:
+		memcpy(out, &d, 8);
+		return 8;
+	}
+	memcpy(out, &i, 8);
+	return 8;
+}
+
+static void stat_export(const struct wstat *s, int type, struct parquet_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->has_null_count = true;
+	out->null_count = s->nulls;
+	if (!s->has || s->too_long)
+		return;
+	out->has_min = out->has_max = true;
+	if (type == PARQUET_BYTE_ARRAY) {
+		memcpy(out->min, s->bmin, s->bmin_len);
+		out->min_len = s->bmin_len;
+		memcpy(out->max, s->bmax, s->bmax_len);
+		out->max_len = s->bmax_len;
+		return;
+	}
+	out->min_len = plain_of(type, s->imin, s->dmin, out->min);
+	out->max_len = plain_of(type, s->imax, s->dmax, out->max);
+}
+
+/* ---- output ---- */
+
+static int sink_write(struct parquet_writer *w, const void *p, size_t n)
+{
+	const char *s = p;
+
+	if (w->is_mem) {
+		if (dbuf_add(&w->mem, p, n))
+			return ts_err_set(&w->err, TS_ETOOBIG,
+			                  "parquet output over its %zu-byte memory cap",
+			                  w->mem.max);
+	} else {
+		for (size_t done = 0; done < n;) {
+			ssize_t k = write(w->fd, s + done, n - done);
+
+			if (k < 0 && errno == EINTR)
+				continue;
+			if (k < 0)
+				return ts_err_set(&w->err, TS_EIO, "write %s: %s", w->tmp,
+				                  strerror(errno));
+			done += (size_t)k;
+		}
+	}
+	w->offset += n;
+	return 0;
+}
+
+/* ---- pages ---- */
+
+static int fail(struct parquet_writer *w, int rc, const char *what)
+{
+	if (!w->rc) {
+		w->rc = rc;
+		if (!w->err.msg[0])
+			ts_err_set(&w->err, rc, "%s: %s", what, ts_code_name(rc));
+	}
+	return w->rc;
+}
+
+static int dict_page_stats(struct wcol *c)
+{
+	if (c->stamp_cap < c->dict.n) {
+		size_t cap = c->dict.n * 2;
+		uint32_t *s = realloc(c->stamp, cap * sizeof(*s));
+
+		if (!s)
+			return TS_ENOMEM;
+		memset(s + c->stamp_cap, 0, (cap - c->stamp_cap) * sizeof(*s));
+		c->stamp = s;
+		c->stamp_cap = cap;
+	}
+	c->page_no++;
+	for (uint32_t i = 0; i < c->nvals; i++) {
+		uint32_t e = c->idx[i], len;
+		const uint8_t *v;
+
+		if (c->stamp[e] == c->page_no)
+			continue;
+		c->stamp[e] = c->page_no;
+		v = parquet_dict_value(&c->dict, e, &len);
+		stat_value(&c->pst, c->type, v, len);
+	}
+	return 0;
+}
+
+/* Appends the page's values section to out. */
+static int encode_values(struct wcol *c, struct dbuf *out)
+{
+	int rc = 0;
+
+	if (c->use_dict) {
+		int bw = parquet_rle_bit_width(c->dict.n ? c->dict.n - 1 : 0);
+		uint8_t b;
+
+		bw = bw ? bw : 1;
+		b = (uint8_t)bw;
+		rc = dbuf_add(out, &b, 1);
+		return rc ? rc : parquet_rle_encode(out, c->idx, c->nvals, bw);
+	}
+	if (c->type == PARQUET_BOOLEAN) {
+		uint8_t packed[8192];
+
+		for (size_t i = 0; !rc && i < c->nvals; i += sizeof(packed) * 8) {
+			size_t k =
+			    c->nvals - i < sizeof(packed) * 8 ? c->nvals - i : sizeof(packed) * 8;
+
+			memset(packed, 0, (k + 7) / 8);
+			for (size_t j = 0; j < k; j++)
+				packed[j >> 3] |= (uint8_t)(c->plain.buf[i + j] << (j & 7));
+			rc = dbuf_add(out, packed, (k + 7) / 8);
+		}
+		return rc;
+	}
+	return dbuf_add(out, c->plain.buf, c->plain.len);
+}
+
+static int add_levels(struct parquet_writer *w, struct wcol *c, bool prefix)
+{
+	size_t at = w->scratch.len;
+	uint32_t len;
+	int rc = 0;
+
+	if (!c->optional)
+		return 0;
+	if (prefix)
+		rc = dbuf_add(&w->scratch, "\0\0\0\0", 4);
+	if (!rc)
+		rc = parquet_rle_encode(&w->scratch, c->defs, c->nrows, 1);
+	if (!rc && prefix) {
+		len = (uint32_t)(w->scratch.len - at - 4);
+		memcpy(w->scratch.buf + at, &len, 4);
+	}
+	return rc;
+}
+
+/* Builds the body of the page in w->comp; fills sizes in h. */
+static int build_body(struct parquet_writer *w, struct wcol *c, struct parquet_page_header *h)
+{
+	size_t lv;
+	int rc;
+
+	dbuf_reset(&w->scratch);
+	dbuf_reset(&w->comp);
+	rc = add_levels(w, c, !w->o.page_v2);
+	lv = w->scratch.len;
+	if (!rc)
+		rc = encode_values(c, &w->scratch);
+	if (rc)
+		return rc;
+	if (w->o.page_v2) {
+		h->def_len = (int32_t)lv;
+		rc = dbuf_add(&w->comp, w->scratch.buf, lv);
+		if (!rc)
+			rc = parquet_compress(w->o.codec, w->o.level, w->scratch.buf + lv,
+			                      w->scratch.len - lv, &w->comp, &w->err);
+	} else {
+		rc = parquet_compress(w->o.codec, w->o.level, w->scratch.buf, w->scratch.len,
+		                      &w->comp, &w->err);
+	}
+	if (rc)
+		return rc;
+	if (w->scratch.len > PARQUET_MAX_PAGE || w->comp.len > PARQUET_MAX_PAGE)
+		return TS_ETOOBIG;
+	h->uncompressed_size = (int32_t)w->scratch.len;
+	h->compressed_size = (int32_t)w->comp.len;
+	return 0;
+}
+
+static int flush_page(struct parquet_writer *w, struct wcol *c)
+{
+	struct parquet_page_header h;
+	size_t before = c->pages.len;
+	int rc;
+
+	if (!c->nrows)
+		return 0;
+	memset(&h, 0, sizeof(h));
+	if (c->use_dict && (rc = dict_page_stats(c)))
+		return fail(w, rc, c->name);
+	c->pst.nulls = c->nrows - c->nvals;
+	if ((rc = build_body(w, c, &h)))
+		return fail(w, rc, c->name);
+	h.type = w->o.page_v2 ? PARQUET_PAGE_DATA_V2 : PARQUET_PAGE_DATA;
+	h.num_values = h.num_rows = (int32_t)c->nrows;
+	h.num_nulls = (int32_t)(c->nrows - c->nvals);
+	h.encoding = c->use_dict ? PARQUET_ENC_RLE_DICTIONARY : PARQUET_ENC_PLAIN;
+	h.def_encoding = h.rep_encoding = PARQUET_ENC_RLE;
+	h.is_compressed = w->o.codec != PARQUET_UNCOMPRESSED;
+	h.has_stats = true;
+	stat_export(&c->pst, c->type, &h.stats);
+	rc = parquet_page_encode_header(&h, &c->pages);
+	if (!rc)
+		rc = dbuf_add(&c->pages, w->comp.buf, w->comp.len);
+	if (rc)
+		return fail(w, rc, c->name);
+	c->chunk_uncompressed +=
+	    (int64_t)(c->pages.len - before - w->comp.len) + h.uncompressed_size;
+	c->encodings |= 1u << h.encoding | 1u << PARQUET_ENC_RLE;
+	w->buffered += c->pages.len - before;
+	stat_merge(&c->cst, c->type, &c->pst);
+	stat_reset(&c->pst);
+	c->nrows = c->nvals = 0;
+	dbuf_reset(&c->plain);
+	return 0;
+}
+
+/* ---- putting values ---- */
+
+static int col_check(struct parquet_writer *w, int col, int type)
+{
+	struct wcol *c;
+
+	if (w->rc)
+		return w->rc;
+	if (col < 0 || col >= w->ncols)
+		return fail(w, ts_err_set(&w->err, TS_EINVAL, "no column %d", col), "put");
+	c = &w->cols[col];
+	if (c->type != type)
+		return fail(w,
+		            ts_err_set(&w->err, TS_EINVAL, "column '%s' is %s, not %s", c->name,
+		                       parquet_footer_type_name(c->type),
+		                       parquet_footer_type_name(type)),
+		            "put");
+	if (c->filled != w->rows)
+		return fail(w,
+		            ts_err_set(&w->err, TS_EINVAL,
+		                       "column '%s' already has a value in row %" PRId64, c->name,
+		                       w->rows),
+		            "put");
+	return 0;
+}
+
+static int after_put(struct parquet_writer *w, struct wcol *c)
+{
+	c->nrows++;
+	c->filled++;
+	if (c->nrows >= w->o.page_rows || c->plain.len >= w->o.page_bytes)
+		return flush_page(w, c);
+	return 0;
+}
+
+static int put_plain(struct parquet_writer *w, struct wcol *c, const void *v, size_t n)
+{
+	uint32_t len = (uint32_t)n;
+	int rc = 0;
+
+	if (!c->vsize && c->type == PARQUET_BYTE_ARRAY)
+		rc = dbuf_add(&c->plain, &len, 4);
+	if (!rc)
+		rc = dbuf_add(&c->plain, v, n);
+	if (rc)
+		return fail(w, rc, c->name);
+	stat_value(&c->pst, c->type, v, len);
+	return 0;
+}
+
+/* The dictionary is full: close the page it indexes, go PLAIN for the rest
+ * of the chunk. */
+static int fall_back(struct parquet_writer *w, struct wcol *c)
+{
+	int rc = flush_page(w, c);
+
+	c->use_dict = false;
+	return rc;
+}
+
+static int put_value(struct parquet_writer *w, int col, int type, const void *v, size_t n)
+{
+	struct wcol *c;
+	uint32_t ix;
+	int rc;
+
+	if ((rc = col_check(w, col, type)))
+		return rc;
+	c = &w->cols[col];
+	if (c->optional)
+		c->defs[c->nrows] = 1;
+	if (c->use_dict) {
+		rc = c->vsize ? parquet_dict_put_fixed(&c->dict, v, &ix)
+		              : parquet_dict_put_bytes(&c->dict, v, n, &ix);
+		if (!rc)
+			c->idx[c->nvals++] = ix;
+		else if (rc != TS_ETOOBIG)
+			return fail(w, rc, c->name);
+		else if ((rc = fall_back(w, c)))
+			return rc;
+		else if (c->optional)
+			c->defs[c->nrows] = 1;
+	}
+	if (!c->use_dict) {
+		if ((rc = put_plain(w, c, v, n)))
+			return rc;
+		c->nvals++;
+	}
+	return after_put(w, c);
+}
+
+int parquet_writer_put_null(struct parquet_writer *w, int col)
+{
+	struct wcol *c;
+	int rc;
+
+	if (w->rc)
+		return w->rc;
+	if (col < 0 || col >= w->ncols)
+		return fail(w, ts_err_set(&w->err, TS_EINVAL, "no column %d", col), "put");
+	c = &w->cols[col];
+	if ((rc = col_check(w, col, c->type)))
+		return rc;
+	if (!c->optional)
+		return fail(w,
+		            ts_err_set(&w->err, TS_EINVAL, "null in required column '%s'", c->name),
+		            "put");
+	c->defs[c->nrows] = 0;
+	return after_put(w, c);
+}
+
+int parquet_writer_put_bool(struct parquet_writer *w, int col, bool v)
+{
+	uint8_t b = v;
+
+	return put_value(w, col, PARQUET_BOOLEAN, &b, 1);
+}
+
+int parquet_writer_put_i32(struct parquet_writer *w, int col, int32_t v)
+{
+	return put_value(w, col, PARQUET_INT32, &v, 4);
+}
+
+int parquet_writer_put_i64(struct parquet_writer *w, int col, int64_t v)
+{
+	return put_value(w, col, PARQUET_INT64, &v, 8);
+}
+
+int parquet_writer_put_float(struct parquet_writer *w, int col, float v)
+{
+	return put_value(w, col, PARQUET_FLOAT, &v, 4);
+}
+
+int parquet_writer_put_double(struct parquet_writer *w, int col, double v)
+{
+	return put_value(w, col, PARQUET_DOUBLE, &v, 8);
+}
+
+int parquet_writer_put_bytes(struct parquet_writer *w, int col, const void *p, size_t n)
+{
+	if (n > PARQUET_MAX_PAGE / 2) {
+		if (w->rc)
+			return w->rc;
+		return fail(w,
+		            ts_err_set(&w->err, TS_ETOOBIG, "value of %zu bytes is too large", n),
+		            "put");
+	}
+	return put_value(w, col, PARQUET_BYTE_ARRAY, p ? p : "", n);
+}
+
+/* ---- row groups ---- */
+
+static int write_dict_page(struct parquet_writer *w, struct wcol *c)
+{
+	struct parquet_page_header h;
+	int rc;
+
+	memset(&h, 0, sizeof(h));
+	dbuf_reset(&w->comp);
+	dbuf_reset(&w->scratch);
+	rc = parquet_compress(w->o.codec, w->o.level, c->dict.plain.buf, c->dict.plain.len,
+	                      &w->comp, &w->err);
+	if (rc)
+		return rc;
+	h.type = PARQUET_PAGE_DICTIONARY;
+	h.uncompressed_size = (int32_t)c->dict.plain.len;
+	h.compressed_size = (int32_t)w->comp.len;
+	h.num_values = (int32_t)c->dict.n;
+	h.encoding = PARQUET_ENC_PLAIN;
+	if ((rc = parquet_page_encode_header(&h, &w->scratch)))
+		return rc;
+	c->chunk_uncompressed += (int64_t)w->scratch.len + h.uncompressed_size;
+	if ((rc = sink_write(w, w->scratch.buf, w->scratch.len)))
+		return rc;
+	return sink_write(w, w->comp.buf, w->comp.len);
+}
+
+static int write_chunk(struct parquet_writer *w, struct wcol *c, struct parquet_chunk_meta *m)
+{
+	uint64_t start = w->offset;
+	bool dict = (c->encodings >> PARQUET_ENC_RLE_DICTIONARY) & 1;
+	int rc;
+
+	memset(m, 0, sizeof(*m));
+	m->dict_page_offset = -1;
+	if (dict) {
+		m->dict_page_offset = (int64_t)start;
+		if ((rc = write_dict_page(w, c)))
+			return rc;
+		c->encodings |= 1u << PARQUET_ENC_PLAIN;
+	}
+	m->data_page_offset = (int64_t)w->offset;
+	if ((rc = sink_write(w, c->pages.buf, c->pages.len)))
+		return rc;
+	m->type = c->type;
+	m->codec = w->o.codec;
+	m->encodings = c->encodings;
+	m->num_values = w->rg_rows;
+	m->total_uncompressed = c->chunk_uncompressed;
+	m->total_compressed = (int64_t)(w->offset - start);
+	m->has_stats = true;
+	stat_export(&c->cst, c->type, &m->stats);
+	return 0;
+}
+
+static void chunk_reset(struct parquet_writer *w, struct wcol *c)
+{
+	c->use_dict = w->o.dictionary && c->type != PARQUET_BOOLEAN;
+	parquet_dict_reset(&c->dict);
+	dbuf_reset(&c->pages);
+	c->chunk_uncompressed = 0;
+	c->encodings = 0;
+	stat_reset(&c->cst);
+}
+
+static int flush_row_group(struct parquet_writer *w)
+{
+	struct parquet_row_group *rg;
+	int rc = 0;
+
+	if (w->nrg == w->rg_cap) {
+		int cap = w->rg_cap ? w->rg_cap * 2 : 8;
+		struct parquet_row_group *p = realloc(w->rgs, (size_t)cap * sizeof(*p));
+
+		if (!p)
+			return fail(w, TS_ENOMEM, "row group");
+		w->rgs = p;
+		w->rg_cap = cap;
+	}
+	rg = &w->rgs[w->nrg];
+	memset(rg, 0, sizeof(*rg));
+	rg->chunks = calloc((size_t)w->ncols, sizeof(*rg->chunks));
+	if (!rg->chunks)
+		return fail(w, TS_ENOMEM, "row group");
+	w->nrg++;
+	rg->num_rows = w->rg_rows;
+	for (int i = 0; !rc && i < w->ncols; i++) {
+		struct wcol *c = &w->cols[i];
+
+		rc = flush_page(w, c);
+		if (!rc)
+			rc = write_chunk(w, c, &rg->chunks[i]);
+		rg->total_byte_size += c->chunk_uncompressed;
+		chunk_reset(w, c);
+	}
+	if (rc)
+		return fail(w, rc, "row group");
+	w->rg_rows = 0;
+	w->buffered = 0;
+	return 0;
+}
+
+int parquet_writer_end_row(struct parquet_writer *w, struct ts_err *err)
+{
+	if (!w->rc) {
+		for (int i = 0; i < w->ncols; i++) {
+			if (w->cols[i].filled != w->rows + 1) {
+				fail(w,
+				     ts_err_set(&w->err, TS_EINVAL,
+				                "row %" PRId64 " has no value for column '%s'",
+				                w->rows, w->cols[i].name),
+				     "end row");
+				break;
+			}
+		}
+	}
+	if (!w->rc) {
+		w->rows++;
+		w->rg_rows++;
+		if (w->rg_rows >= w->o.row_group_rows || w->buffered >= w->o.row_group_bytes)
+			flush_row_group(w);
+	}
+	if (w->rc && err)
+		*err = w->err;
+	return w->rc;
+}
+
+int64_t parquet_writer_rows(const struct parquet_writer *w)
+{
+	return w->rows;
+}
+
+uint64_t parquet_writer_bytes(const struct parquet_writer *w)
+{
+	return w->offset;
+}
+
+/* ---- lifecycle ---- */
+
+static int col_init(struct parquet_writer *w, struct wcol *c, const struct parquet_writer_column *d)
+{
+	c->name = strdup(d->name ? d->name : "");
+	c->type = d->type;
+	c->logical = d->logical;
+	c->optional = d->optional;
+	c->vsize = d->type == PARQUET_INT32 || d->type == PARQUET_FLOAT    ? 4
+	           : d->type == PARQUET_INT64 || d->type == PARQUET_DOUBLE ? 8
+	                                                                   : 0;
+	c->defs = malloc(w->o.page_rows * sizeof(*c->defs));
+	c->idx = malloc(w->o.page_rows * sizeof(*c->idx));
+	dbuf_init(&c->plain, MAX_BUF);
+	dbuf_init(&c->pages, MAX_BUF);
+	parquet_dict_init(&c->dict, c->vsize, w->o.dict_max_bytes);
+	chunk_reset(w, c);
+	return c->name && c->defs && c->idx ? 0 : TS_ENOMEM;
+}
+
+static int check_column(const struct parquet_writer_column *d, struct ts_err *err)
+{
+	bool ok;
+
+	switch (d->type) {
+	case PARQUET_INT32:
+		ok = d->logical == PARQUET_LT_NONE || d->logical == PARQUET_LT_DATE;
+		break;
+	case PARQUET_INT64:
+		ok = d->logical == PARQUET_LT_NONE || d->logical == PARQUET_LT_TIMESTAMP_MILLIS ||
+		     d->logical == PARQUET_LT_TIMESTAMP_MICROS;
+		break;
+	case PARQUET_BYTE_ARRAY:
+		ok = d->logical == PARQUET_LT_NONE || d->logical == PARQUET_LT_STRING;
+		break;
+	case PARQUET_BOOLEAN:
+	case PARQUET_FLOAT:
+	case PARQUET_DOUBLE:
+		ok = d->logical == PARQUET_LT_NONE;
+		break;
+	default:
+		ok = false;
+	}
+	if (!ok || !d->name || !d->name[0])
+		return ts_err_set(err, TS_EINVAL, "column '%s': unsupported type %s/%s",
+		                  d->name ? d->name : "", parquet_footer_type_name(d->type),
+		                  parquet_footer_logical_name(d->logical));
+	return 0;
+}
+
+static int check_opts(struct parquet_writer_opts *o, struct ts_err *err)
+{
+	if (!parquet_compress_supported(o->codec))
+		return ts_err_set(err, TS_EINVAL, "cannot write %s",
+		                  parquet_compress_name(o->codec));
+	if (o->row_group_rows < 1 || o->page_rows < 1 || o->page_rows > MAX_PAGE_ROWS ||
+	    o->page_bytes < 1 || o->page_bytes > PARQUET_MAX_PAGE / 4 ||
+	    o->dict_max_bytes > PARQUET_MAX_PAGE / 4)
+		return ts_err_set(err, TS_EINVAL, "writer options out of range");
+	return 0;
+}
+
+static int writer_new(const struct parquet_writer_column *cols, int ncols,
+                      const struct parquet_writer_opts *o, struct parquet_writer **out,
+                      struct ts_err *err)
+{
+	struct parquet_writer *w;
+	int rc;
+
+	*out = NULL;
+	if (ncols < 1 || ncols > PARQUET_MAX_COLUMNS)
+		return ts_err_set(err, TS_EINVAL, "a file needs 1 to %d columns",
+		                  PARQUET_MAX_COLUMNS);
+	for (int i = 0; i < ncols; i++)
+		if ((rc = check_column(&cols[i], err)))
+			return rc;
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return ts_err_set(err, TS_ENOMEM, "out of memory");
+	w->fd = -1;
+	if (o)
+		w->o = *o;
+	else
+		parquet_writer_opts_init(&w->o);
+	*out = w;
+	if ((rc = check_opts(&w->o, err)))
+		return rc;
+	dbuf_init(&w->scratch, MAX_BUF);
+	dbuf_init(&w->comp, MAX_BUF);
+	dbuf_init(&w->levels, MAX_BUF);
+	dbuf_init(&w->mem, w->o.mem_max);
+	w->cols = calloc((size_t)ncols, sizeof(*w->cols));
+	if (!w->cols)
+		return ts_err_set(err, TS_ENOMEM, "out of memory");
+	w->ncols = ncols;
+	for (int i = 0; i < ncols; i++)
+		if (col_init(w, &w->cols[i], &cols[i]))
+			return ts_err_set(err, TS_ENOMEM, "out of memory");
+	return 0;
+}
+
+int parquet_writer_new_mem(const struct parquet_writer_column *cols, int ncols,
+                           const struct parquet_writer_opts *o, struct parquet_writer **out,
+                           struct ts_err *err)
+{
+	int rc = writer_new(cols, ncols, o, out, err);
+
+	if (!rc) {
+		(*out)->is_mem = true;
+		rc = sink_write(*out, "PAR1", 4);
+	}
+	if (rc) {
+		parquet_writer_free(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+int parquet_writer_new_file(const char *path, const struct parquet_writer_column *cols, int ncols,
+                            const struct parquet_writer_opts *o, struct parquet_writer **out,
+                            struct ts_err *err)
+{
+	struct parquet_writer *w;
+	int rc = writer_new(cols, ncols, o, out, err);
+	size_t n = strlen(path) + 32;
+
+	w = *out;
+	if (!rc) {
+		w->path = strdup(path);
+		w->tmp = malloc(n);
+		if (!w->path || !w->tmp)
+			rc = ts_err_set(err, TS_ENOMEM, "out of memory");
+	}
+	if (!rc) {
+		snprintf(w->tmp, n, "%s.tmp-%ld", path, (long)getpid());
+		w->fd = open(w->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (w->fd < 0)
+			rc = ts_err_set(err, TS_EIO, "create %s: %s", w->tmp, strerror(errno));
+	}
+	if (!rc && (rc = sink_write(w, "PAR1", 4)))
+		ts_err_set(err, rc, "%s", w->err.msg);
+	if (rc) {
+		parquet_writer_free(w);
+		*out = NULL;
+	}
+	return rc;
+}
+
+int parquet_writer_add_kv(struct parquet_writer *w, const char *key, const char *value)
+{
+	struct parquet_kv *kv;
+
+	if (w->rc)
+		return w->rc;
+	kv = realloc(w->kv, (size_t)(w->nkv + 1) * sizeof(*kv));
+	if (!kv)
+		return fail(w, TS_ENOMEM, "key-value");
+	w->kv = kv;
+	kv[w->nkv].key = strdup(key);
+	kv[w->nkv].value = value ? strdup(value) : NULL;
+	w->nkv++;
+	if (!kv[w->nkv - 1].key || (value && !kv[w->nkv - 1].value))
+		return fail(w, TS_ENOMEM, "key-value");
+	return 0;
+}
+
+static int write_footer(struct parquet_writer *w)
+{
+	struct parquet_column *cols = calloc((size_t)w->ncols, sizeof(*cols));
+	struct parquet_footer f;
+	uint32_t len;
+	int rc;
+
+	if (!cols)
+		return TS_ENOMEM;
+	for (int i = 0; i < w->ncols; i++) {
+		cols[i].name = w->cols[i].name;
+		cols[i].type = w->cols[i].type;
+		cols[i].optional = w->cols[i].optional;
+		cols[i].logical = w->cols[i].logical;
+		cols[i].utc = true;
+	}
+	memset(&f, 0, sizeof(f));
+	f.version = 2;
+	f.num_rows = w->rows;
+	f.ncols = w->ncols;
+	f.cols = cols;
+	f.nrg = w->nrg;
+	f.rgs = w->rgs;
+	f.nkv = w->nkv;
+	f.kv = w->kv;
+	f.created_by = "topsongs version " TOPSONGS_VERSION;
+	dbuf_reset(&w->scratch);
+	rc = parquet_footer_encode(&f, &w->scratch);
+	free(cols);
+	len = (uint32_t)w->scratch.len;
+	if (!rc)
+		rc = dbuf_add(&w->scratch, &len, 4);
+	if (!rc)
+		rc = dbuf_add(&w->scratch, "PAR1", 4);
+	return rc ? rc : sink_write(w, w->scratch.buf, w->scratch.len);
+}
+
+static int commit_file(struct parquet_writer *w)
+{
+	char *dir = strdup(w->path);
+	int dfd, rc = 0;
+
+	if (fsync(w->fd) || close(w->fd))
+		rc = ts_err_set(&w->err, TS_EIO, "fsync %s: %s", w->tmp, strerror(errno));
+	w->fd = -1;
+	if (!rc && rename(w->tmp, w->path))
+		rc = ts_err_set(&w->err, TS_EIO, "rename %s: %s", w->tmp, strerror(errno));
+	if (!rc && dir) {
+		/* The rename is durable once the folder is synced. */
+		dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd >= 0) {
+			fsync(dfd);
+			close(dfd);
+		}
+	}
+	free(dir);
+	return rc;
+}
+
+int parquet_writer_close(struct parquet_writer *w, struct ts_err *err)
+{
+	if (!w->rc && w->closed)
+		fail(w, ts_err_set(&w->err, TS_EINVAL, "writer already closed"), "close");
+	if (!w->rc && w->rg_rows)
+		flush_row_group(w);
+	if (!w->rc && write_footer(w))
+		fail(w, TS_ENOMEM, "footer");
+	if (!w->rc && !w->is_mem && commit_file(w))
+		fail(w, TS_EIO, "close");
+	if (!w->rc)
+		w->closed = true;
+	if (w->rc && err)
+		*err = w->err;
+	return w->rc;
+}
+
+void *parquet_writer_take(struct parquet_writer *w, size_t *len)
+{
+	if (!w->is_mem || !w->closed) {
+		*len = 0;
+		return NULL;
+	}
+	return dbuf_detach(&w->mem, len);
+}
+
+void parquet_writer_free(struct parquet_writer *w)
+{
+	if (!w)
+		return;
+	if (w->fd >= 0) {
+		close(w->fd);
+		unlink(w->tmp);
+	}
+	for (int i = 0; w->cols && i < w->ncols; i++) {
+		struct wcol *c = &w->cols[i];
+
+		free(c->name);
+		free(c->defs);
+		free(c->idx);
+		free(c->stamp);
+		dbuf_release(&c->plain);
+		dbuf_release(&c->pages);
+		parquet_dict_release(&c->dict);
+	}
+	free(w->cols);
+	for (int i = 0; i < w->nrg; i++)
+		free(w->rgs[i].chunks);
+	free(w->rgs);
+	for (int i = 0; i < w->nkv; i++) {
+		free(w->kv[i].key);
+		free(w->kv[i].value);
+	}
+	free(w->kv);
+	free(w->path);
+	free(w->tmp);
+	dbuf_release(&w->scratch);
+	dbuf_release(&w->comp);
+	dbuf_release(&w->levels);
+	dbuf_release(&w->mem);
+	free(w);
+}
