@@ -316,26 +316,36 @@ static int env_line(struct ts_config *cfg, char *line, const char *origin, struc
 	return config_set(cfg, key, val, origin, err);
 }
 
-static int load_env_file(struct ts_config *cfg, const char *path, int must_exist,
-                         struct ts_err *err)
+int config_load_stream(struct ts_config *cfg, FILE *f, const char *name, struct ts_err *err)
 {
 	char line[4096], origin[600];
 	int rc = 0, lineno = 0;
+
+	while (!rc && fgets(line, sizeof(line), f)) {
+		lineno++;
+		snprintf(origin, sizeof(origin), "%s:%d", name, lineno);
+		if (!strchr(line, '\n') && !feof(f))
+			rc = ts_err_set(err, TS_EINVAL, "%s: line too long", origin);
+		else if (strlen(line) != strcspn(line, "\n") + (strchr(line, '\n') ? 1 : 0))
+			rc = ts_err_set(err, TS_EINVAL, "%s: NUL byte in line", origin);
+		else
+			rc = env_line(cfg, line, origin, err);
+	}
+	return rc;
+}
+
+static int load_env_file(struct ts_config *cfg, const char *path, int must_exist,
+			 struct ts_err *err)
+{
 	FILE *f = fopen(path, "r");
+	int rc;
 
 	if (!f) {
 		if (!must_exist && errno == ENOENT)
 			return 0;
 		return ts_err_set(err, TS_EIO, "%s: %s", path, strerror(errno));
 	}
-	while (!rc && fgets(line, sizeof(line), f)) {
-		lineno++;
-		snprintf(origin, sizeof(origin), "%s:%d", path, lineno);
-		if (!strchr(line, '\n') && !feof(f))
-			rc = ts_err_set(err, TS_EINVAL, "%s: line too long", origin);
-		else
-			rc = env_line(cfg, line, origin, err);
-	}
+	rc = config_load_stream(cfg, f, path, err);
 	fclose(f);
 	return rc;
 }

@@ -81,6 +81,11 @@ void config_release(struct ts_config *cfg);
  */
 int config_load(struct ts_config *cfg, const char *path, char *const *envp, struct ts_err *err);
 
+/* Applies KEY=VALUE lines (the .env syntax: blank lines, # comments,
+ * optional "export ", optional matching quotes) read from f; `name` goes
+ * into errors as "name:line". */
+int config_load_stream(struct ts_config *cfg, FILE *f, const char *name, struct ts_err *err);
+
 /* Sets one key by its name ("api.listen"), its flag form ("api-listen") or
  * its environment name ("TOPSONGS_API_LISTEN"). `origin` goes into errors. */
 int config_set(struct ts_config *cfg, const char *name, const char *value, const char *origin,

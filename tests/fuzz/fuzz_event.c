@@ -1,0 +1,37 @@
+/*
+ * libFuzzer target: the play event validator and its canonical JSON. Any
+ * input must be either rejected with a field/rule, or accepted and turned
+ * into canonical JSON that validates again to the same canonical JSON.
+ */
+#include "base/common.h"
+#include "base/dbuf.h"
+#include "event/event.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct event_rules rules = {"NA SA EU AF AS OC", 1795000000000000LL,
+				    3650LL * 86400 * 1000000, 3650LL * 86400 * 1000000};
+	struct play_event ev, ev2;
+	struct event_error why;
+	struct dbuf a, b;
+
+	if (event_parse((const char *)data, size, &rules, &ev, &why)) {
+		if (!why.rule)
+			BUG("rejected without a rule");
+		return 0;
+	}
+	dbuf_init(&a, 1 << 20);
+	dbuf_init(&b, 1 << 20);
+	if (event_to_json(&ev, &a))
+		BUG("canonical JSON failed");
+	if (event_parse(a.buf, a.len, &rules, &ev2, &why))
+		BUG("canonical JSON rejected: %s %s", why.field ? why.field : "-", why.rule);
+	event_to_json(&ev2, &b);
+	if (a.len != b.len || memcmp(a.buf, b.buf, a.len))
+		BUG("canonical JSON not stable");
+	dbuf_release(&a);
+	dbuf_release(&b);
+	return 0;
+}
