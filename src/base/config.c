@@ -335,7 +335,7 @@ int config_load_stream(struct ts_config *cfg, FILE *f, const char *name, struct 
 }
 
 static int load_env_file(struct ts_config *cfg, const char *path, int must_exist,
-			 struct ts_err *err)
+                         struct ts_err *err)
 {
 	FILE *f = fopen(path, "r");
 	int rc;

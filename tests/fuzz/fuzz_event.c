@@ -12,7 +12,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct event_rules rules = {"NA SA EU AF AS OC", 1795000000000000LL,
-				    3650LL * 86400 * 1000000, 3650LL * 86400 * 1000000};
+	                            3650LL * 86400 * 1000000, 3650LL * 86400 * 1000000};
 	struct play_event ev, ev2;
 	struct event_error why;
 	struct dbuf a, b;
