@@ -2,6 +2,7 @@
  * The PostgreSQL probe and its deadline-bound libpq helpers; see check_pg.h.
  */
 #include "base/common.h"
+#include "base/dbuf.h"
 #include "base/error.h"
 #include "base/timeutil.h"
 #include "check/check_pg.h"
@@ -107,6 +108,12 @@ static void elide_quotes(char *s)
 			r = end;
 			continue;
 		}
+		if (end) { /* kept whole, so its closing quote opens nothing */
+			memmove(w, r, (size_t)(end - r) + 1);
+			w += end - r + 1;
+			r = end;
+			continue;
+		}
 		*w++ = *r;
 	}
 	*w = '\0';
@@ -146,9 +153,51 @@ void check_pg_secret_free(char *secret)
 	free(secret);
 }
 
+/* Length of a conninfo or URL-query value: up to '&' or a blank, or a
+ * whole 'quoted value'. */
+static size_t value_len(const char *v)
+{
+	const char *q;
+
+	if (*v != '\'')
+		return strcspn(v, "& ");
+	for (q = v + 1; *q && *q != '\''; q++)
+		if (*q == '\\' && q[1])
+			q++;
+	return (size_t)(q - v) + (*q == '\'');
+}
+
+/* Copies url into out with the value of every "password=" masked (URL
+ * query or conninfo, quoted or not): config_redact_url misses the query
+ * form and cuts a quoted value at its first blank, and when libpq cannot
+ * parse the URL this is all the protection there is. */
+static int mask_password_params(const char *url, struct dbuf *out)
+{
+	const char *r = url;
+	int rc = 0;
+
+	while (!rc && *r) {
+		if (!strncmp(r, "password=", 9)) {
+			rc = dbuf_addstr(out, "password=<redacted>");
+			r += 9;
+			r += value_len(r);
+		} else {
+			rc = dbuf_addc(out, *r++);
+		}
+	}
+	return rc;
+}
+
 void check_pg_target(const char *url, const char *secret, struct check_result *out)
 {
-	config_redact_url(url, out->target, sizeof(out->target));
+	struct dbuf masked;
+
+	dbuf_init(&masked, 1 << 16);
+	if (mask_password_params(url, &masked))
+		snprintf(out->target, sizeof(out->target), "(pg.url, too long to show)");
+	else
+		config_redact_url(dbuf_str(&masked), out->target, sizeof(out->target));
+	dbuf_release(&masked);
 	check_result_scrub(out->target, sizeof(out->target), secret);
 	check_result_oneline(out->target);
 }
