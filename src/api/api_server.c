@@ -353,7 +353,8 @@ static int start_daemon(struct api_server *srv, struct ts_err *err)
 	    (unsigned)cfg->api_max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
 	    (unsigned)cfg->api_idle_timeout_s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
 	    MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_STRICT_FOR_CLIENT, 1,
-	    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, MHD_OPTION_END);
+	    MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+	    MHD_OPTION_END);
 	if (!srv->daemon)
 		return ts_err_set(err, TS_EIO, "cannot listen on %s (address in use or not local?)",
 		                  cfg->api_listen);

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# `make bench`: every benchmark, each with its same-run comparison.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+"$here/../scripts/setup.sh" bench
+for b in "$here"/api.sh "$here"/parquet.sh; do
+	[ -x "$b" ] && "$b"
+done
