@@ -241,7 +241,14 @@ static int wait_socket(PGconn *conn, int for_write, int64_t deadline_us)
 	return rc == 0 ? TS_ETIMEDOUT : 0;
 }
 
-static int fail_wait(PGconn *conn, int rc, int64_t timeout_ms, struct check_result *res)
+void check_pg_deadline_init(struct check_pg_deadline *dl, int64_t timeout_ms)
+{
+	dl->at_us = time_mono_us() + timeout_ms * 1000;
+	dl->timeout_ms = timeout_ms;
+}
+
+static int fail_wait(PGconn *conn, int rc, const struct check_pg_deadline *dl,
+                     struct check_result *res)
 {
 	char where[CHECK_TEXT_MAX];
 
@@ -249,15 +256,15 @@ static int fail_wait(PGconn *conn, int rc, int64_t timeout_ms, struct check_resu
 		return fail_conn(conn, TS_EUNAVAIL, "", res);
 	conn_where(conn, where, sizeof(where));
 	return check_result_fail(res, rc, "no answer from %s within %lld ms", where,
-	                         (long long)timeout_ms);
+	                         (long long)dl->timeout_ms);
 }
 
-int check_pg_connect(const char *url, int64_t deadline_us, PGconn **conn, struct check_result *res)
+int check_pg_connect(const char *url, const struct check_pg_deadline *dl, PGconn **conn,
+                     struct check_result *res)
 {
 	/* application_name first so that one in the URL wins. */
 	const char *const keys[] = {"application_name", "dbname", NULL};
 	const char *const vals[] = {"topsongs-check", url, NULL};
-	int64_t timeout_ms = (deadline_us - time_mono_us()) / 1000;
 	PostgresPollingStatusType st = PGRES_POLLING_WRITING;
 	PGconn *c = PQconnectStartParams(keys, vals, 1);
 	int rc = 0;
@@ -272,9 +279,9 @@ int check_pg_connect(const char *url, int64_t deadline_us, PGconn **conn, struct
 			rc = fail_conn(c, TS_EUNAVAIL, "", res);
 			break;
 		}
-		rc = wait_socket(c, st == PGRES_POLLING_WRITING, deadline_us);
+		rc = wait_socket(c, st == PGRES_POLLING_WRITING, dl->at_us);
 		if (rc)
-			rc = fail_wait(c, rc, timeout_ms, res);
+			rc = fail_wait(c, rc, dl, res);
 		else
 			st = PQconnectPoll(c);
 	}
@@ -320,18 +327,17 @@ static int check_status(PGresult *r, const char *sql, struct check_result *res)
 	return check_result_fail(res, TS_EFAILED, "%s failed: %s", sql, why);
 }
 
-int check_pg_query(PGconn *conn, const char *sql, int64_t deadline_us, PGresult **out,
-                   struct check_result *res)
+int check_pg_query(PGconn *conn, const char *sql, const struct check_pg_deadline *dl,
+                   PGresult **out, struct check_result *res)
 {
-	int64_t timeout_ms = (deadline_us - time_mono_us()) / 1000;
 	PGresult *first = NULL, *r = NULL;
 	int rc;
 
 	*out = NULL;
 	if (!PQsendQuery(conn, sql))
 		return fail_conn(conn, TS_EUNAVAIL, "", res);
-	rc = flush_all(conn, deadline_us);
-	while (!rc && !(rc = next_result(conn, deadline_us, &r)) && r) {
+	rc = flush_all(conn, dl->at_us);
+	while (!rc && !(rc = next_result(conn, dl->at_us, &r)) && r) {
 		if (!first)
 			first = r;
 		else
@@ -339,7 +345,7 @@ int check_pg_query(PGconn *conn, const char *sql, int64_t deadline_us, PGresult 
 	}
 	if (rc) {
 		PQclear(first);
-		return fail_wait(conn, rc, timeout_ms, res);
+		return fail_wait(conn, rc, dl, res);
 	}
 	rc = check_status(first, sql, res);
 	if (rc)
@@ -358,20 +364,21 @@ static void server_version(PGconn *conn, char *out, size_t size)
 
 int check_pg_probe(const struct ts_config *cfg, int64_t timeout_ms, struct check_result *out)
 {
-	int64_t deadline_us = time_mono_us() + timeout_ms * 1000;
+	struct check_pg_deadline dl;
 	char *secret = NULL, version[64];
 	PGconn *conn = NULL;
 	PGresult *r = NULL;
 	int rc;
 
+	check_pg_deadline_init(&dl, timeout_ms);
 	rc = check_pg_secret(cfg->pg_url, &secret, out);
 	check_pg_target(cfg->pg_url, secret, out);
 	if (rc)
 		goto out;
-	rc = check_pg_connect(cfg->pg_url, deadline_us, &conn, out);
+	rc = check_pg_connect(cfg->pg_url, &dl, &conn, out);
 	if (rc)
 		goto out;
-	rc = check_pg_query(conn, "SELECT 1", deadline_us, &r, out);
+	rc = check_pg_query(conn, "SELECT 1", &dl, &r, out);
 	if (rc)
 		goto out;
 	server_version(conn, version, sizeof(version));

@@ -37,20 +37,30 @@ void check_pg_secret_free(char *secret);
 /* out->target = url with its password redacted and secret scrubbed. */
 void check_pg_target(const char *url, const char *secret, struct check_result *out);
 
+/* An absolute deadline, and the timeout it came from (for messages). */
+struct check_pg_deadline {
+	int64_t at_us; /* time_mono_us clock */
+	int64_t timeout_ms;
+};
+
+/* A deadline timeout_ms from now. */
+void check_pg_deadline_init(struct check_pg_deadline *dl, int64_t timeout_ms);
+
 /*
- * Connects before deadline_us (time_mono_us clock). Returns 0 with *conn
+ * Connects before the deadline. Returns 0 with *conn
  * open (close it with PQfinish), or TS_EUNAVAIL / TS_ETIMEDOUT / TS_EFAILED
  * / TS_ENOMEM with a failed result and its reason in res.
  */
-int check_pg_connect(const char *url, int64_t deadline_us, PGconn **conn, struct check_result *res);
+int check_pg_connect(const char *url, const struct check_pg_deadline *dl, PGconn **conn,
+                     struct check_result *res);
 
 /*
- * Runs one statement before deadline_us. Returns 0 with *out holding its
+ * Runs one statement before the deadline. Returns 0 with *out holding its
  * PGRES_TUPLES_OK or PGRES_COMMAND_OK result (PQclear it), or a negative
  * code with a failed result in res.
  */
-int check_pg_query(PGconn *conn, const char *sql, int64_t deadline_us, PGresult **out,
-                   struct check_result *res);
+int check_pg_query(PGconn *conn, const char *sql, const struct check_pg_deadline *dl,
+                   PGresult **out, struct check_result *res);
 
 /*
  * Condenses a libpq error message into one line:

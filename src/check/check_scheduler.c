@@ -4,7 +4,6 @@
  */
 #include "base/common.h"
 #include "base/error.h"
-#include "base/timeutil.h"
 #include "check/check_pg.h"
 #include "check/check_scheduler.h"
 
@@ -30,12 +29,13 @@ static int judge(PGresult *r, struct check_result *out)
 	                         age, CHECK_SCHEDULER_MAX_AGE_S);
 }
 
-static int read_heartbeat(PGconn *conn, int64_t deadline_us, struct check_result *out)
+static int read_heartbeat(PGconn *conn, const struct check_pg_deadline *dl,
+                          struct check_result *out)
 {
 	PGresult *r = NULL;
 	int rc;
 
-	rc = check_pg_query(conn, sql_exists, deadline_us, &r, out);
+	rc = check_pg_query(conn, sql_exists, dl, &r, out);
 	if (rc)
 		goto out;
 	if (PQntuples(r) != 1 || strcmp(PQgetvalue(r, 0, 0), "t")) {
@@ -45,7 +45,7 @@ static int read_heartbeat(PGconn *conn, int64_t deadline_us, struct check_result
 	}
 	PQclear(r);
 	r = NULL;
-	rc = check_pg_query(conn, sql_age, deadline_us, &r, out);
+	rc = check_pg_query(conn, sql_age, dl, &r, out);
 	if (!rc)
 		rc = judge(r, out);
 out:
@@ -55,16 +55,17 @@ out:
 
 int check_scheduler_probe(const struct ts_config *cfg, int64_t timeout_ms, struct check_result *out)
 {
-	int64_t deadline_us = time_mono_us() + timeout_ms * 1000;
+	struct check_pg_deadline dl;
 	char *secret = NULL;
 	PGconn *conn = NULL;
 	int rc;
 
+	check_pg_deadline_init(&dl, timeout_ms);
 	rc = check_pg_secret(cfg->pg_url, &secret, out);
 	check_pg_target(cfg->pg_url, secret, out);
 	if (rc)
 		goto out;
-	rc = check_pg_connect(cfg->pg_url, deadline_us, &conn, out);
+	rc = check_pg_connect(cfg->pg_url, &dl, &conn, out);
 	if (rc) {
 		/* Keep the reason, say what it stopped. */
 		char why[CHECK_TEXT_MAX];
@@ -73,7 +74,7 @@ int check_scheduler_probe(const struct ts_config *cfg, int64_t timeout_ms, struc
 		rc = check_result_fail(out, rc, "cannot read the heartbeat: %s", why);
 		goto out;
 	}
-	rc = read_heartbeat(conn, deadline_us, out);
+	rc = read_heartbeat(conn, &dl, out);
 out:
 	check_result_scrub(out->reason, sizeof(out->reason), secret);
 	PQfinish(conn);
