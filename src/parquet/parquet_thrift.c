@@ -241,7 +241,7 @@ int parquet_thrift_r_i64(struct parquet_thrift_r *r, int type, int64_t *v)
 
 int parquet_thrift_r_i32(struct parquet_thrift_r *r, int type, int32_t *v)
 {
-	int64_t x;
+	int64_t x = 0;
 
 	if (parquet_thrift_r_i64(r, type, &x))
 		return TS_ECORRUPT;
