@@ -187,6 +187,7 @@ static int probe(const struct ts_config *cfg, int64_t timeout_ms, struct kafka_c
 	rd_kafka_t *rk = NULL;
 	rd_kafka_resp_err_t err;
 	char errstr[CHECK_TEXT_MAX] = "";
+	int64_t left_ms;
 	int rc;
 
 	rc = build_conf(cfg, timeout_ms, conf, errstr, sizeof(errstr));
@@ -203,7 +204,8 @@ static int probe(const struct ts_config *cfg, int64_t timeout_ms, struct kafka_c
 		goto out;
 	}
 	conf = NULL; /* rd_kafka_new took it */
-	err = rd_kafka_metadata(rk, 1, NULL, &md, (int)((deadline_us - time_mono_us()) / 1000));
+	left_ms = (deadline_us - time_mono_us()) / 1000;
+	err = rd_kafka_metadata(rk, 1, NULL, &md, left_ms > 0 ? (int)left_ms : 1);
 	rd_kafka_poll(rk, 0); /* serves queued error events to on_error */
 	if (err)
 		rc = report_fail(cfg, err, c, timeout_ms, out);

@@ -324,7 +324,9 @@ static int check_status(PGresult *r, const char *sql, struct check_result *res)
 	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
 		return 0;
 	check_pg_condense(r ? PQresultErrorMessage(r) : "no result", why, sizeof(why));
-	return check_result_fail(res, TS_EFAILED, "%s failed: %s", sql, why);
+	/* A short statement says what failed; a long one would drown the reason. */
+	return check_result_fail(res, TS_EFAILED, "%s failed: %s",
+	                         strlen(sql) <= 24 ? sql : "query", why);
 }
 
 int check_pg_query(PGconn *conn, const char *sql, const struct check_pg_deadline *dl,
