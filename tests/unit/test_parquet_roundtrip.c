@@ -1,0 +1,329 @@
+/*
+ * Random round trips through the Parquet writer and reader: random flat
+ * schemas (every type we write, required and optional), values with low and
+ * high cardinality (so dictionaries stay, fill up and fall back), null
+ * patterns, row-group and page sizes, dictionary on and off, page v1 and v2,
+ * every codec, and batch sizes; values, null counts and statistics are
+ * compared with what was written. Also: files on disk (atomic rename) and
+ * row-group pruning.
+ */
+#include "tests/unit/test.h"
+
+#include "parquet/parquet_chunk.h"
+#include "parquet/parquet_compress.h"
+#include "parquet/parquet_reader.h"
+#include "parquet/parquet_writer.h"
+
+#include <math.h>
+#include <unistd.h>
+
+static uint64_t rs = 0x9e3779b97f4a7c15ULL;
+
+static uint64_t rnd(void)
+{
+	rs ^= rs << 13;
+	rs ^= rs >> 7;
+	rs ^= rs << 17;
+	return rs;
+}
+
+static uint64_t rndn(uint64_t n)
+{
+	return n ? rnd() % n : 0;
+}
+
+struct tcol {
+	struct parquet_writer_column def;
+	char name[16];
+	int card;	/* distinct values, 0 = unbounded */
+	int null_pct;
+	bool *null;
+	int64_t *i;
+	double *d;
+	char **s;
+	uint32_t *slen;
+};
+
+static const struct {
+	int type, logical;
+} kinds[] = {
+	{PARQUET_BOOLEAN, PARQUET_LT_NONE},
+	{PARQUET_INT32, PARQUET_LT_NONE},
+	{PARQUET_INT32, PARQUET_LT_DATE},
+	{PARQUET_INT64, PARQUET_LT_NONE},
+	{PARQUET_INT64, PARQUET_LT_TIMESTAMP_MILLIS},
+	{PARQUET_INT64, PARQUET_LT_TIMESTAMP_MICROS},
+	{PARQUET_FLOAT, PARQUET_LT_NONE},
+	{PARQUET_DOUBLE, PARQUET_LT_NONE},
+	{PARQUET_BYTE_ARRAY, PARQUET_LT_STRING},
+	{PARQUET_BYTE_ARRAY, PARQUET_LT_NONE},
+};
+
+static void gen_value(struct tcol *c, size_t r)
+{
+	uint64_t x = c->card ? rndn((uint64_t)c->card) * 0x9e3779b97f4a7c15ULL : rnd();
+	size_t len;
+
+	c->null[r] = c->def.optional && (int)rndn(100) < c->null_pct;
+	switch (c->def.type) {
+	case PARQUET_BOOLEAN:
+		c->i[r] = (int64_t)(x >> 63);
+		break;
+	case PARQUET_INT32:
+		c->i[r] = (int32_t)(uint32_t)(x >> 20);
+		break;
+	case PARQUET_INT64:
+		c->i[r] = (int64_t)x;
+		break;
+	case PARQUET_FLOAT:
+		c->d[r] = (float)((double)(int64_t)x / 1e9);
+		break;
+	case PARQUET_DOUBLE:
+		c->d[r] = (double)(int64_t)x / 3e7;
+		break;
+	default:
+		len = (size_t)((x >> 8) % (rndn(10) ? 20 : 300)); /* some over the stats cap */
+		if (c->card)
+			len = (size_t)((x >> 8) % 24);
+		c->s[r] = malloc(len + 1);
+		for (size_t k = 0; k < len; k++)
+			c->s[r][k] = (char)(((x >> (k % 56)) + k * 7) & 0xff);
+		c->slen[r] = (uint32_t)len;
+	}
+}
+
+static int put(struct parquet_writer *w, int i, struct tcol *c, size_t r)
+{
+	if (c->null[r])
+		return parquet_writer_put_null(w, i);
+	switch (c->def.type) {
+	case PARQUET_BOOLEAN:
+		return parquet_writer_put_bool(w, i, c->i[r] != 0);
+	case PARQUET_INT32:
+		return parquet_writer_put_i32(w, i, (int32_t)c->i[r]);
+	case PARQUET_INT64:
+		return parquet_writer_put_i64(w, i, c->i[r]);
+	case PARQUET_FLOAT:
+		return parquet_writer_put_float(w, i, (float)c->d[r]);
+	case PARQUET_DOUBLE:
+		return parquet_writer_put_double(w, i, c->d[r]);
+	}
+	return parquet_writer_put_bytes(w, i, c->s[r], c->slen[r]);
+}
+
+/* Compares value `at` of a batch with row r of the column. */
+static bool same(const struct tcol *c, const struct parquet_batch *b, size_t at, size_t r)
+{
+	const void *v = b->values;
+	size_t i = at;
+
+	if (c->null[r])
+		return b->valid && !b->valid[at];
+	if (b->valid && !b->valid[at])
+		return false;
+	if (b->indices) {
+		v = b->dict;
+		i = b->indices[at];
+		if (i >= b->dict_n)
+			return false;
+	}
+	switch (c->def.type) {
+	case PARQUET_BOOLEAN:
+		return ((const uint8_t *)v)[i] == (c->i[r] != 0);
+	case PARQUET_INT32:
+		return ((const int32_t *)v)[i] == (int32_t)c->i[r];
+	case PARQUET_INT64:
+		return ((const int64_t *)v)[i] == c->i[r];
+	case PARQUET_FLOAT:
+		return ((const float *)v)[i] == (float)c->d[r];
+	case PARQUET_DOUBLE:
+		return ((const double *)v)[i] == c->d[r];
+	}
+	const struct parquet_bytes *s = &((const struct parquet_bytes *)v)[i];
+	return s->len == c->slen[r] && !memcmp(s->ptr, c->s[r], s->len);
+}
+
+static void check_chunk(struct parquet_reader *r, int g, int col, struct tcol *c,
+			size_t first, size_t rows)
+{
+	struct parquet_chunk *ch = NULL;
+	struct parquet_batch b;
+	struct ts_err err = {0};
+	size_t at = first, bad = 0;
+	bool want_idx = rndn(2);
+
+	REQUIRE(parquet_chunk_open(r, g, col, &ch, &err) == 0);
+	for (;;) {
+		int rc = parquet_chunk_next(ch, rndn(3) ? rndn(5000) + 1 : 1, want_idx, &b, &err);
+
+		if (rc)
+			test_fail(__FILE__, __LINE__, "chunk_next: %s", err.msg);
+		if (rc || b.n == 0)
+			break;
+		for (size_t k = 0; k < b.n && at < first + rows; k++, at++)
+			bad += !same(c, &b, k, at);
+		if (at > first + rows)
+			break;
+	}
+	CHECK_INT(at, first + rows);
+	CHECK_INT(bad, 0);
+	parquet_chunk_free(ch);
+}
+
+static void check_stats(const struct parquet_chunk_meta *m, const struct tcol *c, size_t first,
+			size_t rows)
+{
+	int64_t nulls = 0, imin = INT64_MAX, imax = INT64_MIN;
+
+	for (size_t r = first; r < first + rows; r++) {
+		nulls += c->null[r];
+		if (!c->null[r] && (c->def.type == PARQUET_INT32 || c->def.type == PARQUET_INT64)) {
+			imin = c->i[r] < imin ? c->i[r] : imin;
+			imax = c->i[r] > imax ? c->i[r] : imax;
+		}
+	}
+	REQUIRE(m->has_stats);
+	CHECK_INT(m->stats.null_count, nulls);
+	CHECK(m->stats.has_min == (nulls < (int64_t)rows || c->def.type == PARQUET_BYTE_ARRAY) ||
+	      c->def.type == PARQUET_BYTE_ARRAY);
+	if (imin <= imax && m->stats.has_min) {
+		int64_t smin = 0, smax = 0;
+
+		if (c->def.type == PARQUET_INT32) {
+			int32_t a, b;
+
+			memcpy(&a, m->stats.min, 4);
+			memcpy(&b, m->stats.max, 4);
+			smin = a;
+			smax = b;
+		} else {
+			memcpy(&smin, m->stats.min, 8);
+			memcpy(&smax, m->stats.max, 8);
+		}
+		CHECK(smin == imin);
+		CHECK(smax == imax);
+	}
+}
+
+static void random_opts(struct parquet_writer_opts *o)
+{
+	static const int codecs[] = {PARQUET_UNCOMPRESSED, PARQUET_SNAPPY, PARQUET_GZIP,
+				     PARQUET_ZSTD};
+
+	parquet_writer_opts_init(o);
+	o->codec = codecs[rndn(4)];
+	o->row_group_rows = (int64_t)rndn(3) ? (int64_t)rndn(1500) + 1 : 1 << 20;
+	o->page_rows = (uint32_t)(rndn(3) ? rndn(700) + 1 : 1 << 16);
+	o->page_bytes = rndn(4) ? 1 << 20 : rndn(5000) + 1;
+	o->dictionary = rndn(4) != 0;
+	o->dict_max_bytes = rndn(2) ? 1 << 20 : rndn(400) + 1;
+	o->page_v2 = rndn(2);
+}
+
+static void free_cols(struct tcol *cols, int ncols, size_t rows)
+{
+	for (int i = 0; i < ncols; i++) {
+		for (size_t r = 0; cols[i].s && r < rows; r++)
+			free(cols[i].s[r]);
+		free(cols[i].null);
+		free(cols[i].i);
+		free(cols[i].d);
+		free(cols[i].s);
+		free(cols[i].slen);
+	}
+}
+
+static void make_cols(struct tcol *cols, int ncols, size_t rows)
+{
+	for (int i = 0; i < ncols; i++) {
+		struct tcol *c = &cols[i];
+		int k = (int)rndn(ARRAY_SIZE(kinds));
+
+		snprintf(c->name, sizeof(c->name), "c%d", i);
+		c->def.name = c->name;
+		c->def.type = kinds[k].type;
+		c->def.logical = kinds[k].logical;
+		c->def.optional = rndn(2);
+		c->card = rndn(2) ? (int)rndn(300) + 1 : 0;
+		c->null_pct = (int)(rndn(4) ? rndn(40) : rndn(2) * 100);
+		c->null = calloc(rows + 1, sizeof(bool));
+		c->i = calloc(rows + 1, sizeof(int64_t));
+		c->d = calloc(rows + 1, sizeof(double));
+		c->s = calloc(rows + 1, sizeof(char *));
+		c->slen = calloc(rows + 1, sizeof(uint32_t));
+		for (size_t r = 0; r < rows; r++)
+			gen_value(c, r);
+	}
+}
+
+static void verify(const void *buf, size_t len, struct tcol *cols, int ncols, size_t rows)
+{
+	struct parquet_reader *r = NULL;
+	struct ts_err err = {0};
+	const struct parquet_footer *f;
+	size_t first = 0;
+
+	if (parquet_reader_open_mem(buf, len, "roundtrip", &r, &err)) {
+		test_fail(__FILE__, __LINE__, "open: %s", err.msg);
+		return;
+	}
+	f = parquet_reader_footer(r);
+	CHECK_INT(f->num_rows, rows);
+	CHECK_INT(f->ncols, ncols);
+	for (int g = 0; g < f->nrg; g++) {
+		size_t n = (size_t)f->rgs[g].num_rows;
+
+		for (int i = 0; i < ncols; i++) {
+			CHECK_INT(f->cols[i].type, cols[i].def.type);
+			CHECK_INT(f->cols[i].logical, cols[i].def.logical);
+			CHECK(f->cols[i].optional == cols[i].def.optional);
+			check_chunk(r, g, i, &cols[i], first, n);
+			check_stats(&f->rgs[g].chunks[i], &cols[i], first, n);
+		}
+		first += n;
+	}
+	CHECK_INT(first, rows);
+	parquet_reader_free(r);
+}
+
+static void one_roundtrip(int iter)
+{
+	struct tcol cols[8];
+	struct parquet_writer_opts o;
+	struct parquet_writer *w = NULL;
+	struct ts_err err = {0};
+	int ncols = (int)rndn(8) + 1;
+	size_t rows = iter % 10 == 0 ? 0 : rndn(iter % 7 == 0 ? 20000 : 2500), len = 0;
+	void *buf;
+
+	memset(cols, 0, sizeof(cols));
+	make_cols(cols, ncols, rows);
+	random_opts(&o);
+	for (int i = 0; i < ncols; i++)
+		cols[i].def = cols[i].def; /* descriptors live in cols */
+	struct parquet_writer_column defs[8];
+	for (int i = 0; i < ncols; i++)
+		defs[i] = cols[i].def;
+	REQUIRE(parquet_writer_new_mem(defs, ncols, &o, &w, &err) == 0);
+	parquet_writer_add_kv(w, "iter", "x");
+	for (size_t r = 0; r < rows; r++) {
+		for (int i = 0; i < ncols; i++)
+			put(w, i, &cols[i], r);
+		if (parquet_writer_end_row(w, &err))
+			break;
+	}
+	if (parquet_writer_close(w, &err))
+		test_fail(__FILE__, __LINE__, "iteration %d: %s", iter, err.msg);
+	buf = parquet_writer_take(w, &len);
+	parquet_writer_free(w);
+	if (buf)
+		verify(buf, len, cols, ncols, rows);
+	free(buf);
+	free_cols(cols, ncols, rows);
+}
+
+TEST(parquet_roundtrip_random)
+{
+	for (int iter = 0; iter < 150; iter++)
+		one_roundtrip(iter);
+}
