@@ -178,32 +178,44 @@ static int report_fail(const struct ts_config *cfg, rd_kafka_resp_err_t err,
 	                         rd_kafka_err2str(err));
 }
 
-static int probe(const struct ts_config *cfg, int64_t timeout_ms, struct kafka_capture *c,
-                 struct check_result *out)
+/* A producer handle whose errors and logs go to c, never to stderr. */
+static int new_client(const struct ts_config *cfg, int64_t timeout_ms, struct kafka_capture *c,
+                      rd_kafka_t **rk, struct check_result *out)
 {
-	int64_t deadline_us = time_mono_us() + timeout_ms * 1000;
-	const struct rd_kafka_metadata *md = NULL;
 	rd_kafka_conf_t *conf = rd_kafka_conf_new();
-	rd_kafka_t *rk = NULL;
-	rd_kafka_resp_err_t err;
 	char errstr[CHECK_TEXT_MAX] = "";
-	int64_t left_ms;
 	int rc;
 
 	rc = build_conf(cfg, timeout_ms, conf, errstr, sizeof(errstr));
 	if (rc) {
-		rc = check_result_fail(out, rc, "configuration refused by librdkafka: %s", errstr);
-		goto out;
+		rd_kafka_conf_destroy(conf);
+		return check_result_fail(out, rc, "configuration refused by librdkafka: %s",
+		                         errstr);
 	}
 	rd_kafka_conf_set_opaque(conf, c);
 	rd_kafka_conf_set_log_cb(conf, on_log);
 	rd_kafka_conf_set_error_cb(conf, on_error);
-	rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
-	if (!rk) {
-		rc = check_result_fail(out, TS_EINVAL, "cannot create a Kafka client: %s", errstr);
-		goto out;
+	*rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
+	if (!*rk) {
+		rd_kafka_conf_destroy(conf); /* rd_kafka_new keeps it only on success */
+		return check_result_fail(out, TS_EINVAL, "cannot create a Kafka client: %s",
+		                         errstr);
 	}
-	conf = NULL; /* rd_kafka_new took it */
+	return 0;
+}
+
+static int probe(const struct ts_config *cfg, int64_t timeout_ms, struct kafka_capture *c,
+                 struct check_result *out)
+{
+	int64_t deadline_us = time_mono_us() + timeout_ms * 1000, left_ms;
+	const struct rd_kafka_metadata *md = NULL;
+	rd_kafka_t *rk = NULL;
+	rd_kafka_resp_err_t err;
+	int rc;
+
+	rc = new_client(cfg, timeout_ms, c, &rk, out);
+	if (rc)
+		return rc;
 	left_ms = (deadline_us - time_mono_us()) / 1000;
 	err = rd_kafka_metadata(rk, 1, NULL, &md, left_ms > 0 ? (int)left_ms : 1);
 	rd_kafka_poll(rk, 0); /* serves queued error events to on_error */
@@ -211,13 +223,9 @@ static int probe(const struct ts_config *cfg, int64_t timeout_ms, struct kafka_c
 		rc = report_fail(cfg, err, c, timeout_ms, out);
 	else
 		rc = report_ok(cfg, md, out);
-out:
 	if (md)
 		rd_kafka_metadata_destroy(md);
-	if (rk)
-		rd_kafka_destroy(rk);
-	if (conf)
-		rd_kafka_conf_destroy(conf);
+	rd_kafka_destroy(rk);
 	return rc;
 }
 
