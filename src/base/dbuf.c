@@ -108,6 +108,16 @@ int dbuf_add_json_str(struct dbuf *b, const char *s)
 	int rc = dbuf_addc(b, '"');
 
 	for (p = (const unsigned char *)s; !rc && *p; p++) {
+		size_t run = 0;
+
+		/* Copy runs that need no escaping in one go. */
+		while (p[run] >= 0x20 && p[run] != '"' && p[run] != '\\' && p[run] != 0x7f)
+			run++;
+		if (run) {
+			rc = dbuf_add(b, p, run);
+			p += run - 1;
+			continue;
+		}
 		if (*p == '"' || *p == '\\') {
 			char esc[2] = {'\\', (char)*p};
 			rc = dbuf_add(b, esc, 2);

@@ -319,13 +319,23 @@ int event_to_json(const struct play_event *ev, struct dbuf *out)
 	int rc;
 
 	time_format_rfc3339_ms(ev->ts_us, ts, sizeof(ts));
-	rc = dbuf_addf(out, "{\"event_id\":\"%s\",\"user_id\":", ev->event_id);
+	/* No printf on this path: it runs once per ingested play. */
+	rc = dbuf_addstr(out, "{\"event_id\":\"");
+	rc = rc ? rc : dbuf_addstr(out, ev->event_id);
+	rc = rc ? rc : dbuf_addstr(out, "\",\"user_id\":");
 	rc = rc ? rc : dbuf_add_json_str(out, ev->user_id);
 	rc = rc ? rc : dbuf_addstr(out, ",\"song_id\":");
 	rc = rc ? rc : dbuf_add_json_str(out, ev->song_id);
-	rc = rc ? rc : dbuf_addf(out, ",\"region\":\"%s\",\"ts\":\"%s\"", ev->region, ts);
-	if (!rc && ev->country[0])
-		rc = dbuf_addf(out, ",\"country\":\"%s\"", ev->country);
+	rc = rc ? rc : dbuf_addstr(out, ",\"region\":\"");
+	rc = rc ? rc : dbuf_addstr(out, ev->region);
+	rc = rc ? rc : dbuf_addstr(out, "\",\"ts\":\"");
+	rc = rc ? rc : dbuf_addstr(out, ts);
+	rc = rc ? rc : dbuf_addc(out, '"');
+	if (!rc && ev->country[0]) {
+		rc = dbuf_addstr(out, ",\"country\":\"");
+		rc = rc ? rc : dbuf_addstr(out, ev->country);
+		rc = rc ? rc : dbuf_addc(out, '"');
+	}
 	if (!rc && ev->city[0]) {
 		rc = dbuf_addstr(out, ",\"city\":");
 		rc = rc ? rc : dbuf_add_json_str(out, ev->city);
