@@ -27,8 +27,8 @@ const struct cli_cmd cli_commands[] = {
 	{"simulate", cmd_simulate, "[options]",
 	 "Generate realistic listener traffic: to the api, to NDJSON, or as a back-fill.",
 	 cmd_simulate_details, cmd_simulate_opts, 0, 0},
-	{"parquet", cmd_parquet, "inspect|cat FILE [options]",
-	 "Inspect a Parquet file or print its rows as JSON lines.", cmd_parquet_details,
+	{"parquet", cmd_parquet, "inspect|cat|write FILE [options]",
+	 "Inspect a Parquet file, print its rows as JSON lines, or write one.", cmd_parquet_details,
 	 cmd_parquet_opts, 2, 2},
 };
 
