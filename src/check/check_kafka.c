@@ -204,10 +204,44 @@ static int new_client(const struct ts_config *cfg, int64_t timeout_ms, struct ka
 	return 0;
 }
 
+static int all_down(struct kafka_capture *c)
+{
+	int down;
+
+	pthread_mutex_lock(&c->mu);
+	down = c->all_down[0] != '\0';
+	pthread_mutex_unlock(&c->mu);
+	return down;
+}
+
+/*
+ * Asks for the metadata in growing slices of the time left, so that once
+ * every bootstrap broker has failed (librdkafka's "all brokers are down"
+ * event) the probe stops instead of waiting out the whole timeout, while a
+ * slow but working cluster still gets slices long enough to answer.
+ */
+static rd_kafka_resp_err_t ask_metadata(rd_kafka_t *rk, int64_t deadline_us,
+                                        struct kafka_capture *c,
+                                        const struct rd_kafka_metadata **md)
+{
+	rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR__TIMED_OUT;
+	int64_t slice_ms = 250, left_ms;
+
+	while ((left_ms = (deadline_us - time_mono_us()) / 1000) > 0) {
+		err = rd_kafka_metadata(rk, 1, NULL, md,
+		                        (int)(left_ms < slice_ms ? left_ms : slice_ms));
+		rd_kafka_poll(rk, 0); /* serves queued error events to on_error */
+		if (!err || all_down(c))
+			break;
+		slice_ms *= 2;
+	}
+	return err;
+}
+
 static int probe(const struct ts_config *cfg, int64_t timeout_ms, struct kafka_capture *c,
                  struct check_result *out)
 {
-	int64_t deadline_us = time_mono_us() + timeout_ms * 1000, left_ms;
+	int64_t deadline_us = time_mono_us() + timeout_ms * 1000;
 	const struct rd_kafka_metadata *md = NULL;
 	rd_kafka_t *rk = NULL;
 	rd_kafka_resp_err_t err;
@@ -216,9 +250,7 @@ static int probe(const struct ts_config *cfg, int64_t timeout_ms, struct kafka_c
 	rc = new_client(cfg, timeout_ms, c, &rk, out);
 	if (rc)
 		return rc;
-	left_ms = (deadline_us - time_mono_us()) / 1000;
-	err = rd_kafka_metadata(rk, 1, NULL, &md, left_ms > 0 ? (int)left_ms : 1);
-	rd_kafka_poll(rk, 0); /* serves queued error events to on_error */
+	err = ask_metadata(rk, deadline_us, c, &md);
 	if (err)
 		rc = report_fail(cfg, err, c, timeout_ms, out);
 	else

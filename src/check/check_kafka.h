@@ -1,7 +1,8 @@
 /*
  * The Kafka probe of `topsongs check`: a throw-away librdkafka producer
  * handle on kafka.brokers (with the security and SASL settings when set)
- * asks for the cluster metadata within the timeout. Ok when a broker
+ * asks for the cluster metadata within the timeout, giving up early once
+ * every bootstrap broker has failed. Ok when a broker
  * answers; the reason then says how many brokers there are and whether
  * kafka.topic exists (a missing topic is not a failure: the broker creates
  * it on the first produce when auto-creation is on). On failure the reason
