@@ -61,10 +61,11 @@ TEST(check_kafka_probe_closed_port)
 	REQUIRE(config_set(&cfg, "kafka.brokers", "127.0.0.1:1", "test", NULL) == 0);
 	REQUIRE(config_set(&cfg, "kafka.sasl-password", "kpw", "test", NULL) == 0);
 	memset(&r, 0, sizeof(r));
-	CHECK(check_kafka_probe(&cfg, 300, &r) < 0);
-	CHECK(time_mono_us() - t0 < 2000 * 1000);
+	/* Refused everywhere: it gives up long before the 10 s timeout. */
+	CHECK(check_kafka_probe(&cfg, 10000, &r) < 0);
+	CHECK(time_mono_us() - t0 < 3000 * 1000);
 	CHECK_INT(r.status, CHECK_FAILED);
 	CHECK_STR(r.target, "127.0.0.1:1");
-	CHECK(strstr(r.reason, "127.0.0.1:1") != NULL);
+	CHECK_STR(r.reason, "connection refused at 127.0.0.1:1");
 	config_release(&cfg);
 }
