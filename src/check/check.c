@@ -24,9 +24,11 @@
 #include <time.h>
 
 const struct check_probe check_probes[] = {
-    {"postgres", check_pg_probe, NULL},         {"kafka", check_kafka_probe, NULL},
-    {"lake", check_lake_probe, NULL},           {"api", check_api_probe, check_api_prepare},
-    {"scheduler", check_scheduler_probe, NULL},
+    {"postgres", check_pg_probe, NULL},          /* SELECT 1 */
+    {"kafka", check_kafka_probe, NULL},          /* cluster metadata */
+    {"lake", check_lake_probe, NULL},            /* write, fsync, read back */
+    {"api", check_api_probe, check_api_prepare}, /* GET /healthz */
+    {"scheduler", check_scheduler_probe, NULL},  /* heartbeat row */
 };
 
 const size_t check_nprobes = ARRAY_SIZE(check_probes);

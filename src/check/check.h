@@ -53,7 +53,8 @@ int check_required_parse(const char *list, const struct check_probe *probes, siz
                          uint32_t *mask, struct ts_err *err);
 
 /*
- * Runs probes[0..n) concurrently, each with timeout_ms, and fills
+ * Runs probes[0..n) concurrently (probes and their names must be static: a
+ * stuck probe's thread may outlive this call), each with timeout_ms, and fills
  * results[0..n) (name, required from required_mask, status, latency, target,
  * reason). Returns within about timeout_ms + CHECK_GRACE_MS.
  * Returns 0 when every required probe is ok, TS_EUNAVAIL when one is not,
