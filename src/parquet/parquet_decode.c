@@ -88,7 +88,9 @@ static int dbp_mini(struct parquet_dbp *s)
 			return TS_ECORRUPT;
 	}
 	w = s->widths[s->mini_i++];
-	if (w > (s->is32 ? 32 : 64))
+	/* Up to 64 bits even for INT32: some writers compute INT32 deltas in
+	 * 64 bits; the result is the same modulo 2^32. */
+	if (w > 64)
 		return TS_ECORRUPT;
 	bytes = (size_t)s->per_mini * (size_t)w / 8;
 	s->mini = s->p;

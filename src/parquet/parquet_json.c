@@ -43,6 +43,8 @@ static int add_double(struct dbuf *out, double d, bool is_float)
 		return dbuf_addstr(out, "\"NaN\"");
 	if (isinf(d))
 		return dbuf_addstr(out, d > 0 ? "\"Infinity\"" : "\"-Infinity\"");
+	if (d == 0 && signbit(d))
+		return dbuf_addstr(out, "-0.0"); /* "-0" would read back as integer 0 */
 	return dbuf_addf(out, is_float ? "%.9g" : "%.17g", d);
 }
 
