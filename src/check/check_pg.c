@@ -90,33 +90,37 @@ void check_pg_condense(const char *msg, char *out, size_t size)
 	check_result_oneline(out);
 }
 
-/* Replaces quoted text that holds a letter or digit with "..." in place:
- * libpq's parse errors quote pieces of the URL, password included. */
-static void elide_quotes(char *s)
+/* Copies msg into out with every quoted piece that holds a letter or digit
+ * replaced by "...": libpq's parse errors quote pieces of the URL, password
+ * included. An unclosed quote (a cut message) runs to the end. */
+static void elide_quotes(const char *msg, char *out, size_t size)
 {
-	char *w = s;
+	struct dbuf b;
+	int rc = 0;
 
-	for (const char *r = s; *r; r++) {
+	dbuf_init(&b, size - 1);
+	for (const char *r = msg; !rc && *r; r++) {
 		const char *end = *r == '"' ? strchr(r + 1, '"') : NULL;
 		int alnum = 0;
 
-		for (const char *p = r + 1; end && p < end; p++)
+		if (*r != '"') {
+			rc = dbuf_addc(&b, *r);
+			continue;
+		}
+		if (!end)
+			end = r + strlen(r); /* unclosed: to the end */
+		for (const char *p = r + 1; p < end; p++)
 			alnum |= isalnum((unsigned char)*p) != 0;
-		if (end && alnum) {
-			memcpy(w, "\"...\"", 5);
-			w += 5;
-			r = end;
-			continue;
-		}
-		if (end) { /* kept whole, so its closing quote opens nothing */
-			memmove(w, r, (size_t)(end - r) + 1);
-			w += end - r + 1;
-			r = end;
-			continue;
-		}
-		*w++ = *r;
+		if (alnum)
+			rc = dbuf_addstr(&b, *end ? "\"...\"" : "\"...");
+		else
+			rc = dbuf_add(&b, r, (size_t)(end - r) + (*end != '\0'));
+		if (!*end)
+			break;
+		r = end;
 	}
-	*w = '\0';
+	snprintf(out, size, "%s", dbuf_str(&b));
+	dbuf_release(&b);
 }
 
 int check_pg_secret(const char *url, char **secret, struct check_result *res)
@@ -127,8 +131,7 @@ int check_pg_secret(const char *url, char **secret, struct check_result *res)
 
 	*secret = NULL;
 	if (!opts) {
-		snprintf(why, sizeof(why), "%s", errmsg ? errmsg : "out of memory");
-		elide_quotes(why);
+		elide_quotes(errmsg ? errmsg : "out of memory", why, sizeof(why));
 		PQfreemem(errmsg);
 		return check_result_fail(res, TS_EINVAL, "pg.url cannot be parsed: %s", why);
 	}

@@ -103,6 +103,18 @@ TEST(check_pg_target_redacts_every_form)
 	CHECK_STR(r.target, "host=h password=<redacted> dbname=x");
 }
 
+TEST(check_pg_secret_elides_short_and_unclosed_quotes)
+{
+	struct check_result r;
+	char *secret = NULL;
+
+	memset(&r, 0, sizeof(r));
+	/* A one-letter quoted piece: the replacement is longer than the input. */
+	CHECK_INT(check_pg_secret("host=a b", &secret, &r), TS_EINVAL);
+	CHECK_STR(r.reason, "pg.url cannot be parsed: missing \"=\" after \"...\" in connection "
+	                    "info string");
+}
+
 TEST(check_pg_secret_unparsable_url_never_echoed)
 {
 	struct check_result r;
