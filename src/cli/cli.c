@@ -65,7 +65,7 @@ int cli_flag(const struct cli_ctx *ctx, const char *name)
 }
 
 int cli_opt_int(const struct cli_ctx *ctx, const char *name, long long def, long long min,
-		long long max, long long *out)
+                long long max, long long *out)
 {
 	const char *v = cli_opt(ctx, name);
 	char *end;
@@ -78,15 +78,15 @@ int cli_opt_int(const struct cli_ctx *ctx, const char *name, long long def, long
 	n = strtoll(v, &end, 10);
 	if (errno || end == v || *end || n < min || n > max) {
 		cli_error(ctx, "--%s: expected an integer in [%lld, %lld], got '%s'", name, min,
-			  max, v);
+		          max, v);
 		return TS_EINVAL;
 	}
 	*out = n;
 	return 0;
 }
 
-int cli_opt_double(const struct cli_ctx *ctx, const char *name, double def, double min,
-		   double max, double *out)
+int cli_opt_double(const struct cli_ctx *ctx, const char *name, double def, double min, double max,
+                   double *out)
 {
 	const char *v = cli_opt(ctx, name);
 	char *end;
@@ -108,7 +108,7 @@ int cli_opt_double(const struct cli_ctx *ctx, const char *name, double def, doub
 void cli_print_help(FILE *out, const struct cli_cmd *cmd)
 {
 	fprintf(out, "usage: topsongs %s %s\n\n%s\n", cmd->name, cmd->usage ? cmd->usage : "",
-		cmd->summary);
+	        cmd->summary);
 	if (cmd->details)
 		fprintf(out, "\n%s\n", cmd->details);
 	if (cmd->opts && cmd->opts[0].name) {
@@ -117,14 +117,14 @@ void cli_print_help(FILE *out, const struct cli_cmd *cmd)
 			char left[64];
 
 			snprintf(left, sizeof(left), "--%s%s%s", cmd->opts[i].name,
-				 cmd->opts[i].arg ? " " : "",
-				 cmd->opts[i].arg ? cmd->opts[i].arg : "");
+			         cmd->opts[i].arg ? " " : "",
+			         cmd->opts[i].arg ? cmd->opts[i].arg : "");
 			fprintf(out, "  %-26s %s\n", left, cmd->opts[i].help);
 		}
 	}
 	fprintf(out, "  %-26s %s\n", "-h, --help", "show this help");
 	fprintf(out, "\nEvery configuration key is also a flag (--api-listen HOST:PORT, ...);\n"
-		     "`topsongs config --reference` lists them all.\n");
+	             "`topsongs config --reference` lists them all.\n");
 }
 
 /* Handles one "--name[=value]" at argv[*i]. */
@@ -191,7 +191,7 @@ static int parse_args(struct cli_ctx *ctx, int argc, char **argv)
 				return TS_EINVAL;
 		} else if (!only_pos && a[0] == '-' && a[1]) {
 			cli_error(ctx, "unknown option '%s' (see topsongs %s -h)", a,
-				  ctx->cmd->name);
+			          ctx->cmd->name);
 			return TS_EINVAL;
 		} else if (ctx->args.npos >= CLI_MAX_POS) {
 			cli_error(ctx, "too many arguments");
@@ -202,7 +202,7 @@ static int parse_args(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	if (ctx->args.npos < ctx->cmd->min_pos || ctx->args.npos > ctx->cmd->max_pos) {
 		cli_error(ctx, "wrong number of arguments; usage: topsongs %s %s", ctx->cmd->name,
-			  ctx->cmd->usage ? ctx->cmd->usage : "");
+		          ctx->cmd->usage ? ctx->cmd->usage : "");
 		return TS_EINVAL;
 	}
 	return 0;

@@ -18,8 +18,8 @@
 /* Exit statuses, documented in docs/operations.md. */
 enum cli_exit {
 	EXIT_OK = 0,
-	EXIT_FAILURE_ = 1, /* the work failed (a check failed, a flow failed) */
-	EXIT_USAGE = 2,	   /* bad flags, arguments or configuration */
+	EXIT_FAILURE_ = 1,    /* the work failed (a check failed, a flow failed) */
+	EXIT_USAGE = 2,       /* bad flags, arguments or configuration */
 	EXIT_UNAVAILABLE = 3, /* a required service could not be reached */
 };
 
@@ -47,9 +47,9 @@ struct cli_ctx {
 struct cli_cmd {
 	const char *name;
 	int (*run)(struct cli_ctx *ctx);
-	const char *usage;   /* after "topsongs NAME ": "[--json]" */
-	const char *summary; /* one line */
-	const char *details; /* paragraphs for -h, may be NULL */
+	const char *usage;          /* after "topsongs NAME ": "[--json]" */
+	const char *summary;        /* one line */
+	const char *details;        /* paragraphs for -h, may be NULL */
 	const struct cli_opt *opts; /* terminated by a {NULL} entry; may be NULL */
 	int min_pos, max_pos;
 };
@@ -65,13 +65,13 @@ int cli_flag(const struct cli_ctx *ctx, const char *name);
 /* Parses option `name` as an integer in [min, max]; *out keeps def when absent.
  * Returns 0 or TS_EINVAL after printing a usage error. */
 int cli_opt_int(const struct cli_ctx *ctx, const char *name, long long def, long long min,
-		long long max, long long *out);
-int cli_opt_double(const struct cli_ctx *ctx, const char *name, double def, double min,
-		   double max, double *out);
+                long long max, long long *out);
+int cli_opt_double(const struct cli_ctx *ctx, const char *name, double def, double min, double max,
+                   double *out);
 
 /* Prints "topsongs NAME: message" to stderr (usage errors, failures). */
 void cli_error(const struct cli_ctx *ctx, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 /* Prints the -h text of a command. */
 void cli_print_help(FILE *out, const struct cli_cmd *cmd);

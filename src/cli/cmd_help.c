@@ -38,8 +38,8 @@ int cmd_version(struct cli_ctx *ctx)
 }
 
 const struct cli_opt cmd_config_opts[] = {
-	{"reference", NULL, "print the Markdown table of every key instead"},
-	{NULL, NULL, NULL},
+    {"reference", NULL, "print the Markdown table of every key instead"},
+    {NULL, NULL, NULL},
 };
 
 int cmd_config(struct cli_ctx *ctx)

@@ -575,6 +575,32 @@ int64_t sim_model_peek_us(struct sim_model *m)
 
 /* ---- set-up ------------------------------------------------------------- */
 
+/* A play plus the gap before the next lasts about this long on average
+ * (skips, partial and full listens of ~3.5-minute songs). */
+#define MEAN_PLAY_S 170.0
+
+/* The model starts warm: each city already has the sessions that would be
+ * open at that time of its day, each part-way through (session lengths are
+ * geometric, so the plays still to come have the same law), instead of a
+ * cold start where the rate would take half an hour to build up. */
+static int warm_place(struct sim_model *m, uint32_t k)
+{
+	const struct place *p = &m->places[k];
+	double mean = p->sessions_per_us * sim_curve_at_utc(m->o.start_us, p->utc_offset_min) *
+	              m->o.plays_per_session * MEAN_PLAY_S * US;
+	double n = floor(mean + sqrt(mean) * sim_rng_normal(&m->rng) + 0.5);
+	struct sim_item it = {0};
+	int rc = 0;
+
+	it.kind = ITEM_ARRIVAL;
+	it.who = k;
+	for (double i = 0; i < n && !rc; i++) {
+		it.t_us = m->o.start_us + (int64_t)(sim_rng_unit(&m->rng) * MEAN_PLAY_S * US);
+		rc = start_session(m, &it);
+	}
+	return rc;
+}
+
 /* Sessions open at once average rate x session length (minutes of plays)
  * / plays per session; a listener may have two at once (phone and speaker),
  * so this does not depend on the listener count. The ceiling allows ten
@@ -590,9 +616,13 @@ static int start(struct sim_model *m, struct ts_err *err)
 {
 	int rc = 0;
 
-	for (uint32_t k = 0; k < m->nplaces && !rc; k++)
-		if (m->places[k].count)
+	for (uint32_t k = 0; k < m->nplaces && !rc; k++) {
+		if (!m->places[k].count)
+			continue;
+		rc = warm_place(m, k);
+		if (!rc)
 			rc = schedule_arrival(m, k, m->o.start_us);
+	}
 	if (rc)
 		return ts_err_set(err, rc, "model: out of memory");
 	return 0;

@@ -10,7 +10,9 @@
  * ranking (correlated between regions, never identical); a few songs per
  * region rise and a few of the top ones fade as the run goes on. Plays are
  * often skipped early; a small share of plays is sent twice by the client
- * (same event_id, a few seconds later).
+ * (same event_id, a few seconds later). The model starts warm, with the
+ * sessions that would be open at the start time already under way, so the
+ * rate is right from the first second.
  *
  * Events come out in the order the clients would send them (emit_us), and
  * everything is a function of the options: same options, same events.

@@ -18,11 +18,11 @@ struct test_case {
 
 void test_register(struct test_case *tc);
 void test_fail(const char *file, int line, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 #define TEST(name)                                                                                 \
 	static void test_fn_##name(void);                                                          \
-	static struct test_case test_case_##name = {#name, test_fn_##name, NULL};                \
+	static struct test_case test_case_##name = {#name, test_fn_##name, NULL};                  \
 	__attribute__((constructor)) static void test_reg_##name(void)                             \
 	{                                                                                          \
 		test_register(&test_case_##name);                                                  \
@@ -48,7 +48,7 @@ void test_fail(const char *file, int line, const char *fmt, ...)
 		long long a_ = (long long)(a), b_ = (long long)(b);                                \
 		if (a_ != b_)                                                                      \
 			test_fail(__FILE__, __LINE__, "%s == %lld, expected %s == %lld", #a, a_,   \
-				  #b, b_);                                                         \
+			          #b, b_);                                                         \
 	} while (0)
 
 #define CHECK_STR(a, b)                                                                            \
@@ -56,7 +56,7 @@ void test_fail(const char *file, int line, const char *fmt, ...)
 		const char *a_ = (a), *b_ = (b);                                                   \
 		if (!a_ || !b_ || strcmp(a_, b_))                                                  \
 			test_fail(__FILE__, __LINE__, "%s == \"%s\", expected \"%s\"", #a,         \
-				  a_ ? a_ : "(null)", b_ ? b_ : "(null)");                         \
+			          a_ ? a_ : "(null)", b_ ? b_ : "(null)");                         \
 	} while (0)
 
 #endif

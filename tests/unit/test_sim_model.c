@@ -337,6 +337,26 @@ TEST(sim_model_regions_without_geography)
 	teardown(&fx);
 }
 
+TEST(sim_model_starts_warm)
+{
+	struct fixture fx;
+	struct sim_event ev;
+	long first = 0, later = 0;
+
+	REQUIRE(setup(&fx, 12, 100, 2000, NULL) == 0);
+	while (sim_model_peek_us(fx.m) < DAY0 + 70 * 60 * TIME_US_PER_SEC) {
+		REQUIRE(sim_model_next(fx.m, &ev, NULL) == 0);
+		first += ev.ts_us < DAY0 + 10 * 60 * TIME_US_PER_SEC;
+		later += ev.ts_us >= DAY0 + 60 * 60 * TIME_US_PER_SEC;
+	}
+	/* Sessions already open at the start: the first ten minutes carry
+	 * about as many plays as ten minutes an hour later (a cold start would
+	 * carry an eighth). */
+	CHECK(first > 0.7 * later);
+	CHECK(first < 1.4 * later);
+	teardown(&fx);
+}
+
 TEST(sim_model_rejects_bad_options)
 {
 	struct sim_catalog *cat = NULL;
