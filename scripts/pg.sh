@@ -4,6 +4,7 @@
 #   scripts/pg.sh start STATE_DIR PORT   initdb once, start, create role and
 #                                        database "topsongs", wait until ready
 #   scripts/pg.sh stop STATE_DIR
+#   scripts/pg.sh destroy STATE_DIR      stop and delete the data
 #   scripts/pg.sh status STATE_DIR
 #
 # initdb refuses to run as root, so as root the cluster belongs to the
@@ -25,16 +26,31 @@ as_owner() {
 	fi
 }
 
+# The data folder: STATE_DIR/data, or — when the checkout lies where the
+# postgres user cannot reach (under /root, say) — a folder in /var/tmp named
+# after the checkout, recorded in STATE_DIR/data-location.
+data_dir() {
+	local dir="$1" alt
+	if [ -f "$dir/data-location" ]; then
+		cat "$dir/data-location"
+	elif [ "$(id -u)" -ne 0 ] || runuser -u postgres -- test -w "$dir" 2>/dev/null; then
+		echo "$dir/data"
+	else
+		alt="/var/tmp/topsongs-pg-$(printf '%s' "$dir" | md5sum | cut -c1-12)"
+		mkdir -p "$alt"
+		chown postgres:postgres "$alt"
+		chmod 700 "$alt"
+		echo "$alt/data" | tee "$dir/data-location"
+		log "postgres cannot reach $dir; its data lives in $alt instead" >&2
+	fi
+}
+
 start() {
-	local dir="$1" port="$2" data
+	local dir="$1" port="$2" data logf
 	mkdir -p "$dir"
 	dir="$(cd "$dir" && pwd)"
-	data="$dir/data"
-	if [ "$(id -u)" -eq 0 ]; then
-		chown postgres:postgres "$dir"
-		runuser -u postgres -- test -w "$dir" ||
-			die "user postgres cannot write $dir (a parent folder is not traversable)"
-	fi
+	[ "$(id -u)" -eq 0 ] && chown postgres:postgres "$dir"
+	data="$(data_dir "$dir")"
 	if [ -f "$data/postmaster.pid" ] && as_owner "$bindir/pg_ctl" -D "$data" status >/dev/null 2>&1; then
 		log "already running on 127.0.0.1:$port"
 		return 0
@@ -43,18 +59,21 @@ start() {
 		as_owner "$bindir/initdb" -D "$data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 \
 			>"$dir/initdb.log" 2>&1 || die "initdb failed; see $dir/initdb.log"
 	fi
-	as_owner "$bindir/pg_ctl" -D "$data" -l "$dir/postgres.log" -w -t 60 -o \
-		"-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=on -c max_connections=200" \
+	logf="$(dirname "$data")/postgres.log"
+	touch "$logf"
+	[ "$(id -u)" -eq 0 ] && chown postgres:postgres "$logf"
+	as_owner "$bindir/pg_ctl" -D "$data" -l "$logf" -w -t 60 -o \
+		"-p $port -k $(dirname "$data") -c listen_addresses=127.0.0.1 -c fsync=on -c max_connections=200" \
 		start >/dev/null ||
 		{
-			tail -n 20 "$dir/postgres.log" >&2 || true
-			die "PostgreSQL did not start on 127.0.0.1:$port; its log is $dir/postgres.log"
+			tail -n 20 "$logf" >&2 || true
+			die "PostgreSQL did not start on 127.0.0.1:$port; its log is $logf"
 		}
 	psql_admin "$port" -tAc "SELECT 1 FROM pg_roles WHERE rolname='topsongs'" | grep -q 1 ||
 		psql_admin "$port" -qc "CREATE ROLE topsongs LOGIN"
 	psql_admin "$port" -tAc "SELECT 1 FROM pg_database WHERE datname='topsongs'" | grep -q 1 ||
 		psql_admin "$port" -qc "CREATE DATABASE topsongs OWNER topsongs"
-	log "ready on 127.0.0.1:$port (log $dir/postgres.log)"
+	log "ready on 127.0.0.1:$port (log $logf)"
 }
 
 psql_admin() {
@@ -64,14 +83,17 @@ psql_admin() {
 }
 
 stop() {
-	local dir="$1"
-	[ -f "$dir/data/postmaster.pid" ] || return 0
-	as_owner "$bindir/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
+	local dir="$1" data
+	[ -d "$dir" ] || return 0
+	data="$(cat "$dir/data-location" 2>/dev/null || echo "$dir/data")"
+	[ -f "$data/postmaster.pid" ] || return 0
+	as_owner "$bindir/pg_ctl" -D "$data" -m fast -w stop >/dev/null 2>&1 || true
 }
 
 status() {
-	local dir="$1"
-	if [ -f "$dir/data/postmaster.pid" ] && as_owner "$bindir/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
+	local dir="$1" data
+	data="$(cat "$dir/data-location" 2>/dev/null || echo "$dir/data")"
+	if [ -f "$data/postmaster.pid" ] && as_owner "$bindir/pg_ctl" -D "$data" status >/dev/null 2>&1; then
 		echo "postgres: running"
 	else
 		echo "postgres: stopped"
@@ -79,9 +101,19 @@ status() {
 	fi
 }
 
+# Stops the cluster and removes its data, wherever it lives.
+destroy() {
+	local dir="$1" data
+	stop "$dir"
+	data="$(cat "$dir/data-location" 2>/dev/null || true)"
+	[ -n "$data" ] && rm -rf "$(dirname "$data")"
+	rm -rf "$dir"
+}
+
 case "${1:-}" in
+destroy) destroy "${2:?state dir}" ;;
 start) start "${2:?state dir}" "${3:?port}" ;;
 stop) stop "${2:?state dir}" ;;
 status) status "${2:?state dir}" ;;
-*) die "usage: pg.sh start DIR PORT|stop DIR|status DIR" ;;
+*) die "usage: pg.sh start DIR PORT|stop DIR|destroy DIR|status DIR" ;;
 esac

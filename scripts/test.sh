@@ -93,6 +93,7 @@ main() {
 	[ -x scripts/pyenv.sh ] && { scripts/pyenv.sh >/dev/null || { echo "pyenv failed"; echo "0 passed, 1 failed"; exit 1; }; }
 	export PY="$root/var/pyenv/bin/python"
 	stop_services
+	scripts/pg.sh destroy "$state/pg" >/dev/null 2>&1 || true
 	rm -rf "$state"
 	mkdir -p "$logs"
 
