@@ -17,10 +17,14 @@ say() { printf 'run: %s\n' "$*" >&2; }
 stop_all() {
 	trap - INT TERM EXIT
 	say "stopping"
-	for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+	# Newest first: the simulator before the api it sends to.
+	for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+		kill -TERM "${pids[i]}" 2>/dev/null || true
+		wait "${pids[i]}" 2>/dev/null || true
+	done
 	"$root/scripts/services.sh" stop "$state" >/dev/null 2>&1 || true
 	say "stopped"
+	exit 0
 }
 
 effective() { "$bin" config | sed -n "s/^$1 = //p"; }

@@ -375,28 +375,69 @@ int config_load(struct ts_config *cfg, const char *path, char *const *envp, stru
 	return rc;
 }
 
+/* Copies in[0..n) to out at *o, within size. */
+static void put(char *out, size_t size, size_t *o, const char *in, size_t n)
+{
+	while (n-- && *o + 1 < size)
+		out[(*o)++] = *in++;
+	out[*o < size ? *o : size - 1] = '\0';
+}
+
+/* Length of a conninfo or query value at p: quoted ('...' with \' escapes)
+ * or up to a blank or '&'. */
+static size_t value_len(const char *p)
+{
+	size_t n = 0;
+
+	if (*p == '\'') {
+		for (n = 1; p[n] && p[n] != '\''; n++)
+			if (p[n] == '\\' && p[n + 1])
+				n++;
+		return p[n] ? n + 1 : n;
+	}
+	while (p[n] && p[n] != ' ' && p[n] != '&')
+		n++;
+	return n;
+}
+
+/* Hides the user-info password of a URL and every password=... value, in
+ * URL queries and in key=value conninfo strings alike. */
 void config_redact_url(const char *url, char *out, size_t size)
 {
-	const char *scheme = strstr(url, "://");
-	const char *at, *colon, *pw;
+	const char *scheme = strstr(url, "://"), *p = url, *at, *colon;
+	size_t o = 0;
 
+	out[0] = '\0';
 	if (scheme) {
 		at = strchr(scheme + 3, '@');
 		colon = at ? memchr(scheme + 3, ':', (size_t)(at - scheme - 3)) : NULL;
 		if (colon) {
-			snprintf(out, size, "%.*s:<redacted>%s", (int)(colon - url), url, at);
-			return;
+			put(out, size, &o, url, (size_t)(colon - url) + 1);
+			put(out, size, &o, "<redacted>", 10);
+			p = at;
 		}
-		snprintf(out, size, "%s", url);
-		return;
 	}
-	pw = strstr(url, "password=");
-	if (pw) {
-		size_t end = strcspn(pw, " ");
-		snprintf(out, size, "%.*spassword=<redacted>%s", (int)(pw - url), url, pw + end);
-		return;
+	while (*p) {
+		const char *pw = strstr(p, "password");
+		const char *eq;
+
+		if (!pw) {
+			put(out, size, &o, p, strlen(p));
+			break;
+		}
+		eq = pw + 8;
+		while (*eq == ' ')
+			eq++;
+		put(out, size, &o, p, (size_t)(pw - p) + 8);
+		p = pw + 8;
+		if (*eq != '=')
+			continue;
+		eq++;
+		while (*eq == ' ')
+			eq++;
+		put(out, size, &o, "=<redacted>", 11);
+		p = eq + value_len(eq);
 	}
-	snprintf(out, size, "%s", url);
 }
 
 int config_dump(const struct ts_config *cfg, struct dbuf *out)

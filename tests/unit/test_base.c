@@ -151,6 +151,12 @@ TEST(config_redaction)
 	CHECK_STR(out, "host=h password=<redacted> user=u");
 	config_redact_url("postgresql://u@h/d", out, sizeof(out));
 	CHECK_STR(out, "postgresql://u@h/d");
+	config_redact_url("postgresql://u@h/d?sslmode=require&password=pw&x=1", out, sizeof(out));
+	CHECK_STR(out, "postgresql://u@h/d?sslmode=require&password=<redacted>&x=1");
+	config_redact_url("host=h password = 'a b\\' c' user=u", out, sizeof(out));
+	CHECK_STR(out, "host=h password=<redacted> user=u");
+	config_redact_url("passwordless=1", out, sizeof(out));
+	CHECK_STR(out, "passwordless=1");
 	config_init(&cfg);
 	CHECK_INT(config_set(&cfg, "kafka.sasl-password", "topsecret", "flag", &err), 0);
 	CHECK_STR(dump_value(&cfg, "kafka.sasl-password"), "<redacted>");
