@@ -38,7 +38,11 @@
 
 /* The largest page (compressed or not) we accept: far above the ~1 MiB pages
  * writers produce, low enough that a hostile header cannot exhaust memory. */
+#ifdef FUZZING
+#define PARQUET_MAX_PAGE (8u << 20) /* keeps the fuzzer's memory in check */
+#else
 #define PARQUET_MAX_PAGE (256u << 20)
+#endif
 
 enum parquet_page_type {
 	PARQUET_PAGE_DATA = 0,
