@@ -576,18 +576,20 @@ int64_t sim_model_peek_us(struct sim_model *m)
 /* ---- set-up ------------------------------------------------------------- */
 
 /* A play plus the gap before the next lasts about this long on average
- * (skips, partial and full listens of ~3.5-minute songs). */
-#define MEAN_PLAY_S 170.0
+ * (skips, partial and full listens of ~3.6-minute songs). */
+#define MEAN_PLAY_S 175.0
 
 /* The model starts warm: each city already has the sessions that would be
- * open at that time of its day, each part-way through (session lengths are
- * geometric, so the plays still to come have the same law), instead of a
- * cold start where the rate would take half an hour to build up. */
+ * waiting for their next play at that time of its day, instead of a cold
+ * start where the rate would take half an hour to build up. By Little's law
+ * they number arrivals x (plays per session - 1) x MEAN_PLAY_S; their next
+ * play is spread over one play's length, and as session lengths are
+ * geometric the plays still to come have the same law as a new session's. */
 static int warm_place(struct sim_model *m, uint32_t k)
 {
 	const struct place *p = &m->places[k];
 	double mean = p->sessions_per_us * sim_curve_at_utc(m->o.start_us, p->utc_offset_min) *
-	              m->o.plays_per_session * MEAN_PLAY_S * US;
+	              (m->o.plays_per_session - 1) * MEAN_PLAY_S * US;
 	double n = floor(mean + sqrt(mean) * sim_rng_normal(&m->rng) + 0.5);
 	struct sim_item it = {0};
 	int rc = 0;
