@@ -66,6 +66,8 @@ static int inflate_body(struct parquet_chunk *c, const uint8_t *in, size_t n, si
 		*out = in;
 		return 0;
 	}
+	if ((rc = parquet_compress_check(c->meta->codec, in, n, usize, err)))
+		return page_err(c, err, rc);
 	*buf = malloc(usize ? usize : 1);
 	if (!*buf)
 		return ts_err_set(err, TS_ENOMEM, "out of memory for a %zu-byte page", usize);

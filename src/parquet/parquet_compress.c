@@ -168,6 +168,39 @@ static int zstd_undo(const void *in, size_t n, void *out, size_t out_size)
 	return !ZSTD_isError(got) && got == out_size ? 0 : TS_ECORRUPT;
 }
 
+/* deflate cannot do better than about 1032:1. */
+#define GZIP_MAX_RATIO 1032
+
+int parquet_compress_check(int codec, const void *in, size_t n, size_t out_size, struct ts_err *err)
+{
+	unsigned long long zlen;
+	size_t len;
+	bool ok;
+
+	switch (codec) {
+	case PARQUET_SNAPPY:
+		ok = snappy_uncompressed_length(in, n, &len) == SNAPPY_OK && len == out_size;
+		break;
+	case PARQUET_ZSTD:
+		zlen = ZSTD_getFrameContentSize(in, n);
+		/* One frame declares the page's size; several frames (or
+		 * streaming ones) are held to a generous ratio instead. */
+		ok = zlen == out_size || ((zlen == ZSTD_CONTENTSIZE_UNKNOWN || zlen < out_size) &&
+		                          out_size / 256 <= n + 1024);
+		break;
+	case PARQUET_GZIP:
+		ok = out_size / GZIP_MAX_RATIO <= n + 1;
+		break;
+	default:
+		ok = n == out_size;
+	}
+	if (!ok)
+		return ts_err_set(err, TS_ECORRUPT,
+		                  "%s page of %zu bytes cannot hold the %zu bytes it declares",
+		                  parquet_compress_name(codec), n, out_size);
+	return 0;
+}
+
 int parquet_compress_undo(int codec, const void *in, size_t n, void *out, size_t out_size,
                           struct ts_err *err)
 {

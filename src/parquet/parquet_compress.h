@@ -39,6 +39,13 @@ int parquet_compress_supported(int codec);
 int parquet_compress(int codec, int level, const void *in, size_t n, struct dbuf *out,
                      struct ts_err *err);
 
+/* Before allocating out_size bytes for a page: whether (in, n) can plausibly
+ * decompress to that size — snappy's and zstd's own length headers must
+ * agree, gzip may not claim more than deflate's ratio limit, uncompressed
+ * sizes must be equal. TS_ECORRUPT with err otherwise. */
+int parquet_compress_check(int codec, const void *in, size_t n, size_t out_size,
+                           struct ts_err *err);
+
 /* Decompresses (in, n) into out, which holds exactly out_size bytes. */
 int parquet_compress_undo(int codec, const void *in, size_t n, void *out, size_t out_size,
                           struct ts_err *err);

@@ -74,7 +74,7 @@ TEST(parquet_thrift_roundtrip_and_skip)
 		int rc = 0;
 
 		parquet_thrift_r_init(&r, (const uint8_t *)b.buf, (const uint8_t *)b.buf + cut,
-				      &err);
+		                      &err);
 		rc = parquet_thrift_r_begin(&r);
 		while (!rc && !(rc = parquet_thrift_r_field(&r, &id, &type)) && type != PQ_T_STOP)
 			rc = parquet_thrift_r_skip(&r, type);
@@ -118,7 +118,7 @@ TEST(parquet_rle_roundtrip)
 		dbuf_reset(&b);
 		REQUIRE(parquet_rle_encode(&b, in, n, bw) == 0);
 		REQUIRE(parquet_rle_dec_init(&d, (const uint8_t *)b.buf,
-					     (const uint8_t *)b.buf + b.len, bw) == 0);
+		                             (const uint8_t *)b.buf + b.len, bw) == 0);
 		for (size_t i = 0; i < n;) {
 			size_t k = rndn(100) + 1;
 
@@ -134,7 +134,7 @@ TEST(parquet_rle_roundtrip)
 	dbuf_reset(&b);
 	REQUIRE(parquet_rle_encode(&b, in, 10, 3) == 0);
 	REQUIRE(parquet_rle_dec_init(&d, (const uint8_t *)b.buf, (const uint8_t *)b.buf + b.len,
-				     3) == 0);
+	                             3) == 0);
 	CHECK(parquet_rle_dec_get(&d, out, 100) == TS_ECORRUPT);
 	CHECK(parquet_rle_dec_init(&d, NULL, NULL, 33) == TS_ECORRUPT);
 	dbuf_release(&b);
@@ -161,7 +161,7 @@ TEST(parquet_compress_bounded)
 		      TS_ECORRUPT);
 		if (b.len > 10)
 			CHECK(parquet_compress_undo(codecs[c], b.buf, b.len / 2, out, sizeof(out),
-						    &err) != 0);
+			                            &err) != 0);
 	}
 	dbuf_release(&b);
 }

@@ -35,7 +35,7 @@ static uint64_t rndn(uint64_t n)
 struct tcol {
 	struct parquet_writer_column def;
 	char name[16];
-	int card;	/* distinct values, 0 = unbounded */
+	int card; /* distinct values, 0 = unbounded */
 	int null_pct;
 	bool *null;
 	int64_t *i;
@@ -47,16 +47,16 @@ struct tcol {
 static const struct {
 	int type, logical;
 } kinds[] = {
-	{PARQUET_BOOLEAN, PARQUET_LT_NONE},
-	{PARQUET_INT32, PARQUET_LT_NONE},
-	{PARQUET_INT32, PARQUET_LT_DATE},
-	{PARQUET_INT64, PARQUET_LT_NONE},
-	{PARQUET_INT64, PARQUET_LT_TIMESTAMP_MILLIS},
-	{PARQUET_INT64, PARQUET_LT_TIMESTAMP_MICROS},
-	{PARQUET_FLOAT, PARQUET_LT_NONE},
-	{PARQUET_DOUBLE, PARQUET_LT_NONE},
-	{PARQUET_BYTE_ARRAY, PARQUET_LT_STRING},
-	{PARQUET_BYTE_ARRAY, PARQUET_LT_NONE},
+    {PARQUET_BOOLEAN, PARQUET_LT_NONE},
+    {PARQUET_INT32, PARQUET_LT_NONE},
+    {PARQUET_INT32, PARQUET_LT_DATE},
+    {PARQUET_INT64, PARQUET_LT_NONE},
+    {PARQUET_INT64, PARQUET_LT_TIMESTAMP_MILLIS},
+    {PARQUET_INT64, PARQUET_LT_TIMESTAMP_MICROS},
+    {PARQUET_FLOAT, PARQUET_LT_NONE},
+    {PARQUET_DOUBLE, PARQUET_LT_NONE},
+    {PARQUET_BYTE_ARRAY, PARQUET_LT_STRING},
+    {PARQUET_BYTE_ARRAY, PARQUET_LT_NONE},
 };
 
 static void gen_value(struct tcol *c, size_t r)
@@ -143,8 +143,8 @@ static bool same(const struct tcol *c, const struct parquet_batch *b, size_t at,
 	return s->len == c->slen[r] && !memcmp(s->ptr, c->s[r], s->len);
 }
 
-static void check_chunk(struct parquet_reader *r, int g, int col, struct tcol *c,
-			size_t first, size_t rows)
+static void check_chunk(struct parquet_reader *r, int g, int col, struct tcol *c, size_t first,
+                        size_t rows)
 {
 	struct parquet_chunk *ch = NULL;
 	struct parquet_batch b;
@@ -171,7 +171,7 @@ static void check_chunk(struct parquet_reader *r, int g, int col, struct tcol *c
 }
 
 static void check_stats(const struct parquet_chunk_meta *m, const struct tcol *c, size_t first,
-			size_t rows)
+                        size_t rows)
 {
 	int64_t nulls = 0, imin = INT64_MAX, imax = INT64_MIN;
 
@@ -208,7 +208,7 @@ static void check_stats(const struct parquet_chunk_meta *m, const struct tcol *c
 static void random_opts(struct parquet_writer_opts *o)
 {
 	static const int codecs[] = {PARQUET_UNCOMPRESSED, PARQUET_SNAPPY, PARQUET_GZIP,
-				     PARQUET_ZSTD};
+	                             PARQUET_ZSTD};
 
 	parquet_writer_opts_init(o);
 	o->codec = codecs[rndn(4)];
