@@ -32,7 +32,7 @@ const struct cli_opt cmd_parquet_opts[] = {
     {"codec", "NAME", "write: none, snappy, gzip or zstd (default zstd)"},
     {"level", "N", "write: compression level (0 = codec default)"},
     {"row-group-rows", "N", "write: rows per row group (default 1048576)"},
-    {"page-rows", "N", "write: at most N values a page (default 65536)"},
+    {"page-rows", "N", "write: at most N values a page (default 20000)"},
     {"no-dictionary", NULL, "write: PLAIN encoding only"},
     {"dict-max-bytes", "N", "write: dictionary size before falling back to PLAIN"},
     {"page-v2", NULL, "write: DATA_PAGE_V2 pages"},

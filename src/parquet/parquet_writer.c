@@ -91,7 +91,7 @@ void parquet_writer_opts_init(struct parquet_writer_opts *o)
 	o->row_group_rows = 1 << 20;
 	o->row_group_bytes = 128u << 20;
 	o->page_bytes = 1u << 20;
-	o->page_rows = 1u << 16;
+	o->page_rows = 20000;
 	o->dictionary = true;
 	o->dict_max_bytes = 1u << 20;
 	o->mem_max = MAX_BUF;

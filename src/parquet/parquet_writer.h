@@ -45,11 +45,12 @@ struct parquet_writer_opts {
 	int64_t row_group_rows; /* default 1,048,576 */
 	size_t row_group_bytes; /* buffered compressed bytes; default 128 MiB */
 	size_t page_bytes;      /* target page size before compression; default 1 MiB */
-	uint32_t page_rows;     /* at most this many values a page; default 65,536 */
-	bool dictionary;        /* default true */
-	size_t dict_max_bytes;  /* dictionary page limit; default 1 MiB */
-	bool page_v2;           /* DATA_PAGE_V2 instead of v1; default false */
-	size_t mem_max;         /* cap of the memory output; default 4 GiB */
+	uint32_t page_rows; /* at most this many values a page; default 20,000 (small pages compress
+	                       better) */
+	bool dictionary;    /* default true */
+	size_t dict_max_bytes; /* dictionary page limit; default 1 MiB */
+	bool page_v2;          /* DATA_PAGE_V2 instead of v1; default false */
+	size_t mem_max;        /* cap of the memory output; default 4 GiB */
 };
 
 void parquet_writer_opts_init(struct parquet_writer_opts *o);

@@ -1,0 +1,378 @@
+/*
+ * Benchmark driver for the Parquet codec (built by bench/parquet.sh, not part
+ * of the product):
+ *
+ *   parquet_bench write FILE ROWS CODEC   writes ROWS play events (the raw
+ *       lake schema: event fields + Kafka partition, offset and ingest time)
+ *       with realistic distributions — Zipf song popularity, Zipf-ish
+ *       listeners, weighted regions, a daily timeline — and prints one JSON
+ *       line: rows, logical bytes, seconds spent in the writer, file size.
+ *       Rows are generated in blocks outside the timed part.
+ *   parquet_bench count FILE              counts plays per song_id over
+ *       dictionary indices where pages are dictionary-encoded (values
+ *       otherwise) and prints one JSON line: rows, distinct songs, seconds,
+ *       and the top song.
+ */
+#include "base/common.h"
+#include "base/timeutil.h"
+#include "parquet/parquet_chunk.h"
+#include "parquet/parquet_compress.h"
+#include "parquet/parquet_dict.h"
+#include "parquet/parquet_reader.h"
+#include "parquet/parquet_writer.h"
+
+#include <math.h>
+
+#define BLOCK   65536
+#define NSONGS  100000
+#define NUSERS  1000000
+#define NCITIES 400
+#define NPART   12
+
+enum {
+	C_EVENT_ID,
+	C_USER_ID,
+	C_SONG_ID,
+	C_REGION,
+	C_TS,
+	C_COUNTRY,
+	C_CITY,
+	C_LAT,
+	C_LON,
+	C_DEVICE,
+	C_DURATION,
+	C_PARTITION,
+	C_OFFSET,
+	C_INGEST,
+	NCOLS
+};
+
+static const struct parquet_writer_column cols[NCOLS] = {
+    {"event_id", PARQUET_BYTE_ARRAY, PARQUET_LT_STRING, false},
+    {"user_id", PARQUET_BYTE_ARRAY, PARQUET_LT_STRING, false},
+    {"song_id", PARQUET_BYTE_ARRAY, PARQUET_LT_STRING, false},
+    {"region", PARQUET_BYTE_ARRAY, PARQUET_LT_STRING, false},
+    {"ts", PARQUET_INT64, PARQUET_LT_TIMESTAMP_MICROS, false},
+    {"country", PARQUET_BYTE_ARRAY, PARQUET_LT_STRING, true},
+    {"city", PARQUET_BYTE_ARRAY, PARQUET_LT_STRING, true},
+    {"lat", PARQUET_DOUBLE, PARQUET_LT_NONE, true},
+    {"lon", PARQUET_DOUBLE, PARQUET_LT_NONE, true},
+    {"device", PARQUET_BYTE_ARRAY, PARQUET_LT_STRING, true},
+    {"duration_ms", PARQUET_INT32, PARQUET_LT_NONE, true},
+    {"kafka_partition", PARQUET_INT32, PARQUET_LT_NONE, false},
+    {"kafka_offset", PARQUET_INT64, PARQUET_LT_NONE, false},
+    {"ingest_ts", PARQUET_INT64, PARQUET_LT_TIMESTAMP_MICROS, false},
+};
+
+static const char *const regions[] = {"NA", "SA", "EU", "AF", "AS", "OC"};
+static const double region_w[] = {0.28, 0.10, 0.27, 0.05, 0.25, 0.05};
+static const char *const countries[6][4] = {{"US", "CA", "MX", "US"}, {"BR", "AR", "CO", "CL"},
+                                            {"DE", "FR", "GB", "ES"}, {"NG", "ZA", "EG", "KE"},
+                                            {"IN", "JP", "ID", "KR"}, {"AU", "NZ", "AU", "FJ"}};
+static const char *const devices[] = {"ios", "android", "web", "desktop", "car", "tv"};
+static const double device_w[] = {0.38, 0.40, 0.10, 0.07, 0.03, 0.02};
+
+struct row {
+	char event_id[37], user_id[16], song_id[16], city[24];
+	const char *region, *country, *device;
+	int64_t ts, offset, ingest;
+	double lat, lon;
+	int32_t duration, partition;
+	bool no_country, no_city, no_geo, no_device, no_duration;
+};
+
+static uint64_t rng = 0x2545f4914f6cdd1dULL;
+
+static uint64_t rnd(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+static double unif(void)
+{
+	return (double)(rnd() >> 11) / 9007199254740992.0;
+}
+
+static int pick(const double *w, int n)
+{
+	double u = unif();
+
+	for (int i = 0; i < n - 1; i++) {
+		if (u < w[i])
+			return i;
+		u -= w[i];
+	}
+	return n - 1;
+}
+
+/* Zipf(s) over 1..n by inverse CDF. */
+struct zipf {
+	double *cdf;
+	int n;
+};
+
+static void zipf_init(struct zipf *z, int n, double s)
+{
+	double sum = 0;
+
+	z->n = n;
+	z->cdf = malloc((size_t)n * sizeof(double));
+	for (int i = 0; i < n; i++)
+		z->cdf[i] = (sum += 1.0 / pow(i + 1, s));
+	for (int i = 0; i < n; i++)
+		z->cdf[i] /= sum;
+}
+
+static int zipf_draw(const struct zipf *z)
+{
+	double u = unif();
+	int lo = 0, hi = z->n - 1;
+
+	while (lo < hi) {
+		int mid = (lo + hi) / 2;
+
+		if (z->cdf[mid] < u)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static void gen_row(struct row *r, const struct zipf *songs, const struct zipf *users, int64_t i,
+                    int64_t rows, int64_t *offsets)
+{
+	static const char hex[] = "0123456789abcdef";
+	uint64_t a = rnd(), b = rnd();
+	int reg = pick(region_w, 6), city = (int)(rnd() % NCITIES);
+	int user = zipf_draw(users);
+
+	for (int k = 0; k < 36; k++) {
+		uint64_t x = k < 16 ? a >> (k * 4) : b >> ((k - 16) * 3);
+
+		r->event_id[k] = (k == 8 || k == 13 || k == 18 || k == 23) ? '-' : hex[x & 15];
+	}
+	r->event_id[14] = '4';
+	r->event_id[36] = '\0';
+	snprintf(r->user_id, sizeof(r->user_id), "u%07d", user);
+	snprintf(r->song_id, sizeof(r->song_id), "s%06d", zipf_draw(songs));
+	r->region = regions[reg];
+	r->country = countries[reg][city % 4];
+	snprintf(r->city, sizeof(r->city), "%s-city-%03d", r->country, city);
+	/* One day of plays, in order, with a little jitter. */
+	r->ts = INT64_C(1764028800000000) + i * (INT64_C(86400000000) / (rows ? rows : 1)) +
+	        (int64_t)(rnd() % 2000000);
+	r->lat = -60 + (city * 0.3) + unif() * 0.05;
+	r->lon = -170 + (city * 0.85) + unif() * 0.05;
+	r->device = devices[pick(device_w, 6)];
+	r->duration = (int32_t)(30000 + exp(unif() * 2.5) * 15000);
+	r->partition = (int32_t)(((uint64_t)user * 2654435761u) % NPART);
+	r->offset = offsets[r->partition]++;
+	r->ingest = r->ts + 50000 + (int64_t)(rnd() % 3000000);
+	r->no_country = rnd() % 100 < 5;
+	r->no_city = r->no_country || rnd() % 100 < 10;
+	r->no_geo = r->no_city;
+	r->no_device = rnd() % 100 < 3;
+	r->no_duration = rnd() % 100 < 2;
+}
+
+static size_t logical_bytes(const struct row *r)
+{
+	return 36 + strlen(r->user_id) + strlen(r->song_id) + 2 + 8 + (r->no_country ? 0 : 2) +
+	       (r->no_city ? 0 : strlen(r->city)) + (r->no_geo ? 0 : 16) +
+	       (r->no_device ? 0 : strlen(r->device)) + (r->no_duration ? 0 : 4) + 4 + 8 + 8;
+}
+
+static int put_str(struct parquet_writer *w, int c, bool null, const char *s)
+{
+	return null ? parquet_writer_put_null(w, c) : parquet_writer_put_bytes(w, c, s, strlen(s));
+}
+
+static int put_row(struct parquet_writer *w, const struct row *r, struct ts_err *err)
+{
+	put_str(w, C_EVENT_ID, false, r->event_id);
+	put_str(w, C_USER_ID, false, r->user_id);
+	put_str(w, C_SONG_ID, false, r->song_id);
+	put_str(w, C_REGION, false, r->region);
+	parquet_writer_put_i64(w, C_TS, r->ts);
+	put_str(w, C_COUNTRY, r->no_country, r->country);
+	put_str(w, C_CITY, r->no_city, r->city);
+	if (r->no_geo) {
+		parquet_writer_put_null(w, C_LAT);
+		parquet_writer_put_null(w, C_LON);
+	} else {
+		parquet_writer_put_double(w, C_LAT, r->lat);
+		parquet_writer_put_double(w, C_LON, r->lon);
+	}
+	put_str(w, C_DEVICE, r->no_device, r->device);
+	if (r->no_duration)
+		parquet_writer_put_null(w, C_DURATION);
+	else
+		parquet_writer_put_i32(w, C_DURATION, r->duration);
+	parquet_writer_put_i32(w, C_PARTITION, r->partition);
+	parquet_writer_put_i64(w, C_OFFSET, r->offset);
+	parquet_writer_put_i64(w, C_INGEST, r->ingest);
+	return parquet_writer_end_row(w, err);
+}
+
+static int bench_write(const char *path, int64_t rows, const char *codec)
+{
+	struct parquet_writer_opts o;
+	struct parquet_writer *w = NULL;
+	struct ts_err err = {0};
+	struct zipf songs, users;
+	struct row *block = malloc(BLOCK * sizeof(*block));
+	int64_t offsets[NPART] = {0}, t_write = 0, t0;
+	uint64_t logical = 0;
+
+	zipf_init(&songs, NSONGS, 1.1);
+	zipf_init(&users, NUSERS, 0.8);
+	parquet_writer_opts_init(&o);
+	if (parquet_compress_parse(codec, &o.codec) ||
+	    parquet_writer_new_file(path, cols, NCOLS, &o, &w, &err)) {
+		fprintf(stderr, "parquet_bench: %s\n", err.msg);
+		return 1;
+	}
+	for (int64_t i = 0; i < rows; i += BLOCK) {
+		int64_t n = rows - i < BLOCK ? rows - i : BLOCK;
+
+		for (int64_t k = 0; k < n; k++) {
+			gen_row(&block[k], &songs, &users, i + k, rows, offsets);
+			logical += logical_bytes(&block[k]);
+		}
+		t0 = time_mono_us();
+		for (int64_t k = 0; k < n; k++)
+			if (put_row(w, &block[k], &err)) {
+				fprintf(stderr, "parquet_bench: %s\n", err.msg);
+				return 1;
+			}
+		t_write += time_mono_us() - t0;
+	}
+	t0 = time_mono_us();
+	if (parquet_writer_close(w, &err)) {
+		fprintf(stderr, "parquet_bench: %s\n", err.msg);
+		return 1;
+	}
+	t_write += time_mono_us() - t0;
+	printf(
+	    "{\"rows\": %lld, \"logical_bytes\": %llu, \"seconds\": %.3f, \"file_bytes\": %llu}\n",
+	    (long long)rows, (unsigned long long)logical, t_write / 1e6,
+	    (unsigned long long)parquet_writer_bytes(w));
+	parquet_writer_free(w);
+	free(block);
+	free(songs.cdf);
+	free(users.cdf);
+	return 0;
+}
+
+/* ---- counting plays per song ---- */
+
+struct counts {
+	struct parquet_dict names; /* song id -> index */
+	int64_t *n;
+	size_t cap;
+};
+
+static int64_t *slot(struct counts *c, const uint8_t *p, uint32_t len)
+{
+	uint32_t ix;
+
+	if (parquet_dict_put_bytes(&c->names, p, len, &ix))
+		return NULL;
+	if (ix >= c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 1024;
+
+		c->n = realloc(c->n, cap * sizeof(*c->n));
+		memset(c->n + c->cap, 0, (cap - c->cap) * sizeof(*c->n));
+		c->cap = cap;
+	}
+	return &c->n[ix];
+}
+
+/* Adds a chunk's per-index tallies to the totals by name. */
+static void fold(struct counts *c, const struct parquet_bytes *dict, const int64_t *tally,
+                 uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (tally[i])
+			*slot(c, dict[i].ptr, dict[i].len) += tally[i];
+}
+
+static int count_chunk(struct parquet_reader *r, int g, int col, struct counts *c, int64_t *rows,
+                       struct ts_err *err)
+{
+	struct parquet_chunk *ch = NULL;
+	struct parquet_batch b;
+	int64_t *tally = NULL;
+	const struct parquet_bytes *dict = NULL;
+	uint32_t dict_n = 0;
+	int rc = parquet_chunk_open(r, g, col, &ch, err);
+
+	while (!rc && !(rc = parquet_chunk_next(ch, PARQUET_BATCH_MAX, true, &b, err)) && b.n) {
+		*rows += (int64_t)b.n;
+		if (b.indices) {
+			if (!tally) {
+				dict = b.dict;
+				dict_n = b.dict_n;
+				tally = calloc(dict_n + 1, sizeof(*tally));
+			}
+			for (size_t i = 0; i < b.n; i++)
+				tally[b.indices[i]] += !b.valid || b.valid[i];
+			continue;
+		}
+		const struct parquet_bytes *v = b.values;
+		for (size_t i = 0; i < b.n; i++)
+			if (!b.valid || b.valid[i])
+				(*slot(c, v[i].ptr, v[i].len))++;
+	}
+	if (tally)
+		fold(c, dict, tally, dict_n);
+	free(tally);
+	parquet_chunk_free(ch);
+	return rc;
+}
+
+static int bench_count(const char *path)
+{
+	struct parquet_reader *r = NULL;
+	struct ts_err err = {0};
+	struct counts c = {0};
+	int64_t rows = 0, t0 = time_mono_us(), best = -1;
+	uint32_t top = 0, len;
+	int col, rc;
+
+	parquet_dict_init(&c.names, 0, (size_t)1 << 30);
+	rc = parquet_reader_open_file(path, &r, &err);
+	col = rc ? -1 : parquet_reader_column(r, "song_id");
+	for (int g = 0; !rc && col >= 0 && g < parquet_reader_footer(r)->nrg; g++)
+		rc = count_chunk(r, g, col, &c, &rows, &err);
+	if (rc || col < 0) {
+		fprintf(stderr, "parquet_bench: %s\n", rc ? err.msg : "no song_id column");
+		return 1;
+	}
+	for (uint32_t i = 0; i < c.names.n; i++)
+		if (c.n[i] > best)
+			best = c.n[i], top = i;
+	const uint8_t *name = parquet_dict_value(&c.names, top, &len);
+	printf("{\"rows\": %lld, \"songs\": %zu, \"seconds\": %.3f, \"top\": \"%.*s\", "
+	       "\"top_plays\": %lld}\n",
+	       (long long)rows, c.names.n, (time_mono_us() - t0) / 1e6, (int)len, name,
+	       (long long)best);
+	parquet_reader_free(r);
+	parquet_dict_release(&c.names);
+	free(c.n);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 5 && !strcmp(argv[1], "write"))
+		return bench_write(argv[2], strtoll(argv[3], NULL, 10), argv[4]);
+	if (argc == 3 && !strcmp(argv[1], "count"))
+		return bench_count(argv[2]);
+	fprintf(stderr, "usage: parquet_bench write FILE ROWS CODEC | count FILE\n");
+	return 2;
+}
