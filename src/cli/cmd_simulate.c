@@ -31,6 +31,7 @@ const struct cli_opt cmd_simulate_opts[] = {
     {"target", "URL", "api base URL (default http:// + api.listen)"},
     {"concurrency", "N", "HTTP requests in flight (8)"},
     {"batch", "N", "events per request, POST /plays; 1 = one POST /play each (100)"},
+    {"retries", "N", "resends of a request after 503 or a failure before giving up (8)"},
     {"listeners", "N", "number of listeners (default: rate x 86400 / 40, 1000 ... 1e6)"},
     {"songs", "N", "size of the song catalog (5000)"},
     {"catalog-seed", "N", "seed of the catalog and of which songs are hits (1)"},
@@ -57,7 +58,7 @@ const char cmd_simulate_details[] =
 struct run {
 	/* settings */
 	uint64_t seed;
-	long long count, duration_s, songs, catalog_seed, listeners, concurrency, batch;
+	long long count, duration_s, songs, catalog_seed, listeners, concurrency, batch, retries;
 	double rate, speed, retry_share, zipf;
 	int64_t start_us, end_us; /* end_us 0: no end */
 	int live, clamp, show_progress, quiet, tty;
@@ -101,6 +102,8 @@ static int parse_counts(struct cli_ctx *ctx, struct run *r)
 		                 &r->concurrency);
 	if (!rc)
 		rc = cli_opt_int(ctx, "batch", 100, 1, ctx->cfg.api_max_batch, &r->batch);
+	if (!rc)
+		rc = cli_opt_int(ctx, "retries", 8, 0, 100, &r->retries);
 	return rc;
 }
 
@@ -285,6 +288,7 @@ static int make_sender(struct cli_ctx *ctx, struct run *r)
 	so.target = target;
 	so.concurrency = (int)r->concurrency;
 	so.batch = (int)r->batch;
+	so.max_retries = (int)r->retries;
 	so.max_body = (size_t)ctx->cfg.api_max_body;
 	if (sim_send_new(&so, &r->send, &err)) {
 		cli_error(ctx, "%s", err.msg);
@@ -368,7 +372,8 @@ static int report(struct run *r, int stopped)
 	}
 	if (r->send && st.last_error[0] && (st.rejected || st.failed))
 		fprintf(stderr, "simulate: last error: %s\n", st.last_error);
-	if (r->send && st.failed && !st.accepted)
+	/* Nothing got through and something went wrong: the api is not there. */
+	if (r->send && !st.accepted && (st.failed || st.in_flight) && st.last_error[0])
 		return EXIT_UNAVAILABLE;
 	return st.rejected || st.failed || st.in_flight ? EXIT_FAILURE_ : EXIT_OK;
 }
@@ -479,19 +484,31 @@ static int loop(struct cli_ctx *ctx, struct run *r, int *stopped)
 	return rc;
 }
 
-/* Waits for the api's answers: a minute, or a few seconds when stopped. */
-static int finish(struct cli_ctx *ctx, struct run *r, int stopped)
+/* Waits for the api's answers: up to two minutes, three seconds after a
+ * signal, and a signal during the wait cuts it short. */
+static int drain_sender(struct cli_ctx *ctx, struct run *r, int stopped)
 {
-	int64_t wait = (stopped ? 10 : 120) * TIME_US_PER_SEC;
+	int64_t end = time_mono_us() + (stopped ? 3 : 120) * TIME_US_PER_SEC;
 	struct ts_err err;
 
-	if (r->send) {
-		if (sim_send_flush(r->send, time_mono_us() + wait, &err)) {
+	for (;;) {
+		int64_t step = time_mono_us() + 200000;
+		int rc = sim_send_flush(r->send, step < end ? step : end, &err);
+
+		if (rc != TS_ETIMEDOUT)
+			return rc;
+		if (time_mono_us() >= end || (!stopped && cli_stop_requested)) {
 			cli_error(ctx, "%s", err.msg);
-			return TS_ETIMEDOUT;
+			return rc;
 		}
-		return 0;
+		progress(r, 0);
 	}
+}
+
+static int finish(struct cli_ctx *ctx, struct run *r, int stopped)
+{
+	if (r->send)
+		return drain_sender(ctx, r, stopped);
 	if (close_out(r->f) && errno != EPIPE && !r->write_errno) {
 		r->f = NULL;
 		cli_error(ctx, "writing events: %s", strerror(errno));

@@ -44,6 +44,7 @@ struct sim_send {
 	struct batch fill;
 	int64_t fill_since_us;
 	struct sim_send_stats st;
+	int last_is_reject; /* last_error holds a rejection: keep it */
 };
 
 void sim_send_opts_default(struct sim_send_opts *o)
@@ -54,7 +55,7 @@ void sim_send_opts_default(struct sim_send_opts *o)
 	o->batch = 100;
 	o->max_body = 8u << 20;
 	o->timeout_ms = 10000;
-	o->max_retries = 5;
+	o->max_retries = 8;
 	o->max_delay_ms = 30000;
 	o->linger_ms = 200;
 }
@@ -195,13 +196,18 @@ void sim_send_free(struct sim_send *s)
 
 /* ---- settling answers --------------------------------------------------- */
 
-static void set_error(struct sim_send *s, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+static void set_error(struct sim_send *s, int reject, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
-static void set_error(struct sim_send *s, const char *fmt, ...)
+/* Records the reason shown with the totals; a rejection (the one a user
+ * must act on) is not overwritten by a transient failure. */
+static void set_error(struct sim_send *s, int reject, const char *fmt, ...)
 {
 	va_list ap;
 
+	if (!reject && s->last_is_reject)
+		return;
+	s->last_is_reject |= reject;
 	va_start(ap, fmt);
 	vsnprintf(s->st.last_error, sizeof(s->st.last_error), fmt, ap);
 	va_end(ap);
@@ -286,21 +292,31 @@ static int keep_items(struct sim_send *s, struct slot *sl, const char *keep)
 	return 0;
 }
 
-/* One per-item error of a batch answer: 1 resend, 2 rejected, 0 ignored. */
+/* One per-item error of a batch answer: 1 resend, 2 rejected, 0 ignored.
+ * The api names the field, the error, and sometimes the rule or detail. */
 static int item_verdict(struct sim_send *s, json_t *e, size_t n, size_t *index)
 {
 	json_int_t idx = json_integer_value(json_object_get(e, "index"));
 	json_int_t status = json_integer_value(json_object_get(e, "status"));
 	const char *field = json_string_value(json_object_get(e, "field"));
 	const char *why = json_string_value(json_object_get(e, "error"));
+	const char *rule = json_string_value(json_object_get(e, "rule"));
 
+	if (!rule)
+		rule = json_string_value(json_object_get(e, "detail"));
 	if (idx < 0 || (size_t)idx >= n)
 		return 0;
 	*index = (size_t)idx;
-	if (status == 503 || status == 429)
+	if (status == 503 || status == 429) {
+		set_error(s, 0, "item unavailable (%d): %s", (int)status,
+		          rule  ? rule
+		          : why ? why
+		                : "no reason given");
 		return 1;
-	set_error(s, "item rejected (%d): %s%s%s", (int)status, field ? field : "",
-	          field ? ": " : "", why ? why : "no reason given");
+	}
+	set_error(s, 1, "item rejected (%d): %s%s%s%s%s", (int)status, field ? field : "",
+	          field ? ": " : "", why ? why : "no reason given", rule ? ", " : "",
+	          rule ? rule : "");
 	return 2;
 }
 
@@ -351,7 +367,7 @@ static void complete(struct sim_send *s, struct slot *sl, CURLcode res)
 
 	curl_multi_remove_handle(s->multi, sl->easy);
 	if (res != CURLE_OK) {
-		set_error(s, "%s: %s", s->url, curl_easy_strerror(res));
+		set_error(s, 0, "%s: %s", s->url, curl_easy_strerror(res));
 		retry_later(s, sl, -1);
 		return;
 	}
@@ -365,7 +381,8 @@ static void complete(struct sim_send *s, struct slot *sl, CURLcode res)
 	if (s->o.batch > 1 && (status == 207 || status == 400 || status == 503) &&
 	    !settle_items(s, sl, hint))
 		return;
-	set_error(s, "HTTP %ld: %.200s", status, dbuf_str(&sl->resp));
+	set_error(s, status >= 400 && status < 500 && status != 429, "HTTP %ld: %.200s", status,
+	          dbuf_str(&sl->resp));
 	if (status == 429 || status == 502 || status == 503 || status == 504) {
 		retry_later(s, sl, hint);
 		return;
@@ -456,7 +473,7 @@ static void dispatch(struct sim_send *s)
 	s->st.sent += sl->b.n;
 	s->st.in_flight += sl->b.n;
 	if (slot_start(s, sl)) {
-		set_error(s, "sender: could not start a request");
+		set_error(s, 0, "sender: could not start a request");
 		s->st.failed += sl->b.n;
 		slot_done(s, sl);
 	}
