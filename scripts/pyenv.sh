@@ -6,13 +6,13 @@
 #
 #   scripts/pyenv.sh            ensure the virtualenv; print its python path
 #   PY=$(scripts/pyenv.sh)      typical use from other scripts
-#   . scripts/pyenv.sh          when sourced, also exports PY
-set -euo pipefail
+#   . scripts/pyenv.sh          when sourced, also exports PY (and leaves the
+#                               caller's shell options alone)
 
 pyenv_main() {
 	local here root venv stamp want py base
-	here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-	root="$(cd "$here/.." && pwd)"
+	here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)" || return 1
+	root="$(cd "$here/.." && pwd)" || return 1
 	venv="$root/var/pyenv"
 	stamp="$venv/.topsongs-stamp"
 	want="pyarrow duckdb"
@@ -21,22 +21,27 @@ pyenv_main() {
 		echo "$py"
 		return 0
 	fi
-	base="$(command -v /usr/bin/python3 || command -v python3)"
+	base="$(command -v /usr/bin/python3 || command -v python3)" || {
+		echo "pyenv: no python3 (apt-get install python3)" >&2
+		return 1
+	}
 	if ! "$base" -m venv --help >/dev/null 2>&1; then
 		echo "pyenv: $base has no venv module (apt-get install python3-venv)" >&2
 		return 1
 	fi
-	mkdir -p "$root/var"
-	[ -x "$py" ] || "$base" -m venv "$venv" >&2
+	mkdir -p "$root/var" || return 1
+	if [ ! -x "$py" ]; then
+		"$base" -m venv "$venv" >&2 || return 1
+	fi
 	# shellcheck disable=SC2086
-	"$py" -m pip install -q --disable-pip-version-check $want >&2
+	"$py" -m pip install -q --disable-pip-version-check $want >&2 || return 1
 	echo "$want" >"$stamp"
 	echo "$py"
 }
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+	set -euo pipefail
 	pyenv_main
 else
-	PY="$(pyenv_main)"
-	export PY
+	PY="$(pyenv_main)" && export PY
 fi
