@@ -327,3 +327,71 @@ TEST(parquet_roundtrip_random)
 	for (int iter = 0; iter < 150; iter++)
 		one_roundtrip(iter);
 }
+
+TEST(parquet_file_atomic_and_pruning)
+{
+	struct parquet_writer_column cols[] = {
+	    {"t", PARQUET_INT64, PARQUET_LT_TIMESTAMP_MICROS, false},
+	    {"k", PARQUET_BYTE_ARRAY, PARQUET_LT_STRING, true},
+	};
+	char dir[] = "/tmp/test_parquet_XXXXXX", path[128];
+	struct parquet_writer_opts o;
+	struct parquet_writer *w = NULL;
+	struct parquet_reader *r = NULL;
+	struct ts_err err = {0};
+	const struct parquet_footer *f;
+
+	REQUIRE(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/out.parquet", dir);
+	parquet_writer_opts_init(&o);
+	o.row_group_rows = 100;
+	REQUIRE(parquet_writer_new_file(path, cols, 2, &o, &w, &err) == 0);
+	for (int i = 0; i < 1000; i++) {
+		char k[8];
+
+		snprintf(k, sizeof(k), "k%03d", i / 100);
+		parquet_writer_put_i64(w, 0, i * 10);
+		parquet_writer_put_bytes(w, 1, k, strlen(k));
+		REQUIRE(parquet_writer_end_row(w, &err) == 0);
+	}
+	/* Row groups are already on disk, under the temporary name only. */
+	CHECK(parquet_writer_bytes(w) > 1000);
+	CHECK(access(path, F_OK) != 0);
+	REQUIRE(parquet_writer_close(w, &err) == 0);
+	parquet_writer_free(w);
+	CHECK(access(path, F_OK) == 0);
+
+	REQUIRE(parquet_reader_open_file(path, &r, &err) == 0);
+	f = parquet_reader_footer(r);
+	CHECK_INT(f->nrg, 10);
+	CHECK_INT(f->num_rows, 1000);
+	/* Row group 3 holds t in [3000, 3990] and k = "k003". */
+	CHECK(parquet_reader_rg_may_match_int(r, 3, 0, 3500, 3600));
+	CHECK(!parquet_reader_rg_may_match_int(r, 3, 0, 4000, 5000));
+	CHECK(!parquet_reader_rg_may_match_int(r, 3, 0, 0, 2999));
+	CHECK(parquet_reader_rg_may_match_bytes(r, 3, 1, "k003", 4));
+	CHECK(!parquet_reader_rg_may_match_bytes(r, 3, 1, "k004", 4));
+	parquet_reader_free(r);
+	unlink(path);
+
+	/* A writer freed without close leaves nothing behind. */
+	REQUIRE(parquet_writer_new_file(path, cols, 2, &o, &w, &err) == 0);
+	parquet_writer_put_i64(w, 0, 1);
+	parquet_writer_put_null(w, 1);
+	parquet_writer_end_row(w, &err);
+	parquet_writer_free(w);
+	CHECK(access(path, F_OK) != 0);
+	CHECK(rmdir(dir) == 0); /* fails if a temporary file was left */
+
+	/* Misuse is reported, not crashed on. */
+	REQUIRE(parquet_writer_new_mem(cols, 2, &o, &w, &err) == 0);
+	CHECK(parquet_writer_put_null(w, 0) == TS_EINVAL);
+	CHECK(parquet_writer_end_row(w, &err) == TS_EINVAL);
+	CHECK(strstr(err.msg, "null in required column 't'") != NULL);
+	parquet_writer_free(w);
+	REQUIRE(parquet_writer_new_mem(cols, 2, &o, &w, &err) == 0);
+	parquet_writer_put_i64(w, 0, 1);
+	CHECK(parquet_writer_end_row(w, &err) == TS_EINVAL);
+	CHECK(strstr(err.msg, "no value for column 'k'") != NULL);
+	parquet_writer_free(w);
+}
