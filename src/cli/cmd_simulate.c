@@ -390,18 +390,22 @@ static void nap(struct run *r, int64_t us)
 		nanosleep(&ts, NULL);
 }
 
-/* Waits until event time t is due on the wall clock; 1 when stopped. */
+/* Waits until event time t is due on the wall clock: 0 when it is, 1 when
+ * stopped by a signal, 2 when --duration ran out first. */
 static int wait_due(struct run *r, int64_t t)
 {
 	int64_t due = r->t0_mono + (int64_t)((double)(t - r->start_us) / r->speed);
+	int64_t end = r->duration_s ? r->t0_mono + r->duration_s * TIME_US_PER_SEC : INT64_MAX;
 
 	for (;;) {
-		int64_t left = due - time_mono_us();
+		int64_t now = time_mono_us(), left = due - now;
 
 		if (cli_stop_requested)
 			return 1;
 		if (left <= 0)
 			return 0;
+		if (now >= end)
+			return 2;
 		nap(r, left < 100000 ? left : 100000);
 		progress(r, 0);
 	}
@@ -464,8 +468,11 @@ static int loop(struct cli_ctx *ctx, struct run *r, int *stopped)
 
 	r->t0_mono = time_mono_us();
 	while (!rc && !done(r)) {
-		if (cli_stop_requested ||
-		    (r->speed > 0 && wait_due(r, sim_model_peek_us(r->model)))) {
+		int w = r->speed > 0 ? wait_due(r, sim_model_peek_us(r->model)) : 0;
+
+		if (w == 2)
+			break;
+		if (w == 1 || cli_stop_requested) {
 			*stopped = 1;
 			break;
 		}
