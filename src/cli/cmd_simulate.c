@@ -62,7 +62,6 @@ struct run {
 	double rate, speed, retry_share, zipf;
 	int64_t start_us, end_us; /* end_us 0: no end */
 	int live, clamp, show_progress, quiet, tty;
-	char *target;
 	/* state */
 	struct sim_catalog *cat;
 	struct sim_model *model;
@@ -70,7 +69,8 @@ struct run {
 	FILE *f;
 	struct dbuf line;
 	uint64_t generated, duplicates;
-	int64_t t0_mono, last_progress, last_ts, write_errno;
+	int64_t t0_mono, last_progress, last_ts;
+	int write_errno;
 };
 
 /* ---- options ------------------------------------------------------------ */
@@ -101,7 +101,9 @@ static int parse_counts(struct cli_ctx *ctx, struct run *r)
 		rc = cli_opt_int(ctx, "concurrency", 8, 1, SIM_SEND_MAX_CONCURRENCY,
 		                 &r->concurrency);
 	if (!rc)
-		rc = cli_opt_int(ctx, "batch", 100, 1, ctx->cfg.api_max_batch, &r->batch);
+		rc = cli_opt_int(ctx, "batch",
+		                 ctx->cfg.api_max_batch < 100 ? ctx->cfg.api_max_batch : 100, 1,
+		                 ctx->cfg.api_max_batch, &r->batch);
 	if (!rc)
 		rc = cli_opt_int(ctx, "retries", 8, 0, 100, &r->retries);
 	return rc;
@@ -208,6 +210,10 @@ static int parse_options(struct cli_ctx *ctx, struct run *r)
 		rc = parse_pacing(ctx, r);
 	if (!rc)
 		rc = check_age(ctx, r, now);
+	if (!rc && cli_opt(ctx, "out") && cli_opt(ctx, "target")) {
+		cli_error(ctx, "--out and --target exclude each other");
+		rc = TS_EINVAL;
+	}
 	r->quiet = cli_flag(ctx, "quiet");
 	r->tty = isatty(STDERR_FILENO);
 	r->show_progress = !r->quiet && (r->tty || cli_flag(ctx, "progress"));
@@ -280,6 +286,7 @@ static int make_sender(struct cli_ctx *ctx, struct run *r)
 	struct sim_send_opts so;
 	struct ts_err err;
 	struct dbuf url;
+	int rc;
 
 	dbuf_init(&url, 4096);
 	if (!target && !dbuf_addf(&url, "http://%s", ctx->cfg.api_listen))
@@ -290,14 +297,12 @@ static int make_sender(struct cli_ctx *ctx, struct run *r)
 	so.batch = (int)r->batch;
 	so.max_retries = (int)r->retries;
 	so.max_body = (size_t)ctx->cfg.api_max_body;
-	if (sim_send_new(&so, &r->send, &err)) {
+	so.cancel = &cli_stop_requested;
+	rc = sim_send_new(&so, &r->send, &err);
+	if (rc)
 		cli_error(ctx, "%s", err.msg);
-		dbuf_release(&url);
-		return TS_EINVAL;
-	}
-	r->target = strdup(target);
 	dbuf_release(&url);
-	return r->target ? 0 : TS_ENOMEM;
+	return rc;
 }
 
 static int make_sink(struct cli_ctx *ctx, struct run *r)
@@ -568,6 +573,5 @@ int cmd_simulate(struct cli_ctx *ctx)
 	sim_model_free(r.model);
 	sim_catalog_free(r.cat);
 	dbuf_release(&r.line);
-	free(r.target);
 	return rc;
 }

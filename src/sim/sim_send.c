@@ -246,7 +246,7 @@ static int64_t retry_after_ms(CURL *easy)
 	v = strtoll(h->value, &end, 10);
 	if (end == h->value || v < 0)
 		return -1;
-	return v * 1000;
+	return v > 86400 ? 86400000 : v * 1000; /* capped by max_delay_ms later */
 }
 
 /* Resends the slot's (remaining) items later, or gives them up. */
@@ -456,14 +456,23 @@ static struct slot *idle_slot(struct sim_send *s)
 	return NULL;
 }
 
-/* Hands the filled batch to an idle slot, waiting for one if need be. */
+/* Hands the filled batch to an idle slot, waiting for one if need be
+ * (unless cancelled). */
 static void dispatch(struct sim_send *s)
 {
 	struct slot *sl;
 	struct batch tmp;
 
-	while (!(sl = idle_slot(s)))
+	while (!(sl = idle_slot(s))) {
+		if (s->o.cancel && *s->o.cancel) {
+			set_error(s, 0, "stopped with %zu events unsent", s->fill.n);
+			s->st.failed += s->fill.n;
+			s->fill.n = 0;
+			dbuf_reset(&s->fill.body);
+			return;
+		}
 		drive(s, 50);
+	}
 	tmp = sl->b;
 	sl->b = s->fill;
 	s->fill = tmp;

@@ -31,6 +31,9 @@ struct sim_send_opts {
 	int max_retries;      /* resends of one request after 503 or a failure */
 	int64_t max_delay_ms; /* ceiling on Retry-After and back-off */
 	int64_t linger_ms;    /* how long a partial batch may wait for more */
+	/* Optional: once *cancel is non-zero, sim_send_add stops waiting for a
+	 * free slot; the batch it could not send counts as failed. */
+	const volatile int *cancel;
 };
 
 struct sim_send_stats {

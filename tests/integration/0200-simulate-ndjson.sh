@@ -86,7 +86,7 @@ grep -q 'generated=500 ' totals.txt || fail "totals line: $(cat totals.txt)"
 
 # 5. Usage errors exit 2 with a reason.
 for args in "--rate -1" "--from yesterday" "--to -1h" "--from -1h --to -2h" "--batch 0" \
-	"--rate 0 --from -1h" "--songs 0" "--speed -1" \
+	"--rate 0 --from -1h" "--songs 0" "--speed -1" "--target http://127.0.0.1:9" \
 	"--regions eu"; do
 	set +e
 	# shellcheck disable=SC2086
