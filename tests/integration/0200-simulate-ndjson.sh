@@ -84,7 +84,22 @@ PYEOF
 "$TOPSONGS_BIN" simulate --seed 1 --count 500 --out f.ndjson 2> totals.txt
 grep -q 'generated=500 ' totals.txt || fail "totals line: $(cat totals.txt)"
 
-# 5. Usage errors exit 2 with a reason.
+# 5. --speed paces a back-fill: ten minutes at 600x take a second, not less.
+start=$(date +%s%N)
+"$TOPSONGS_BIN" simulate --seed 2 --from -20m --to -10m --speed 600 --out g.ndjson --quiet
+ms=$((($(date +%s%N) - start) / 1000000))
+[ "$ms" -ge 950 ] && [ "$ms" -lt 15000 ] || fail "--speed 600 over 10 minutes took $ms ms"
+[ "$(wc -l < g.ndjson)" -gt 30000 ] || fail "--speed: $(wc -l < g.ndjson) events"
+
+# 6. A progress line on a terminal (when script(1) can give us one).
+if command -v script >/dev/null 2>&1; then
+	script -qc "$TOPSONGS_BIN simulate --seed 2 --from -2h --speed 3600 --out /dev/null" \
+		/dev/null > tty.txt 2>&1 || true
+	grep -q "$(printf '\r')" tty.txt || fail "no progress line on a terminal"
+	grep -q 'generated=' tty.txt || fail "no totals on a terminal"
+fi
+
+# 7. Usage errors exit 2 with a reason.
 for args in "--rate -1" "--from yesterday" "--to -1h" "--from -1h --to -2h" "--batch 0" \
 	"--rate 0 --from -1h" "--songs 0" "--speed -1" "--target http://127.0.0.1:9" \
 	"--regions eu"; do

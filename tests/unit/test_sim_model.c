@@ -420,3 +420,37 @@ TEST(sim_curve_shape)
 	/* Tokyo (UTC+9) is at 20:00 when UTC is at 11:00. */
 	CHECK(fabs(sim_curve_at_utc(DAY0 + 11 * HOUR, 540) - sim_curve_at(20 * 3600)) < 1e-12);
 }
+
+TEST(sim_event_json_form)
+{
+	static const struct sim_city quote = {"EU", "FR", "L'\"Haÿ\"", 48.78, 2.34, 60, 1};
+	struct sim_event ev;
+	struct dbuf b;
+
+	memset(&ev, 0, sizeof(ev));
+	snprintf(ev.event_id, sizeof(ev.event_id), "%s", "0f8fad5b-d9cb-469f-a165-70867728950e");
+	snprintf(ev.user_id, sizeof(ev.user_id), "%s", "u0000002a");
+	snprintf(ev.song_id, sizeof(ev.song_id), "%s", "s000123");
+	ev.region = "EU";
+	ev.city = &quote;
+	ev.device = "ios";
+	ev.lat = 48.78123;
+	ev.lon = -2.5;
+	ev.ts_us = DAY0 + 13 * HOUR + 123456;
+	ev.duration_ms = 61000;
+	dbuf_init(&b, 4096);
+	REQUIRE(sim_event_json(&ev, &b) == 0);
+	CHECK_STR(
+	    dbuf_str(&b),
+	    "{\"event_id\":\"0f8fad5b-d9cb-469f-a165-70867728950e\",\"user_id\":\"u0000002a\","
+	    "\"song_id\":\"s000123\",\"region\":\"EU\",\"ts\":\"2026-11-25T13:00:00.123Z\","
+	    "\"country\":\"FR\",\"city\":\"L'\\\"Haÿ\\\"\",\"lat\":48.7812,\"lon\":-2.5000,"
+	    "\"device\":\"ios\",\"duration_ms\":61000}");
+	/* No geography: the optional fields are left out. */
+	ev.city = NULL;
+	dbuf_reset(&b);
+	REQUIRE(sim_event_json(&ev, &b) == 0);
+	CHECK(strstr(dbuf_str(&b), "country") == NULL && strstr(dbuf_str(&b), "lat") == NULL);
+	CHECK(strstr(dbuf_str(&b), "\"device\":\"ios\"") != NULL);
+	dbuf_release(&b);
+}
