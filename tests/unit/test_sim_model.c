@@ -454,3 +454,52 @@ TEST(sim_event_json_form)
 	CHECK(strstr(dbuf_str(&b), "\"device\":\"ios\"") != NULL);
 	dbuf_release(&b);
 }
+
+static int by_long_desc(const void *a, const void *b)
+{
+	long x = *(const long *)a, y = *(const long *)b;
+
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+static int by_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+TEST(sim_model_some_listeners_are_keener)
+{
+	enum { N = 200000 };
+	struct fixture fx;
+	struct sim_event ev;
+	uint32_t *ids = malloc(N * sizeof(*ids));
+	long *plays = calloc(N, sizeof(*plays)), total = 0, top = 0;
+	int n = 0;
+
+	REQUIRE(ids && plays);
+	/* One region without cities: 5000 listeners in one place. */
+	REQUIRE(setup(&fx, 21, 100, 500, "XYZ") == 0);
+	for (int i = 0; i < N; i++) {
+		REQUIRE(sim_model_next(fx.m, &ev, NULL) == 0);
+		ids[i] = (uint32_t)strtoul(ev.user_id + 1, NULL, 16);
+	}
+	qsort(ids, N, sizeof(*ids), by_u32);
+	for (int i = 0; i < N; i++) {
+		if (i == 0 || ids[i] != ids[i - 1])
+			n++;
+		plays[n - 1]++;
+	}
+	qsort(plays, (size_t)n, sizeof(*plays), by_long_desc);
+	for (int i = 0; i < n; i++) {
+		total += plays[i];
+		top += i < 500 ? plays[i] : 0;
+	}
+	/* The keenest tenth of 5000 listeners play about a third. */
+	CHECK(n > 4500 && n <= 5000);
+	CHECK((double)top / total > 0.25 && (double)top / total < 0.45);
+	free(ids);
+	free(plays);
+	teardown(&fx);
+}
