@@ -27,6 +27,7 @@ const struct cli_opt cmd_simulate_opts[] = {
     {"duration", "SECONDS", "stop after this much wall-clock time"},
     {"from", "TIME", "back-fill from TIME: RFC 3339, 'now' or relative ('-24h')"},
     {"to", "TIME", "end of the back-fill (default now)"},
+    {"backfill", NULL, "back-fill the last 24 hours (--from -24h unless --from is given)"},
     {"out", "FILE", "write NDJSON to FILE ('-' = stdout) instead of sending"},
     {"target", "URL", "api base URL (default http:// + api.listen)"},
     {"concurrency", "N", "HTTP requests in flight (8)"},
@@ -133,6 +134,10 @@ static int parse_range(struct cli_ctx *ctx, struct run *r, int64_t now)
 {
 	const char *from = cli_opt(ctx, "from"), *to = cli_opt(ctx, "to");
 	struct ts_err err;
+
+	/* The api keeps a week; a day is what a fresh dashboard wants. */
+	if (!from && cli_flag(ctx, "backfill"))
+		from = "-24h";
 
 	r->live = !from;
 	r->start_us = now;

@@ -48,7 +48,7 @@ URL="http://127.0.0.1:$API_PORT"
 	2>"$SCRATCH/a.txt" || fail "flat out: exit $?: $(cat "$SCRATCH/a.txt")"
 "$TOPSONGS_BIN" simulate --target "$URL" --seed 12 --rate 0 --count 150 --batch 1 \
 	2>"$SCRATCH/b.txt" || fail "single posts: exit $?: $(cat "$SCRATCH/b.txt")"
-"$TOPSONGS_BIN" simulate --target "$URL" --seed 13 --rate 1 --from -3h --to -2h \
+"$TOPSONGS_BIN" simulate --target "$URL" --seed 13 --rate 0.1 --backfill \
 	2>"$SCRATCH/c.txt" || fail "back-fill: exit $?: $(cat "$SCRATCH/c.txt")"
 for f in a b c; do
 	[ "$(field accepted "$SCRATCH/$f.txt")" = "$(field generated "$SCRATCH/$f.txt")" ] ||
