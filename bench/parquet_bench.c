@@ -7,7 +7,9 @@
  *       with realistic distributions — Zipf song popularity, Zipf-ish
  *       listeners, weighted regions, a daily timeline — and prints one JSON
  *       line: rows, logical bytes, seconds spent in the writer, file size.
- *       Rows are generated in blocks outside the timed part.
+ *       Rows are generated in blocks of 65,536 outside the timed part and
+ *       handed over column by column (parquet_writer_put_column), as an
+ *       ingest batch would be.
  *   parquet_bench count FILE              counts plays per song_id over
  *       dictionary indices where pages are dictionary-encoded (values
  *       otherwise) and prints one JSON line: rows, distinct songs, seconds,
@@ -186,36 +188,56 @@ static size_t logical_bytes(const struct row *r)
 	       (r->no_device ? 0 : strlen(r->device)) + (r->no_duration ? 0 : 4) + 4 + 8 + 8;
 }
 
-static int put_str(struct parquet_writer *w, int c, bool null, const char *s)
+/* One block of rows, column by column, as parquet_writer_put_column takes it. */
+struct block {
+	struct parquet_bytes str[NCOLS][BLOCK];
+	int64_t i64[NCOLS][BLOCK];
+	int32_t i32[NCOLS][BLOCK];
+	double f64[NCOLS][BLOCK];
+	uint8_t valid[NCOLS][BLOCK];
+};
+
+static void set_str(struct block *b, int c, size_t k, bool null, const char *s)
 {
-	return null ? parquet_writer_put_null(w, c) : parquet_writer_put_bytes(w, c, s, strlen(s));
+	b->str[c][k].ptr = (const uint8_t *)s;
+	b->str[c][k].len = null ? 0 : (uint32_t)strlen(s);
+	b->valid[c][k] = !null;
 }
 
-static int put_row(struct parquet_writer *w, const struct row *r, struct ts_err *err)
+static void transpose(struct block *b, const struct row *r, size_t k)
 {
-	put_str(w, C_EVENT_ID, false, r->event_id);
-	put_str(w, C_USER_ID, false, r->user_id);
-	put_str(w, C_SONG_ID, false, r->song_id);
-	put_str(w, C_REGION, false, r->region);
-	parquet_writer_put_i64(w, C_TS, r->ts);
-	put_str(w, C_COUNTRY, r->no_country, r->country);
-	put_str(w, C_CITY, r->no_city, r->city);
-	if (r->no_geo) {
-		parquet_writer_put_null(w, C_LAT);
-		parquet_writer_put_null(w, C_LON);
-	} else {
-		parquet_writer_put_double(w, C_LAT, r->lat);
-		parquet_writer_put_double(w, C_LON, r->lon);
+	set_str(b, C_EVENT_ID, k, false, r->event_id);
+	set_str(b, C_USER_ID, k, false, r->user_id);
+	set_str(b, C_SONG_ID, k, false, r->song_id);
+	set_str(b, C_REGION, k, false, r->region);
+	b->i64[C_TS][k] = r->ts;
+	set_str(b, C_COUNTRY, k, r->no_country, r->country);
+	set_str(b, C_CITY, k, r->no_city, r->city);
+	b->f64[C_LAT][k] = r->lat;
+	b->f64[C_LON][k] = r->lon;
+	b->valid[C_LAT][k] = b->valid[C_LON][k] = !r->no_geo;
+	set_str(b, C_DEVICE, k, r->no_device, r->device);
+	b->i32[C_DURATION][k] = r->duration;
+	b->valid[C_DURATION][k] = !r->no_duration;
+	b->i32[C_PARTITION][k] = r->partition;
+	b->i64[C_OFFSET][k] = r->offset;
+	b->i64[C_INGEST][k] = r->ingest;
+}
+
+static int put_block(struct parquet_writer *w, const struct block *b, size_t n, struct ts_err *err)
+{
+	int rc = 0;
+
+	for (int c = 0; !rc && c < NCOLS; c++) {
+		const void *v = cols[c].type == PARQUET_BYTE_ARRAY ? (const void *)b->str[c]
+		                : cols[c].type == PARQUET_INT64    ? (const void *)b->i64[c]
+		                : cols[c].type == PARQUET_INT32    ? (const void *)b->i32[c]
+		                                                   : (const void *)b->f64[c];
+
+		rc = parquet_writer_put_column(w, c, v, cols[c].optional ? b->valid[c] : NULL, n);
 	}
-	put_str(w, C_DEVICE, r->no_device, r->device);
-	if (r->no_duration)
-		parquet_writer_put_null(w, C_DURATION);
-	else
-		parquet_writer_put_i32(w, C_DURATION, r->duration);
-	parquet_writer_put_i32(w, C_PARTITION, r->partition);
-	parquet_writer_put_i64(w, C_OFFSET, r->offset);
-	parquet_writer_put_i64(w, C_INGEST, r->ingest);
-	return parquet_writer_end_row(w, err);
+	(void)rc; /* errors are sticky: end_rows reports the first, with its message */
+	return parquet_writer_end_rows(w, n, err);
 }
 
 static int bench_write(const char *path, int64_t rows, const char *codec)
@@ -225,6 +247,7 @@ static int bench_write(const char *path, int64_t rows, const char *codec)
 	struct ts_err err = {0};
 	struct zipf songs, users;
 	struct row *block = malloc(BLOCK * sizeof(*block));
+	struct block *cb = malloc(sizeof(*cb));
 	int64_t offsets[NPART] = {0}, t_write = 0, t0;
 	uint64_t logical = 0;
 
@@ -242,13 +265,13 @@ static int bench_write(const char *path, int64_t rows, const char *codec)
 		for (int64_t k = 0; k < n; k++) {
 			gen_row(&block[k], &songs, &users, i + k, rows, offsets);
 			logical += logical_bytes(&block[k]);
+			transpose(cb, &block[k], (size_t)k);
 		}
 		t0 = time_mono_us();
-		for (int64_t k = 0; k < n; k++)
-			if (put_row(w, &block[k], &err)) {
-				fprintf(stderr, "parquet_bench: %s\n", err.msg);
-				return 1;
-			}
+		if (put_block(w, cb, (size_t)n, &err)) {
+			fprintf(stderr, "parquet_bench: %s\n", err.msg);
+			return 1;
+		}
 		t_write += time_mono_us() - t0;
 	}
 	t0 = time_mono_us();
@@ -263,6 +286,7 @@ static int bench_write(const char *path, int64_t rows, const char *codec)
 	    (unsigned long long)parquet_writer_bytes(w));
 	parquet_writer_free(w);
 	free(block);
+	free(cb);
 	free(songs.cdf);
 	free(users.cdf);
 	return 0;

@@ -68,7 +68,15 @@ const uint8_t *parquet_dict_value(const struct parquet_dict *d, uint32_t i, uint
 	return (const uint8_t *)d->plain.buf + d->ents[i].off;
 }
 
-static uint32_t slot_hash(const struct parquet_dict *d, uint32_t i)
+static uint32_t fixed_hash(const struct parquet_dict *d, const void *value)
+{
+	uint64_t v = 0;
+
+	memcpy(&v, value, (size_t)d->vsize);
+	return (uint32_t)mix64(v);
+}
+
+static uint32_t entry_hash(const struct parquet_dict *d, uint32_t i)
 {
 	uint32_t len;
 	const uint8_t *v;
@@ -76,22 +84,24 @@ static uint32_t slot_hash(const struct parquet_dict *d, uint32_t i)
 	if (!d->vsize)
 		return d->ents[i].hash;
 	v = parquet_dict_value(d, i, &len);
-	return (uint32_t)parquet_dict_hash(v, len);
+	return fixed_hash(d, v);
 }
 
 static int grow_slots(struct parquet_dict *d)
 {
 	size_t n = d->slots ? (d->mask + 1) * 2 : MIN_SLOTS;
-	uint32_t *s = calloc(n, sizeof(*s));
+	struct parquet_dict_slot *s = calloc(n, sizeof(*s));
 
 	if (!s)
 		return TS_ENOMEM;
 	for (uint32_t i = 0; i < d->n; i++) {
-		size_t j = slot_hash(d, i) & (n - 1);
+		uint32_t h = entry_hash(d, i);
+		size_t j = h & (n - 1);
 
-		while (s[j])
+		while (s[j].idx1)
 			j = (j + 1) & (n - 1);
-		s[j] = i + 1;
+		s[j].hash = h;
+		s[j].idx1 = i + 1;
 	}
 	free(d->slots);
 	d->slots = s;
@@ -99,31 +109,44 @@ static int grow_slots(struct parquet_dict *d)
 	return 0;
 }
 
-static int ensure_room(struct parquet_dict *d)
+static inline int ensure_room(struct parquet_dict *d)
 {
 	if (!d->slots || (d->n + 1) * 2 > d->mask + 1)
 		return grow_slots(d);
 	return 0;
 }
 
+static inline bool same_fixed(const uint8_t *a, const void *b, size_t vs)
+{
+	uint64_t x = 0, y = 0;
+
+	memcpy(&x, a, vs);
+	memcpy(&y, b, vs);
+	return x == y;
+}
+
 int parquet_dict_put_fixed(struct parquet_dict *d, const void *value, uint32_t *idx)
 {
 	size_t vs = (size_t)d->vsize, j;
-	uint32_t h, s;
+	struct parquet_dict_slot *s;
+	uint32_t h;
 	int rc;
 
 	if ((rc = ensure_room(d)))
 		return rc;
-	h = (uint32_t)parquet_dict_hash(value, vs);
-	for (j = h & d->mask; (s = d->slots[j]); j = (j + 1) & d->mask) {
-		if (!memcmp(d->plain.buf + (size_t)(s - 1) * vs, value, vs)) {
-			*idx = s - 1;
+	h = fixed_hash(d, value);
+	for (j = h & d->mask; (s = &d->slots[j])->idx1; j = (j + 1) & d->mask) {
+		if (s->hash == h &&
+		    same_fixed((const uint8_t *)d->plain.buf + (size_t)(s->idx1 - 1) * vs, value,
+		               vs)) {
+			*idx = s->idx1 - 1;
 			return 0;
 		}
 	}
 	if ((rc = dbuf_add(&d->plain, value, vs)))
 		return rc;
-	d->slots[j] = (uint32_t)++d->n;
+	s->hash = h;
+	s->idx1 = (uint32_t)++d->n;
 	*idx = (uint32_t)(d->n - 1);
 	return 0;
 }
@@ -154,24 +177,29 @@ static int add_bytes(struct parquet_dict *d, const void *p, size_t n, uint32_t h
 
 int parquet_dict_put_bytes(struct parquet_dict *d, const void *p, size_t n, uint32_t *idx)
 {
-	uint32_t h, s;
+	struct parquet_dict_slot *s;
+	uint32_t h;
 	size_t j;
 	int rc;
 
 	if ((rc = ensure_room(d)))
 		return rc;
 	h = (uint32_t)parquet_dict_hash(p, n);
-	for (j = h & d->mask; (s = d->slots[j]); j = (j + 1) & d->mask) {
-		const struct parquet_dict_ent *e = &d->ents[s - 1];
+	for (j = h & d->mask; (s = &d->slots[j])->idx1; j = (j + 1) & d->mask) {
+		const struct parquet_dict_ent *e;
 
-		if (e->hash == h && e->len == n && !memcmp(d->plain.buf + e->off, p, n)) {
-			*idx = s - 1;
+		if (s->hash != h)
+			continue;
+		e = &d->ents[s->idx1 - 1];
+		if (e->len == n && !memcmp(d->plain.buf + e->off, p, n)) {
+			*idx = s->idx1 - 1;
 			return 0;
 		}
 	}
 	if ((rc = add_bytes(d, p, n, h)))
 		return rc;
-	d->slots[j] = (uint32_t)++d->n;
+	s->hash = h;
+	s->idx1 = (uint32_t)++d->n;
 	*idx = (uint32_t)(d->n - 1);
 	return 0;
 }

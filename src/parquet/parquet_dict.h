@@ -16,10 +16,17 @@ struct parquet_dict_ent {
 	uint32_t off, len, hash;
 };
 
+/* A hash slot: the entry's hash beside its index, so most probes that miss
+ * never touch the entries. */
+struct parquet_dict_slot {
+	uint32_t hash;
+	uint32_t idx1; /* entry index + 1; 0 = empty */
+};
+
 struct parquet_dict {
-	int vsize;                     /* 4 or 8 for fixed-width values; 0 for byte arrays */
-	size_t max_bytes;              /* the page body may not grow past this */
-	uint32_t *slots;               /* entry index + 1; 0 = empty */
+	int vsize;        /* 4 or 8 for fixed-width values; 0 for byte arrays */
+	size_t max_bytes; /* the page body may not grow past this */
+	struct parquet_dict_slot *slots;
 	size_t mask;                   /* slot count - 1 */
 	struct parquet_dict_ent *ents; /* byte arrays only */
 	size_t n, ents_cap;

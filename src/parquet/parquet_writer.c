@@ -10,6 +10,7 @@
  */
 #include "base/common.h"
 #include "parquet/parquet_compress.h"
+#include "parquet/parquet_decode.h"
 #include "parquet/parquet_dict.h"
 #include "parquet/parquet_page.h"
 #include "parquet/parquet_rle.h"
@@ -55,6 +56,7 @@ struct wcol {
 	uint32_t *stamp;
 	size_t stamp_cap;
 	uint32_t page_no;
+	uint32_t chunk_pages; /* data pages so far in this chunk */
 	struct dbuf pages;
 	int64_t chunk_uncompressed;
 	uint32_t encodings;
@@ -399,6 +401,29 @@ static int build_body(struct parquet_writer *w, struct wcol *c, struct parquet_p
 	return 0;
 }
 
+static int put_plain(struct parquet_writer *w, struct wcol *c, const void *v, size_t n);
+
+/* The first page of a chunk whose values are (nearly) all distinct: a
+ * dictionary would only add a page and indices, so the page is turned into
+ * PLAIN values and the chunk stays PLAIN (no dictionary page at all). */
+static int maybe_drop_dict(struct parquet_writer *w, struct wcol *c)
+{
+	uint32_t len;
+	int rc = 0;
+
+	if (!c->use_dict || c->chunk_pages || c->nvals < 1000 ||
+	    (uint64_t)c->dict.n * 100 < (uint64_t)c->nvals * 98)
+		return 0;
+	for (uint32_t i = 0; !rc && i < c->nvals; i++) {
+		const uint8_t *v = parquet_dict_value(&c->dict, c->idx[i], &len);
+
+		rc = put_plain(w, c, v, len);
+	}
+	c->use_dict = false;
+	parquet_dict_reset(&c->dict);
+	return rc;
+}
+
 static int flush_page(struct parquet_writer *w, struct wcol *c)
 {
 	struct parquet_page_header h;
@@ -408,6 +433,8 @@ static int flush_page(struct parquet_writer *w, struct wcol *c)
 	if (!c->nrows)
 		return 0;
 	memset(&h, 0, sizeof(h));
+	if ((rc = maybe_drop_dict(w, c)))
+		return rc;
 	if (c->use_dict && (rc = dict_page_stats(c)))
 		return fail(w, rc, c->name);
 	c->pst.nulls = c->nrows - c->nvals;
@@ -430,6 +457,7 @@ static int flush_page(struct parquet_writer *w, struct wcol *c)
 	    (int64_t)(c->pages.len - before - w->comp.len) + h.uncompressed_size;
 	c->encodings |= 1u << h.encoding | 1u << PARQUET_ENC_RLE;
 	w->buffered += c->pages.len - before;
+	c->chunk_pages++;
 	stat_merge(&c->cst, c->type, &c->pst);
 	stat_reset(&c->pst);
 	c->nrows = c->nvals = 0;
@@ -497,15 +525,11 @@ static int fall_back(struct parquet_writer *w, struct wcol *c)
 	return rc;
 }
 
-static int put_value(struct parquet_writer *w, int col, int type, const void *v, size_t n)
+static int put_one(struct parquet_writer *w, struct wcol *c, const void *v, size_t n)
 {
-	struct wcol *c;
 	uint32_t ix;
 	int rc;
 
-	if ((rc = col_check(w, col, type)))
-		return rc;
-	c = &w->cols[col];
 	if (c->optional)
 		c->defs[c->nrows] = 1;
 	if (c->use_dict) {
@@ -528,6 +552,19 @@ static int put_value(struct parquet_writer *w, int col, int type, const void *v,
 	return after_put(w, c);
 }
 
+static int put_value(struct parquet_writer *w, int col, int type, const void *v, size_t n)
+{
+	int rc = col_check(w, col, type);
+
+	return rc ? rc : put_one(w, &w->cols[col], v, n);
+}
+
+static int put_null_one(struct parquet_writer *w, struct wcol *c)
+{
+	c->defs[c->nrows] = 0;
+	return after_put(w, c);
+}
+
 int parquet_writer_put_null(struct parquet_writer *w, int col)
 {
 	struct wcol *c;
@@ -544,8 +581,7 @@ int parquet_writer_put_null(struct parquet_writer *w, int col)
 		return fail(w,
 		            ts_err_set(&w->err, TS_EINVAL, "null in required column '%s'", c->name),
 		            "put");
-	c->defs[c->nrows] = 0;
-	return after_put(w, c);
+	return put_null_one(w, c);
 }
 
 int parquet_writer_put_bool(struct parquet_writer *w, int col, bool v)
@@ -585,6 +621,45 @@ int parquet_writer_put_bytes(struct parquet_writer *w, int col, const void *p, s
 		            "put");
 	}
 	return put_value(w, col, PARQUET_BYTE_ARRAY, p ? p : "", n);
+}
+
+int parquet_writer_put_column(struct parquet_writer *w, int col, const void *values,
+                              const uint8_t *valid, size_t n)
+{
+	const struct parquet_bytes *b = values;
+	struct wcol *c;
+	size_t es;
+	int rc;
+
+	if (w->rc)
+		return w->rc;
+	if (col < 0 || col >= w->ncols)
+		return fail(w, ts_err_set(&w->err, TS_EINVAL, "no column %d", col), "put");
+	c = &w->cols[col];
+	if ((rc = col_check(w, col, c->type)))
+		return rc;
+	es = c->type == PARQUET_BOOLEAN ? 1 : c->vsize;
+	for (size_t i = 0; !rc && i < n; i++) {
+		if (valid && !valid[i]) {
+			if (!c->optional)
+				return fail(w,
+				            ts_err_set(&w->err, TS_EINVAL,
+				                       "null in required column '%s'", c->name),
+				            "put");
+			rc = put_null_one(w, c);
+		} else if (c->type == PARQUET_BYTE_ARRAY) {
+			if (b[i].len > PARQUET_MAX_PAGE / 2)
+				return fail(w, TS_ETOOBIG, c->name);
+			rc = put_one(w, c, b[i].len ? (const void *)b[i].ptr : "", b[i].len);
+		} else if (c->type == PARQUET_BOOLEAN) {
+			uint8_t v = ((const uint8_t *)values)[i] != 0;
+
+			rc = put_one(w, c, &v, 1);
+		} else {
+			rc = put_one(w, c, (const uint8_t *)values + i * es, es);
+		}
+	}
+	return rc;
 }
 
 /* ---- row groups ---- */
@@ -648,6 +723,7 @@ static void chunk_reset(struct parquet_writer *w, struct wcol *c)
 	parquet_dict_reset(&c->dict);
 	dbuf_reset(&c->pages);
 	c->chunk_uncompressed = 0;
+	c->chunk_pages = 0;
 	c->encodings = 0;
 	stat_reset(&c->cst);
 }
@@ -691,9 +767,14 @@ static int flush_row_group(struct parquet_writer *w)
 
 int parquet_writer_end_row(struct parquet_writer *w, struct ts_err *err)
 {
+	return parquet_writer_end_rows(w, 1, err);
+}
+
+int parquet_writer_end_rows(struct parquet_writer *w, size_t n, struct ts_err *err)
+{
 	if (!w->rc) {
 		for (int i = 0; i < w->ncols; i++) {
-			if (w->cols[i].filled != w->rows + 1) {
+			if (w->cols[i].filled != w->rows + (int64_t)n) {
 				fail(w,
 				     ts_err_set(&w->err, TS_EINVAL,
 				                "row %" PRId64 " has no value for column '%s'",
@@ -704,8 +785,8 @@ int parquet_writer_end_row(struct parquet_writer *w, struct ts_err *err)
 		}
 	}
 	if (!w->rc) {
-		w->rows++;
-		w->rg_rows++;
+		w->rows += (int64_t)n;
+		w->rg_rows += (int64_t)n;
 		if (w->rg_rows >= w->o.row_group_rows || w->buffered >= w->o.row_group_bytes)
 			flush_row_group(w);
 	}

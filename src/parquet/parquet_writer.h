@@ -77,9 +77,20 @@ int parquet_writer_put_float(struct parquet_writer *w, int col, float v);
 int parquet_writer_put_double(struct parquet_writer *w, int col, double v);
 int parquet_writer_put_bytes(struct parquet_writer *w, int col, const void *p, size_t n);
 
-/* Ends the row: checks each column got its value, writes a row group out
- * when full. Errors carry a message in err. */
+/* n values for column col at once (the fast path: one column's dictionary
+ * stays in cache): values is an array of uint8_t (BOOLEAN), int32_t, int64_t,
+ * float, double or struct parquet_bytes (BYTE_ARRAY); valid is NULL or n
+ * flags, 0 = null. Every column gets its n values, then
+ * parquet_writer_end_rows(w, n). */
+int parquet_writer_put_column(struct parquet_writer *w, int col, const void *values,
+                              const uint8_t *valid, size_t n);
+
+/* Ends the row (or the n rows put with parquet_writer_put_column): checks
+ * each column got its values, writes the row group out once it has
+ * row_group_rows rows or more (a batch is never split). Errors carry a
+ * message in err. */
 int parquet_writer_end_row(struct parquet_writer *w, struct ts_err *err);
+int parquet_writer_end_rows(struct parquet_writer *w, size_t n, struct ts_err *err);
 
 /* Rows ended so far; bytes written out so far (row groups flushed). */
 int64_t parquet_writer_rows(const struct parquet_writer *w);

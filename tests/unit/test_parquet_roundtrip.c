@@ -11,6 +11,7 @@
 
 #include "parquet/parquet_chunk.h"
 #include "parquet/parquet_compress.h"
+#include "parquet/parquet_decode.h"
 #include "parquet/parquet_reader.h"
 #include "parquet/parquet_writer.h"
 
@@ -286,6 +287,65 @@ static void verify(const void *buf, size_t len, struct tcol *cols, int ncols, si
 	parquet_reader_free(r);
 }
 
+/* Rows [first, first + n) of column c through parquet_writer_put_column. */
+static int put_block(struct parquet_writer *w, int i, struct tcol *c, size_t first, size_t n)
+{
+	size_t es = c->def.type == PARQUET_BYTE_ARRAY ? sizeof(struct parquet_bytes) : 8;
+	uint8_t *vals = calloc(n + 1, es), *valid = calloc(n + 1, 1);
+	int rc;
+
+	for (size_t k = 0; k < n; k++) {
+		size_t r = first + k;
+
+		valid[k] = !c->null[r];
+		switch (c->def.type) {
+		case PARQUET_BOOLEAN:
+			vals[k] = c->i[r] != 0;
+			break;
+		case PARQUET_INT32:
+			((int32_t *)vals)[k] = (int32_t)c->i[r];
+			break;
+		case PARQUET_INT64:
+			((int64_t *)vals)[k] = c->i[r];
+			break;
+		case PARQUET_FLOAT:
+			((float *)vals)[k] = (float)c->d[r];
+			break;
+		case PARQUET_DOUBLE:
+			((double *)vals)[k] = c->d[r];
+			break;
+		default:
+			((struct parquet_bytes *)vals)[k].ptr = (const uint8_t *)c->s[r];
+			((struct parquet_bytes *)vals)[k].len = c->slen[r];
+		}
+	}
+	rc = parquet_writer_put_column(w, i, vals, c->def.optional ? valid : NULL, n);
+	free(vals);
+	free(valid);
+	return rc;
+}
+
+static void write_rows(struct parquet_writer *w, struct tcol *cols, int ncols, size_t rows,
+                       bool by_column)
+{
+	struct ts_err err = {0};
+
+	for (size_t r = 0; r < rows;) {
+		size_t n = by_column ? rndn(3000) + 1 : 1;
+
+		n = n > rows - r ? rows - r : n;
+		for (int i = 0; i < ncols; i++) {
+			if (by_column)
+				put_block(w, i, &cols[i], r, n);
+			else
+				put(w, i, &cols[i], r);
+		}
+		if (parquet_writer_end_rows(w, n, &err))
+			test_fail(__FILE__, __LINE__, "end_rows: %s", err.msg);
+		r += n;
+	}
+}
+
 static void one_roundtrip(int iter)
 {
 	struct tcol cols[8];
@@ -306,12 +366,7 @@ static void one_roundtrip(int iter)
 		defs[i] = cols[i].def;
 	REQUIRE(parquet_writer_new_mem(defs, ncols, &o, &w, &err) == 0);
 	parquet_writer_add_kv(w, "iter", "x");
-	for (size_t r = 0; r < rows; r++) {
-		for (int i = 0; i < ncols; i++)
-			put(w, i, &cols[i], r);
-		if (parquet_writer_end_row(w, &err))
-			break;
-	}
+	write_rows(w, cols, ncols, rows, iter % 3 == 1);
 	if (parquet_writer_close(w, &err))
 		test_fail(__FILE__, __LINE__, "iteration %d: %s", iter, err.msg);
 	buf = parquet_writer_take(w, &len);
