@@ -2,7 +2,7 @@
 # `make test` runs every test. Each installs what it is missing first.
 
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0-dev)
-LIBS_PC := libmicrohttpd rdkafka jansson libpq libcurl libzstd zlib
+LIBS_PC := libmicrohttpd rdkafka jansson libpq libcurl libzstd zlib libcrypto
 
 # `make` on a bare machine installs the C libraries first (idempotent).
 ifneq ($(MAKECMDGOALS),clean)

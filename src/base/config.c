@@ -98,6 +98,17 @@ static int check_required(const char *v, const char **why)
 	return 0;
 }
 
+static int check_s3_endpoint(const char *v, const char **why)
+{
+	*why = "expected http://HOST[:PORT] or https://HOST[:PORT], or empty for AWS";
+	if (!*v)
+		return 0;
+	if (strncmp(v, "http://", 7) && strncmp(v, "https://", 8))
+		return TS_EINVAL;
+	v += v[4] == 's' ? 8 : 7;
+	return *v && !strpbrk(v, "/?#@ ") ? 0 : TS_EINVAL;
+}
+
 #define STR(field) CONFIG_STR, offsetof(struct ts_config, field)
 #define INT(field) CONFIG_INT, offsetof(struct ts_config, field)
 
@@ -155,6 +166,22 @@ const struct config_key config_keys[] = {
      "Deadline of each service probe in `topsongs check`."},
     {"check.required", STR(check_required), "postgres,kafka,lake", 0, 0, 0, check_required,
      "Services `topsongs check` requires for exit status 0."},
+    {"s3.endpoint", STR(s3_endpoint), "", 0, 0, 0, check_s3_endpoint,
+     "S3 endpoint for s3:// lakes, http(s)://HOST[:PORT]; empty means AWS "
+     "(https://s3.REGION.amazonaws.com)."},
+    {"s3.region", STR(s3_region), "us-east-1", 0, 0, 0, NULL,
+     "Region the S3 requests are signed for (SigV4)."},
+    {"s3.access-key", STR(s3_access_key), "", 0, 0, 0, NULL, "S3 access key id."},
+    {"s3.secret-key", STR(s3_secret_key), "", 0, 0, 1, NULL, "S3 secret access key (secret)."},
+    {"s3.path-style", INT(s3_path_style), "1", 0, 1, 0, NULL,
+     "1: http://endpoint/bucket/key (MinIO); 0: http://bucket.endpoint/key (AWS)."},
+    {"s3.timeout-ms", INT(s3_timeout_ms), "30000", 100, 3600000, 0, NULL,
+     "Deadline of one S3 request attempt, connection included."},
+    {"s3.max-retries", INT(s3_max_retries), "4", 0, 20, 0, NULL,
+     "Retries of a failed S3 request (connection failure, 5xx, 429, SlowDown), "
+     "with exponential backoff and jitter."},
+    {"s3.part-size", INT(s3_part_size), "16777216", 5242880, 5368709120, 0, NULL,
+     "Objects larger than this go up as a multipart upload of parts this size, in bytes."},
 };
 
 const size_t config_nkeys = ARRAY_SIZE(config_keys);

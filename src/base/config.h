@@ -50,6 +50,14 @@ struct ts_config {
 	int64_t event_max_future_s;
 	int64_t check_timeout_ms;
 	char *check_required;
+	char *s3_endpoint;
+	char *s3_region;
+	char *s3_access_key;
+	char *s3_secret_key;
+	int64_t s3_path_style;
+	int64_t s3_timeout_ms;
+	int64_t s3_max_retries;
+	int64_t s3_part_size;
 };
 
 enum config_type { CONFIG_STR, CONFIG_INT };

@@ -25,4 +25,8 @@ int cmd_parquet(struct cli_ctx *ctx);
 extern const struct cli_opt cmd_parquet_opts[];
 extern const char cmd_parquet_details[];
 
+int cmd_store(struct cli_ctx *ctx);
+extern const struct cli_opt cmd_store_opts[];
+extern const char cmd_store_details[];
+
 #endif

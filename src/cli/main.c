@@ -30,6 +30,9 @@ const struct cli_cmd cli_commands[] = {
 	{"parquet", cmd_parquet, "inspect|cat|write FILE [options]",
 	 "Inspect a Parquet file, print its rows as JSON lines, or write one.", cmd_parquet_details,
 	 cmd_parquet_opts, 2, 2},
+	{"store", cmd_store, "put|get|ls|rm [KEY] [options]",
+	 "Put, get, list or remove objects in the lake's store (folder or S3).", cmd_store_details,
+	 cmd_store_opts, 1, 2},
 };
 
 const size_t cli_ncommands = ARRAY_SIZE(cli_commands);
