@@ -196,6 +196,11 @@ uint32_t sim_catalog_size(const struct sim_catalog *c)
 	return c->nsongs;
 }
 
+const char *sim_catalog_genre(const struct sim_catalog *c, uint32_t i)
+{
+	return genres[artist_genre(c, c->artist[i])].name;
+}
+
 uint64_t sim_catalog_seed(const struct sim_catalog *c)
 {
 	return c->seed;

@@ -45,6 +45,9 @@ void sim_catalog_song(const struct sim_catalog *c, uint32_t i, struct sim_song *
 /* The id of song i into out[SIM_SONG_ID_SIZE]; cheaper than a full song. */
 void sim_catalog_song_id(uint32_t i, char *out);
 
+/* The genre of song i (a static string); cheaper than a full song. */
+const char *sim_catalog_genre(const struct sim_catalog *c, uint32_t i);
+
 /* The full duration of song i in milliseconds. */
 int32_t sim_catalog_duration_ms(const struct sim_catalog *c, uint32_t i);
 

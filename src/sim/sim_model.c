@@ -180,17 +180,37 @@ static double stream_normal(uint64_t seed, uint64_t salt, uint32_t i)
 	return sim_rng_normal(&r);
 }
 
+/* Each default region favours one genre a little. */
+static const struct {
+	const char *region, *genre;
+} favourites[] = {
+    {"NA", "hip-hop"},   {"SA", "latin"}, {"EU", "electronic"},
+    {"AF", "afrobeats"}, {"AS", "k-pop"}, {"OC", "indie"},
+};
+
+static const char *favourite_genre(const char *region)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(favourites); i++)
+		if (!strcmp(favourites[i].region, region))
+			return favourites[i].genre;
+	return NULL;
+}
+
 /* A region's ranking: a global taste (shared by every region) plus a
- * regional one, so hits travel between regions but charts still differ. */
+ * regional one and a lift for the region's favourite genre, so hits travel
+ * between regions but charts still differ. */
 static int rank_region(struct sim_model *m, struct region *r, struct keyed *tmp)
 {
 	uint64_t seed = sim_catalog_seed(m->cat), salt = fnv1a(r->code);
+	const char *fav = favourite_genre(r->code);
 
 	r->perm = malloc((size_t)m->nsongs * sizeof(*r->perm));
 	if (!r->perm)
 		return TS_ENOMEM;
 	for (uint32_t i = 0; i < m->nsongs; i++) {
 		tmp[i].key = stream_normal(seed, 0, i) + 0.6 * stream_normal(seed, salt, i);
+		if (fav && !strcmp(sim_catalog_genre(m->cat, i), fav))
+			tmp[i].key += 0.8;
 		tmp[i].song = i;
 	}
 	qsort(tmp, m->nsongs, sizeof(*tmp), by_key_desc);

@@ -403,6 +403,28 @@ TEST(sim_regions_rank_songs_differently)
 	teardown(&fx);
 }
 
+TEST(sim_regions_favour_a_genre)
+{
+	struct fixture fx;
+	int latin_all = 0, latin_sa = 0, latin_eu = 0;
+
+	REQUIRE(setup(&fx, 1, 10, 5000, NULL) == 0);
+	REQUIRE(!strcmp(sim_model_region_code(fx.m, 1), "SA"));
+	for (uint32_t i = 0; i < 5000; i++)
+		latin_all += !strcmp(sim_catalog_genre(fx.cat, i), "latin");
+	for (uint32_t k = 0; k < 100; k++) {
+		latin_sa +=
+		    !strcmp(sim_catalog_genre(fx.cat, sim_model_region_song(fx.m, 1, k)), "latin");
+		latin_eu +=
+		    !strcmp(sim_catalog_genre(fx.cat, sim_model_region_song(fx.m, 2, k)), "latin");
+	}
+	/* About one genre in twelve; in South America's top 100, far more. */
+	CHECK(latin_all > 200);
+	CHECK(latin_sa > 2 * latin_all / 50);
+	CHECK(latin_sa > 2 * latin_eu);
+	teardown(&fx);
+}
+
 TEST(sim_curve_shape)
 {
 	double sum = 0, max = sim_curve_max();
