@@ -72,11 +72,17 @@ struct sim_model {
 	double curve_max;
 };
 
+static const char *const devices[] = {"android", "ios", "web", "desktop", "speaker"};
+
+/* Device shares per region, in the order of devices[]; the first row is
+ * for regions not listed. Android leads where phones are cheaper. */
 static const struct {
-	const char *name;
-	double weight;
-} devices[] = {
-    {"android", 42}, {"ios", 33}, {"web", 10}, {"desktop", 9}, {"speaker", 6},
+	const char *region;
+	double weight[ARRAY_SIZE(devices)];
+} device_mix[] = {
+    {"", {42, 33, 10, 9, 6}},  {"NA", {35, 45, 8, 7, 5}}, {"SA", {70, 18, 6, 4, 2}},
+    {"EU", {45, 33, 9, 8, 5}}, {"AF", {80, 10, 6, 3, 1}}, {"AS", {62, 26, 6, 4, 2}},
+    {"OC", {38, 45, 7, 6, 4}},
 };
 
 void sim_model_opts_default(struct sim_model_opts *o)
@@ -312,17 +318,25 @@ static void split_listeners(struct sim_model *m, const double *w)
 	}
 }
 
-static uint8_t draw_device(struct sim_rng *r)
+static const double *device_weights(const char *region)
+{
+	for (size_t i = 1; i < ARRAY_SIZE(device_mix); i++)
+		if (!strcmp(device_mix[i].region, region))
+			return device_mix[i].weight;
+	return device_mix[0].weight;
+}
+
+static uint8_t draw_device(struct sim_rng *r, const double *w)
 {
 	double total = 0, u;
 
 	for (size_t i = 0; i < ARRAY_SIZE(devices); i++)
-		total += devices[i].weight;
+		total += w[i];
 	u = sim_rng_unit(r) * total;
 	for (size_t i = 0; i < ARRAY_SIZE(devices); i++) {
-		if (u < devices[i].weight)
+		if (u < w[i])
 			return (uint8_t)i;
-		u -= devices[i].weight;
+		u -= w[i];
 	}
 	return 0;
 }
@@ -336,11 +350,13 @@ static double clampd(double v, double lo, double hi)
  * centre (a standard deviation of about 8 km). */
 static void make_listeners(struct sim_model *m, const struct place *p, uint16_t k)
 {
+	const double *w = device_weights(m->regions[p->region].code);
+
 	for (uint32_t i = p->first; i < p->first + p->count; i++) {
 		struct listener *l = &m->listeners[i];
 
 		l->place = k;
-		l->device = draw_device(&m->rng);
+		l->device = draw_device(&m->rng, w);
 		if (!p->city)
 			continue;
 		l->lat = (float)clampd(p->city->lat + 0.07 * sim_rng_normal(&m->rng), -90, 90);
@@ -484,7 +500,7 @@ static void fill_listener(struct sim_model *m, uint32_t who, struct sim_event *e
 	ev->city = p->city;
 	ev->lat = l->lat;
 	ev->lon = l->lon;
-	ev->device = devices[l->device].name;
+	ev->device = devices[l->device];
 }
 
 static void fill_play(struct sim_model *m, const struct sim_item *it, struct sim_event *ev)

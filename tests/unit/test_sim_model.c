@@ -425,6 +425,25 @@ TEST(sim_regions_favour_a_genre)
 	teardown(&fx);
 }
 
+TEST(sim_model_devices_by_region)
+{
+	struct fixture fx;
+	struct sim_event ev;
+	long android[SIM_MODEL_MAX_REGIONS] = {0}, all[SIM_MODEL_MAX_REGIONS] = {0};
+
+	REQUIRE(setup(&fx, 31, 100, 500, NULL) == 0);
+	for (int i = 0; i < 100000; i++) {
+		REQUIRE(sim_model_next(fx.m, &ev, NULL) == 0);
+		REQUIRE(strstr(" android ios web desktop speaker ", ev.device));
+		android[ev.region_index] += !strcmp(ev.device, "android");
+		all[ev.region_index]++;
+	}
+	/* AF (index 3) is mostly android, NA (index 0) mostly not. */
+	CHECK((double)android[3] / all[3] > 0.65);
+	CHECK((double)android[0] / all[0] < 0.5);
+	teardown(&fx);
+}
+
 TEST(sim_curve_shape)
 {
 	double sum = 0, max = sim_curve_max();
