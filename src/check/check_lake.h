@@ -1,11 +1,12 @@
 /*
- * The lake probe of `topsongs check`. For a local folder (lake.url not
- * starting with s3://) it creates the folder when missing, then writes a
- * small probe file, fsyncs it, reads it back, compares and deletes it: the
- * same operations ingest needs. The file is named
- * ".topsongs-check-<pid>-<n>" in the lake's root; query engines skip dot
- * files. s3:// lakes are reported as failed ("S3 lake not supported yet")
- * until the S3 store exists. Thread-safe.
+ * The lake probe of `topsongs check`: it opens the configured store
+ * (lake.url: a local folder, created when missing, or s3://bucket/prefix with
+ * the s3.* settings), then writes a small probe object, reads it back,
+ * compares and deletes it: the same operations ingest needs. The object is
+ * named ".topsongs-check-<pid>-<n>" in the lake's root; query engines skip
+ * dot files. A failure's reason is the store's message (bucket missing,
+ * access denied, unreachable after retries, permission denied, ...); S3
+ * requests are bounded by the probe's timeout. Thread-safe.
  */
 #ifndef CHECK_CHECK_LAKE_H
 #define CHECK_CHECK_LAKE_H

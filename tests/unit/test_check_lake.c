@@ -1,11 +1,13 @@
 /*
  * Unit tests of check/check_lake and check/check_api that need no service:
- * a local lake in a temporary folder, and the api probe on a closed port.
+ * a local lake in a temporary folder, an S3 lake without credentials or on a
+ * closed port, and the api probe on a closed port.
  */
 #include "tests/unit/test.h"
 
 #include "base/config.h"
 #include "base/error.h"
+#include "base/timeutil.h"
 #include "check/check_api.h"
 #include "check/check_lake.h"
 
@@ -79,13 +81,35 @@ TEST(check_lake_under_a_file_fails)
 	rmdir(tmp);
 }
 
-TEST(check_lake_s3_not_supported_yet)
+TEST(check_lake_s3_needs_credentials)
 {
 	struct check_result r;
 
 	CHECK(lake("s3://bucket/prefix", &r) < 0);
-	CHECK_STR(r.reason, "S3 lake not supported yet");
+	CHECK_INT(r.status, CHECK_FAILED);
+	CHECK(strstr(r.reason, "s3.access-key and s3.secret-key must be set") != NULL);
 	CHECK_STR(r.target, "s3://bucket/prefix");
+}
+
+TEST(check_lake_s3_unreachable_is_bounded)
+{
+	struct ts_config cfg;
+	struct check_result r;
+	int64_t t0 = time_mono_us();
+
+	config_init(&cfg);
+	config_set(&cfg, "lake.url", "s3://bucket/prefix", "test", NULL);
+	config_set(&cfg, "s3.endpoint", "http://127.0.0.1:1", "test", NULL);
+	config_set(&cfg, "s3.access-key", "AKIDEXAMPLE", "test", NULL);
+	config_set(&cfg, "s3.secret-key", "sekrit-sekrit-sekrit", "test", NULL);
+	memset(&r, 0, sizeof(r));
+	CHECK_INT(check_lake_probe(&cfg, 800, &r), TS_EUNAVAIL);
+	CHECK(time_mono_us() - t0 < 2000000);
+	CHECK_INT(r.status, CHECK_FAILED);
+	CHECK(!strncmp(r.reason, "s3: cannot connect to http://127.0.0.1:1 (", 42));
+	CHECK_STR(r.target, "s3://bucket/prefix at http://127.0.0.1:1");
+	CHECK(!strstr(r.reason, "sekrit") && !strstr(r.target, "sekrit"));
+	config_release(&cfg);
 }
 
 TEST(check_api_url_forms)
