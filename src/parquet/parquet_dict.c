@@ -109,6 +109,16 @@ static int grow_slots(struct parquet_dict *d)
 	return 0;
 }
 
+void parquet_dict_prefetch(const struct parquet_dict *d, const void *p, size_t n)
+{
+	uint32_t h;
+
+	if (!d->slots)
+		return;
+	h = d->vsize ? fixed_hash(d, p) : (uint32_t)parquet_dict_hash(p, n);
+	__builtin_prefetch(&d->slots[h & d->mask]);
+}
+
 static inline int ensure_room(struct parquet_dict *d)
 {
 	if (!d->slots || (d->n + 1) * 2 > d->mask + 1)

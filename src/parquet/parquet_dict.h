@@ -44,6 +44,10 @@ void parquet_dict_reset(struct parquet_dict *d);
 int parquet_dict_put_fixed(struct parquet_dict *d, const void *value, uint32_t *idx);
 int parquet_dict_put_bytes(struct parquet_dict *d, const void *p, size_t n, uint32_t *idx);
 
+/* Hints the cache about the slot a coming value will probe (a batch puts
+ * value i + k while prefetching for it). */
+void parquet_dict_prefetch(const struct parquet_dict *d, const void *p, size_t n);
+
 /* The value of entry i: its bytes (without the length prefix) and length. */
 const uint8_t *parquet_dict_value(const struct parquet_dict *d, uint32_t i, uint32_t *len);
 

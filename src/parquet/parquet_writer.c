@@ -21,6 +21,7 @@
 #include <inttypes.h>
 #include <libgen.h>
 #include <math.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #ifndef TOPSONGS_VERSION
@@ -28,6 +29,7 @@
 #endif
 
 #define MAX_PAGE_ROWS (1u << 20)
+#define PREFETCH      16 /* values ahead, in parquet_writer_put_column */
 #define MAX_BUF       ((size_t)4 << 30)
 
 /* Running statistics of a page or a chunk. */
@@ -64,8 +66,35 @@ struct wcol {
 	int64_t filled; /* values put since the file began */
 };
 
+/* A data page on its way into its column chunk. */
+struct page_job {
+	struct wcol *c;
+	struct parquet_page_header h;
+	struct dbuf body; /* uncompressed; v2: levels (lv bytes) first */
+	size_t lv;
+	struct page_job *next;
+};
+
+/* Pages in flight at most: bounds the memory the pipeline adds. */
+#define PIPE_DEPTH 8
+
+/* The compression thread and its queue (opts.threads = 1). */
+struct writer_pipe {
+	bool started, stop;
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct page_job *head, *pool;
+	int inflight;
+	struct page_job sync_job; /* the one job without a thread */
+	struct dbuf comp;         /* the worker's compression buffer */
+	int rc;
+	struct ts_err err;
+};
+
 struct parquet_writer {
 	struct parquet_writer_opts o;
+	struct writer_pipe pipe;
 	struct wcol *cols;
 	int ncols;
 	int64_t rows, rg_rows;
@@ -97,6 +126,7 @@ void parquet_writer_opts_init(struct parquet_writer_opts *o)
 	o->dictionary = true;
 	o->dict_max_bytes = 1u << 20;
 	o->mem_max = MAX_BUF;
+	o->threads = 1;
 }
 
 /* ---- statistics ---- */
@@ -349,56 +379,199 @@ static int encode_values(struct wcol *c, struct dbuf *out)
 	return dbuf_add(out, c->plain.buf, c->plain.len);
 }
 
-static int add_levels(struct parquet_writer *w, struct wcol *c, bool prefix)
+static int add_levels(struct wcol *c, struct dbuf *out, bool prefix)
 {
-	size_t at = w->scratch.len;
+	size_t at = out->len;
 	uint32_t len;
 	int rc = 0;
 
 	if (!c->optional)
 		return 0;
 	if (prefix)
-		rc = dbuf_add(&w->scratch, "\0\0\0\0", 4);
+		rc = dbuf_add(out, "\0\0\0\0", 4);
 	if (!rc)
-		rc = parquet_rle_encode(&w->scratch, c->defs, c->nrows, 1);
+		rc = parquet_rle_encode(out, c->defs, c->nrows, 1);
 	if (!rc && prefix) {
-		len = (uint32_t)(w->scratch.len - at - 4);
-		memcpy(w->scratch.buf + at, &len, 4);
+		len = (uint32_t)(out->len - at - 4);
+		memcpy(out->buf + at, &len, 4);
 	}
 	return rc;
 }
 
-/* Builds the body of the page in w->comp; fills sizes in h. */
-static int build_body(struct parquet_writer *w, struct wcol *c, struct parquet_page_header *h)
+/* ---- page jobs: compression and page assembly, maybe on a thread ---- */
+
+/* Compresses a job's body and appends header and page to its column's
+ * chunk. With a pipeline this runs on the worker thread, which alone touches
+ * the column's pages and chunk_uncompressed until the pipeline is drained. */
+static int run_job(struct parquet_writer *w, struct page_job *j, struct dbuf *comp,
+                   struct ts_err *err)
 {
-	size_t lv;
+	struct wcol *c = j->c;
+	size_t before = c->pages.len;
 	int rc;
 
-	dbuf_reset(&w->scratch);
-	dbuf_reset(&w->comp);
-	rc = add_levels(w, c, !w->o.page_v2);
-	lv = w->scratch.len;
-	if (!rc)
-		rc = encode_values(c, &w->scratch);
-	if (rc)
-		return rc;
+	dbuf_reset(comp);
 	if (w->o.page_v2) {
-		h->def_len = (int32_t)lv;
-		rc = dbuf_add(&w->comp, w->scratch.buf, lv);
+		rc = dbuf_add(comp, j->body.buf, j->lv);
 		if (!rc)
-			rc = parquet_compress(w->o.codec, w->o.level, w->scratch.buf + lv,
-			                      w->scratch.len - lv, &w->comp, &w->err);
+			rc = parquet_compress(w->o.codec, w->o.level, j->body.buf + j->lv,
+			                      j->body.len - j->lv, comp, err);
 	} else {
-		rc = parquet_compress(w->o.codec, w->o.level, w->scratch.buf, w->scratch.len,
-		                      &w->comp, &w->err);
+		rc = parquet_compress(w->o.codec, w->o.level, j->body.buf, j->body.len, comp, err);
 	}
+	if (!rc && (j->body.len > PARQUET_MAX_PAGE || comp->len > PARQUET_MAX_PAGE))
+		rc = ts_err_set(err, TS_ETOOBIG, "column '%s': page over %u bytes", c->name,
+		                PARQUET_MAX_PAGE);
 	if (rc)
 		return rc;
-	if (w->scratch.len > PARQUET_MAX_PAGE || w->comp.len > PARQUET_MAX_PAGE)
-		return TS_ETOOBIG;
-	h->uncompressed_size = (int32_t)w->scratch.len;
-	h->compressed_size = (int32_t)w->comp.len;
+	j->h.uncompressed_size = (int32_t)j->body.len;
+	j->h.compressed_size = (int32_t)comp->len;
+	rc = parquet_page_encode_header(&j->h, &c->pages);
+	if (!rc)
+		rc = dbuf_add(&c->pages, comp->buf, comp->len);
+	if (rc)
+		return ts_err_set(err, rc, "column '%s': page buffer", c->name);
+	c->chunk_uncompressed +=
+	    (int64_t)(c->pages.len - before - comp->len) + j->h.uncompressed_size;
+	__atomic_add_fetch(&w->buffered, c->pages.len - before, __ATOMIC_RELAXED);
 	return 0;
+}
+
+static void *pipe_main(void *arg)
+{
+	struct parquet_writer *w = arg;
+	struct writer_pipe *p = &w->pipe;
+	struct page_job *j;
+	struct ts_err err = {0};
+	int rc;
+
+	pthread_mutex_lock(&p->mu);
+	for (;;) {
+		while (!p->head && !p->stop)
+			pthread_cond_wait(&p->cv, &p->mu);
+		if (!p->head)
+			break;
+		j = p->head;
+		p->head = j->next;
+		pthread_mutex_unlock(&p->mu);
+		rc = p->rc ? 0 : run_job(w, j, &p->comp, &err);
+		pthread_mutex_lock(&p->mu);
+		if (rc && !p->rc) {
+			p->rc = rc;
+			p->err = err;
+		}
+		j->next = p->pool;
+		p->pool = j;
+		p->inflight--;
+		pthread_cond_broadcast(&p->cv);
+	}
+	pthread_mutex_unlock(&p->mu);
+	return NULL;
+}
+
+/* A free job, waiting while PIPE_DEPTH pages are in flight. */
+static struct page_job *job_get(struct parquet_writer *w)
+{
+	struct writer_pipe *p = &w->pipe;
+	struct page_job *j;
+
+	if (!p->started)
+		return &p->sync_job;
+	pthread_mutex_lock(&p->mu);
+	while (p->inflight >= PIPE_DEPTH)
+		pthread_cond_wait(&p->cv, &p->mu);
+	j = p->pool;
+	if (j)
+		p->pool = j->next;
+	pthread_mutex_unlock(&p->mu);
+	if (!j) {
+		j = calloc(1, sizeof(*j));
+		if (j)
+			dbuf_init(&j->body, MAX_BUF);
+	}
+	return j;
+}
+
+static int job_submit(struct parquet_writer *w, struct page_job *j)
+{
+	struct writer_pipe *p = &w->pipe;
+
+	if (!p->started) {
+		int rc = run_job(w, j, &w->comp, &w->err);
+
+		return rc ? fail(w, rc, j->c->name) : 0;
+	}
+	j->next = NULL;
+	pthread_mutex_lock(&p->mu);
+	if (p->head) {
+		struct page_job *t = p->head;
+
+		while (t->next)
+			t = t->next;
+		t->next = j;
+	} else {
+		p->head = j;
+	}
+	p->inflight++;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+	return 0;
+}
+
+/* Waits until every submitted page is in its chunk; reports a worker error. */
+static int pipe_drain(struct parquet_writer *w)
+{
+	struct writer_pipe *p = &w->pipe;
+
+	if (!p->started)
+		return w->rc;
+	pthread_mutex_lock(&p->mu);
+	while (p->inflight)
+		pthread_cond_wait(&p->cv, &p->mu);
+	if (p->rc && !w->rc) {
+		w->rc = p->rc;
+		w->err = p->err;
+	}
+	pthread_mutex_unlock(&p->mu);
+	return w->rc;
+}
+
+static void pipe_start(struct parquet_writer *w)
+{
+	struct writer_pipe *p = &w->pipe;
+
+	dbuf_init(&p->sync_job.body, MAX_BUF);
+	dbuf_init(&p->comp, MAX_BUF);
+	if (!w->o.threads)
+		return;
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->cv, NULL);
+	p->started = !pthread_create(&p->thread, NULL, pipe_main, w);
+}
+
+static void pipe_stop(struct parquet_writer *w)
+{
+	struct writer_pipe *p = &w->pipe;
+
+	if (p->started) {
+		pthread_mutex_lock(&p->mu);
+		p->stop = true;
+		pthread_cond_broadcast(&p->cv);
+		pthread_mutex_unlock(&p->mu);
+		pthread_join(p->thread, NULL);
+		pthread_mutex_destroy(&p->mu);
+		pthread_cond_destroy(&p->cv);
+		p->started = false;
+	}
+	while (p->pool) {
+		struct page_job *j = p->pool;
+
+		p->pool = j->next;
+		dbuf_release(&j->body);
+		free(j);
+	}
+	dbuf_release(&p->sync_job.body);
+	dbuf_release(&p->comp);
 }
 
 static int put_plain(struct parquet_writer *w, struct wcol *c, const void *v, size_t n);
@@ -426,43 +599,50 @@ static int maybe_drop_dict(struct parquet_writer *w, struct wcol *c)
 
 static int flush_page(struct parquet_writer *w, struct wcol *c)
 {
-	struct parquet_page_header h;
-	size_t before = c->pages.len;
+	struct page_job *j;
+	struct parquet_page_header *h;
 	int rc;
 
 	if (!c->nrows)
 		return 0;
-	memset(&h, 0, sizeof(h));
 	if ((rc = maybe_drop_dict(w, c)))
 		return rc;
 	if (c->use_dict && (rc = dict_page_stats(c)))
 		return fail(w, rc, c->name);
 	c->pst.nulls = c->nrows - c->nvals;
-	if ((rc = build_body(w, c, &h)))
-		return fail(w, rc, c->name);
-	h.type = w->o.page_v2 ? PARQUET_PAGE_DATA_V2 : PARQUET_PAGE_DATA;
-	h.num_values = h.num_rows = (int32_t)c->nrows;
-	h.num_nulls = (int32_t)(c->nrows - c->nvals);
-	h.encoding = c->use_dict ? PARQUET_ENC_RLE_DICTIONARY : PARQUET_ENC_PLAIN;
-	h.def_encoding = h.rep_encoding = PARQUET_ENC_RLE;
-	h.is_compressed = w->o.codec != PARQUET_UNCOMPRESSED;
-	h.has_stats = true;
-	stat_export(&c->pst, c->type, &h.stats);
-	rc = parquet_page_encode_header(&h, &c->pages);
+	if (!(j = job_get(w)))
+		return fail(w, TS_ENOMEM, c->name);
+	j->c = c;
+	dbuf_reset(&j->body);
+	rc = add_levels(c, &j->body, !w->o.page_v2);
+	j->lv = j->body.len;
 	if (!rc)
-		rc = dbuf_add(&c->pages, w->comp.buf, w->comp.len);
-	if (rc)
+		rc = encode_values(c, &j->body);
+	if (rc) {
+		if (j != &w->pipe.sync_job) {
+			dbuf_release(&j->body);
+			free(j);
+		}
 		return fail(w, rc, c->name);
-	c->chunk_uncompressed +=
-	    (int64_t)(c->pages.len - before - w->comp.len) + h.uncompressed_size;
-	c->encodings |= 1u << h.encoding | 1u << PARQUET_ENC_RLE;
-	w->buffered += c->pages.len - before;
+	}
+	h = &j->h;
+	memset(h, 0, sizeof(*h));
+	h->type = w->o.page_v2 ? PARQUET_PAGE_DATA_V2 : PARQUET_PAGE_DATA;
+	h->num_values = h->num_rows = (int32_t)c->nrows;
+	h->num_nulls = (int32_t)(c->nrows - c->nvals);
+	h->def_len = w->o.page_v2 ? (int32_t)j->lv : 0;
+	h->encoding = c->use_dict ? PARQUET_ENC_RLE_DICTIONARY : PARQUET_ENC_PLAIN;
+	h->def_encoding = h->rep_encoding = PARQUET_ENC_RLE;
+	h->is_compressed = w->o.codec != PARQUET_UNCOMPRESSED;
+	h->has_stats = true;
+	stat_export(&c->pst, c->type, &h->stats);
+	c->encodings |= 1u << h->encoding | 1u << PARQUET_ENC_RLE;
 	c->chunk_pages++;
 	stat_merge(&c->cst, c->type, &c->pst);
 	stat_reset(&c->pst);
 	c->nrows = c->nvals = 0;
 	dbuf_reset(&c->plain);
-	return 0;
+	return job_submit(w, j);
 }
 
 /* ---- putting values ---- */
@@ -640,6 +820,16 @@ int parquet_writer_put_column(struct parquet_writer *w, int col, const void *val
 		return rc;
 	es = c->type == PARQUET_BOOLEAN ? 1 : c->vsize;
 	for (size_t i = 0; !rc && i < n; i++) {
+		/* Hash tables bigger than the cache: ask for a slot early. */
+		if (c->use_dict && c->dict.n > 4096 && i + PREFETCH < n &&
+		    (!valid || valid[i + PREFETCH])) {
+			if (c->vsize)
+				parquet_dict_prefetch(
+				    &c->dict, (const uint8_t *)values + (i + PREFETCH) * es, es);
+			else
+				parquet_dict_prefetch(&c->dict, b[i + PREFETCH].ptr,
+				                      b[i + PREFETCH].len);
+		}
 		if (valid && !valid[i]) {
 			if (!c->optional)
 				return fail(w,
@@ -749,19 +939,21 @@ static int flush_row_group(struct parquet_writer *w)
 		return fail(w, TS_ENOMEM, "row group");
 	w->nrg++;
 	rg->num_rows = w->rg_rows;
+	for (int i = 0; !rc && i < w->ncols; i++)
+		rc = flush_page(w, &w->cols[i]);
+	if (!rc)
+		rc = pipe_drain(w);
 	for (int i = 0; !rc && i < w->ncols; i++) {
 		struct wcol *c = &w->cols[i];
 
-		rc = flush_page(w, c);
-		if (!rc)
-			rc = write_chunk(w, c, &rg->chunks[i]);
+		rc = write_chunk(w, c, &rg->chunks[i]);
 		rg->total_byte_size += c->chunk_uncompressed;
 		chunk_reset(w, c);
 	}
 	if (rc)
 		return fail(w, rc, "row group");
 	w->rg_rows = 0;
-	w->buffered = 0;
+	__atomic_store_n(&w->buffered, 0, __ATOMIC_RELAXED);
 	return 0;
 }
 
@@ -787,7 +979,8 @@ int parquet_writer_end_rows(struct parquet_writer *w, size_t n, struct ts_err *e
 	if (!w->rc) {
 		w->rows += (int64_t)n;
 		w->rg_rows += (int64_t)n;
-		if (w->rg_rows >= w->o.row_group_rows || w->buffered >= w->o.row_group_bytes)
+		if (w->rg_rows >= w->o.row_group_rows ||
+		    __atomic_load_n(&w->buffered, __ATOMIC_RELAXED) >= w->o.row_group_bytes)
 			flush_row_group(w);
 	}
 	if (w->rc && err)
@@ -903,6 +1096,7 @@ static int writer_new(const struct parquet_writer_column *cols, int ncols,
 	for (int i = 0; i < ncols; i++)
 		if (col_init(w, &w->cols[i], &cols[i]))
 			return ts_err_set(err, TS_ENOMEM, "out of memory");
+	pipe_start(w);
 	return 0;
 }
 
@@ -1060,6 +1254,7 @@ void parquet_writer_free(struct parquet_writer *w)
 {
 	if (!w)
 		return;
+	pipe_stop(w);
 	if (w->fd >= 0) {
 		close(w->fd);
 		unlink(w->tmp);

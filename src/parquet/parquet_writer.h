@@ -14,7 +14,9 @@
  * fsync'd and renamed over the target by parquet_writer_close, so the target
  * is never seen half-written) or to a memory buffer (for uploads).
  *
- * One writer belongs to one thread. After any error the writer is unusable:
+ * One writer belongs to one thread (it may run one helper thread of its own
+ * that compresses pages while the caller encodes the next ones; at most 8
+ * pages are in flight). After any error the writer is unusable:
  * free it (which removes the temporary file).
  */
 #ifndef PARQUET_WRITER_H
@@ -51,6 +53,7 @@ struct parquet_writer_opts {
 	size_t dict_max_bytes; /* dictionary page limit; default 1 MiB */
 	bool page_v2;          /* DATA_PAGE_V2 instead of v1; default false */
 	size_t mem_max;        /* cap of the memory output; default 4 GiB */
+	int threads;           /* 1: compress pages on a helper thread (default); 0: inline */
 };
 
 void parquet_writer_opts_init(struct parquet_writer_opts *o);

@@ -219,6 +219,7 @@ static void random_opts(struct parquet_writer_opts *o)
 	o->dictionary = rndn(4) != 0;
 	o->dict_max_bytes = rndn(2) ? 1 << 20 : rndn(400) + 1;
 	o->page_v2 = rndn(2);
+	o->threads = (int)rndn(2);
 }
 
 static void free_cols(struct tcol *cols, int ncols, size_t rows)
