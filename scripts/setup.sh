@@ -54,6 +54,7 @@ run)
 test)
 	apt_install $BUILD_PKGS $RUN_PKGS $TEST_PKGS
 	"$here/kafka.sh" install
+	"$here/minio.sh" install
 	;;
 bench)
 	apt_install $BUILD_PKGS $RUN_PKGS $TEST_PKGS $BENCH_PKGS

@@ -85,7 +85,10 @@ run_integration() { # binary label
 	done
 }
 
-stop_services() { "$root/scripts/services.sh" stop "$state" >/dev/null 2>&1 || true; }
+stop_services() {
+	"$root/scripts/minio.sh" stop "$state/minio" >/dev/null 2>&1 || true
+	"$root/scripts/services.sh" stop "$state" >/dev/null 2>&1 || true
+}
 
 main() {
 	note "setting up (installs only what is missing)"
@@ -109,6 +112,9 @@ main() {
 	export TS_PG_PORT=25432 TS_KAFKA_PORT=29092 TS_KAFKA_STATE="$state/kafka"
 	trap stop_services EXIT
 	run_step "services start" scripts/services.sh start "$state"
+	run_step "minio start" scripts/minio.sh start "$state/minio" 29000
+	export TS_MINIO_PORT=29000 TOPSONGS_S3_ENDPOINT="http://127.0.0.1:29000"
+	export TOPSONGS_S3_ACCESS_KEY=topsongs-test TOPSONGS_S3_SECRET_KEY=topsongs-test-secret
 	export TOPSONGS_KAFKA_BROKERS="127.0.0.1:29092"
 	export TOPSONGS_PG_URL="postgresql://topsongs@127.0.0.1:25432/topsongs"
 	export TOPSONGS_LOG_FORMAT=text

@@ -18,6 +18,7 @@ const struct cli_opt cmd_store_opts[] = {
     {"file", "PATH",
      "put: read the object from PATH; get: write it to PATH (default: stdin/stdout)"},
     {"max-size", "BYTES", "largest object put reads or get accepts (default 1 GiB)"},
+    {"page-size", "N", "ls: keys per S3 listing request (1-1000, default 1000)"},
     {NULL, NULL, NULL},
 };
 
@@ -113,7 +114,7 @@ int cmd_store(struct cli_ctx *ctx)
 	struct store_opts opts;
 	struct store *s = NULL;
 	struct ts_err err;
-	long long max;
+	long long max, page;
 	int rc = TS_EINVAL;
 
 	for (size_t i = 0; i < ARRAY_SIZE(verbs); i++)
@@ -123,10 +124,12 @@ int cmd_store(struct cli_ctx *ctx)
 		cli_error(ctx, "usage: topsongs store %s", ctx->cmd->usage);
 		return EXIT_USAGE;
 	}
-	if (cli_opt_int(ctx, "max-size", DEF_MAX_SIZE, 0, 1LL << 40, &max))
+	if (cli_opt_int(ctx, "max-size", DEF_MAX_SIZE, 0, 1LL << 40, &max) ||
+	    cli_opt_int(ctx, "page-size", 1000, 1, 1000, &page))
 		return EXIT_USAGE;
 	ts_err_clear(&err);
 	store_opts_from_config(&ctx->cfg, &opts);
+	opts.list_page = (int)page;
 	rc = store_open(ctx->cfg.lake_url, &opts, &s, &err);
 	if (!rc)
 		rc = run(s, ctx, (size_t)max, &err);

@@ -46,6 +46,7 @@ struct store_opts {
 	int max_retries;    /* retries after the first attempt */
 	int64_t budget_ms;  /* no retry starts past this since the call began; 0 = none */
 	size_t part_size;   /* multipart part size and threshold; 0 = 16 MiB */
+	int list_page;      /* keys per ListObjectsV2 page, 1..1000; 0 = 1000 */
 };
 
 /* The store settings of a configuration (s3.*); strings point into cfg. */

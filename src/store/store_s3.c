@@ -35,6 +35,7 @@ struct s3 {
 	int64_t budget_ms;
 	int max_retries;
 	size_t part_size;
+	int list_page;
 };
 
 struct s3_req {
@@ -663,7 +664,7 @@ static int on_entry(const char *key, uint64_t size, int64_t mtime_us, void *arg)
 	return l->fn(&e, l->arg);
 }
 
-static int list_query(const char *token, const char *prefix, struct dbuf *q)
+static int list_query(const char *token, int page_keys, const char *prefix, struct dbuf *q)
 {
 	int rc = 0;
 
@@ -676,7 +677,7 @@ static int list_query(const char *token, const char *prefix, struct dbuf *q)
 			rc = dbuf_addc(q, '&');
 	}
 	if (!rc)
-		rc = dbuf_addstr(q, "list-type=2&prefix=");
+		rc = dbuf_addf(q, "list-type=2&max-keys=%d&prefix=", page_keys);
 	return rc ? rc : store_s3_uri_encode(prefix, 0, q);
 }
 
@@ -698,7 +699,7 @@ static int s3_list(void *ctx, const char *prefix, store_list_fn fn, void *arg, s
 	do {
 		struct s3_req req = {.method = "GET", .resp = &resp};
 
-		if (list_query(page.token, full, &q)) {
+		if (list_query(page.token, s->list_page, full, &q)) {
 			rc = ts_err_set(err, TS_ETOOBIG, "s3: listing query too long");
 			break;
 		}
@@ -767,6 +768,7 @@ static int s3_config(struct s3 *s, const struct store_url *u, const struct store
 	s->budget_ms = o->budget_ms;
 	s->max_retries = o->max_retries;
 	s->part_size = o->part_size ? o->part_size : STORE_S3_DEF_PART;
+	s->list_page = o->list_page > 0 && o->list_page < 1000 ? o->list_page : 1000;
 	if (s->part_size < STORE_S3_MIN_PART)
 		return ts_err_set(err, TS_EINVAL, "the S3 part size must be at least %u bytes",
 		                  STORE_S3_MIN_PART);
