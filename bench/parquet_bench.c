@@ -320,9 +320,12 @@ static int64_t *slot(struct counts *c, const uint8_t *p, uint32_t len)
 static void fold(struct counts *c, const struct parquet_bytes *dict, const int64_t *tally,
                  uint32_t n)
 {
-	for (uint32_t i = 0; i < n; i++)
+	for (uint32_t i = 0; i < n; i++) {
+		if (i + 16 < n)
+			parquet_dict_prefetch(&c->names, dict[i + 16].ptr, dict[i + 16].len);
 		if (tally[i])
 			*slot(c, dict[i].ptr, dict[i].len) += tally[i];
+	}
 }
 
 static int count_chunk(struct parquet_reader *r, int g, int col, struct counts *c, int64_t *rows,
