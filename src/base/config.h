@@ -45,6 +45,14 @@ struct ts_config {
 	char *kafka_sasl_password;
 	char *pg_url;
 	char *lake_url;
+	char *ingest_group;
+	char *ingest_dlq_topic;
+	int64_t ingest_flush_ms;
+	int64_t ingest_max_rows;
+	int64_t ingest_max_open_files;
+	int64_t ingest_max_age_s;
+	int64_t ingest_max_future_s;
+	int64_t ingest_session_timeout_ms;
 	char *regions;
 	int64_t event_max_age_s;
 	int64_t event_max_future_s;

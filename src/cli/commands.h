@@ -17,6 +17,8 @@ extern const struct cli_opt cmd_check_opts[];
 
 int cmd_api(struct cli_ctx *ctx);
 
+int cmd_ingest(struct cli_ctx *ctx);
+
 int cmd_simulate(struct cli_ctx *ctx);
 extern const struct cli_opt cmd_simulate_opts[];
 extern const char cmd_simulate_details[];

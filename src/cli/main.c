@@ -24,6 +24,13 @@ const struct cli_cmd cli_commands[] = {
 	 "POST /play and POST /plays answer 202 only once the broker has acknowledged\n"
 	 "every record. SIGTERM or SIGINT stops accepting, drains, flushes and exits 0.",
 	 NULL, 0, 0},
+	{"ingest", cmd_ingest, "",
+	 "Consume the plays topic into the raw Parquet lake, exactly once.",
+	 "Files go to <lake>/raw/region=R/date=D/hour=H/ by event time; offsets and the\n"
+	 "set of committed files change together in PostgreSQL, so a record is in the\n"
+	 "lake once after any crash. Records that cannot be filed go to ingest.dlq-topic.\n"
+	 "Local lake folders only for now.",
+	 NULL, 0, 0},
 	{"simulate", cmd_simulate, "[options]",
 	 "Generate realistic listener traffic: to the api, to NDJSON, or as a back-fill.",
 	 cmd_simulate_details, cmd_simulate_opts, 0, 0},

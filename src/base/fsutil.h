@@ -1,0 +1,21 @@
+/*
+ * File-system helpers for the lake's local folder: creating folder chains,
+ * durable renames (fsync of the file's folder), and removing a tree.
+ */
+#ifndef BASE_FSUTIL_H
+#define BASE_FSUTIL_H
+
+#include "base/error.h"
+
+/* mkdir -p; returns 0 or TS_EIO. */
+int fs_mkdirs(const char *path, struct ts_err *err);
+/* Creates the folders leading to the file path. */
+int fs_mkdirs_for(const char *file, struct ts_err *err);
+/* rename(2), then fsync of the destination folder. */
+int fs_rename_durable(const char *from, const char *to, struct ts_err *err);
+/* rm -rf path (no error when absent); does not follow symbolic links. */
+int fs_remove_tree(const char *path, struct ts_err *err);
+/* 1 if path exists. */
+int fs_exists(const char *path);
+
+#endif

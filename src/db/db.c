@@ -1,0 +1,187 @@
+/*
+ * libpq connection handling and the migration table. Each migration is a
+ * SQL script with a version number; `schema_migrations` records what ran.
+ * Migrations are append-only: a released one is never edited.
+ */
+#include "base/common.h"
+#include "base/log.h"
+#include "db/db.h"
+
+struct db {
+	PGconn *conn;
+};
+
+struct migration {
+	int version;
+	const char *name;
+	const char *sql;
+};
+
+/* The one table of schema versions. */
+static const struct migration migrations[] = {
+    {1, "ingest bookkeeping",
+     "CREATE TABLE ingest_offsets ("
+     "  topic text NOT NULL,"
+     "  kafka_partition int NOT NULL,"
+     "  next_offset bigint NOT NULL,"
+     "  updated_at timestamptz NOT NULL DEFAULT now(),"
+     "  PRIMARY KEY (topic, kafka_partition));"
+     "CREATE TABLE ingest_files ("
+     "  path text PRIMARY KEY,"
+     "  staged_path text NOT NULL,"
+     "  topic text NOT NULL,"
+     "  kafka_partition int NOT NULL,"
+     "  first_offset bigint NOT NULL,"
+     "  last_offset bigint NOT NULL,"
+     "  region text NOT NULL,"
+     "  day date NOT NULL,"
+     "  hour int NOT NULL CHECK (hour BETWEEN 0 AND 23),"
+     "  rows bigint NOT NULL,"
+     "  published boolean NOT NULL DEFAULT false,"
+     "  committed_at timestamptz NOT NULL DEFAULT now());"
+     "CREATE INDEX ingest_files_unpublished ON ingest_files (topic, kafka_partition)"
+     "  WHERE NOT published;"
+     "CREATE INDEX ingest_files_partition ON ingest_files (region, day, hour);"},
+};
+
+int db_schema_version(void)
+{
+	return migrations[ARRAY_SIZE(migrations) - 1].version;
+}
+
+/* The first line of a libpq message, without "ERROR:  ". */
+static void pq_reason(const char *msg, char *out, size_t size)
+{
+	if (!strncmp(msg, "ERROR:  ", 8))
+		msg += 8;
+	snprintf(out, size, "%.*s", (int)strcspn(msg, "\n"), msg);
+}
+
+int db_connect(const struct ts_config *cfg, int timeout_ms, struct db **out, struct ts_err *err)
+{
+	const char *keys[] = {"dbname", "connect_timeout", "application_name", NULL};
+	char timeout[16], reason[300];
+	const char *vals[] = {cfg->pg_url, timeout, "topsongs", NULL};
+	struct db *db = calloc(1, sizeof(*db));
+
+	if (!db)
+		return ts_err_set(err, TS_ENOMEM, "out of memory");
+	snprintf(timeout, sizeof(timeout), "%d", timeout_ms < 1000 ? 1 : timeout_ms / 1000);
+	db->conn = PQconnectdbParams(keys, vals, 1);
+	if (!db->conn || PQstatus(db->conn) != CONNECTION_OK) {
+		pq_reason(db->conn ? PQerrorMessage(db->conn) : "out of memory", reason,
+		          sizeof(reason));
+		db_free(db);
+		return ts_err_set(err, TS_EUNAVAIL, "postgresql: %s", reason);
+	}
+	*out = db;
+	return 0;
+}
+
+PGconn *db_conn(struct db *db)
+{
+	return db->conn;
+}
+
+void db_free(struct db *db)
+{
+	if (!db)
+		return;
+	if (db->conn)
+		PQfinish(db->conn);
+	free(db);
+}
+
+static int check_result(struct db *db, PGresult *r, struct ts_err *err)
+{
+	ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+	char reason[400];
+
+	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
+		return 0;
+	pq_reason(r ? PQresultErrorMessage(r) : PQerrorMessage(db->conn), reason, sizeof(reason));
+	return ts_err_set(err, PQstatus(db->conn) == CONNECTION_OK ? TS_EFAILED : TS_EUNAVAIL,
+	                  "postgresql: %s", reason);
+}
+
+int db_exec(struct db *db, const char *sql, struct ts_err *err)
+{
+	PGresult *r = PQexec(db->conn, sql);
+	int rc = check_result(db, r, err);
+
+	PQclear(r);
+	return rc;
+}
+
+int db_execp(struct db *db, const char *sql, int nparams, const char *const *params, PGresult **res,
+             struct ts_err *err)
+{
+	PGresult *r = PQexecParams(db->conn, sql, nparams, NULL, params, NULL, NULL, 0);
+	int rc = check_result(db, r, err);
+
+	if (rc || !res)
+		PQclear(r);
+	else
+		*res = r;
+	return rc;
+}
+
+static int applied_version(struct db *db, int *version, struct ts_err *err)
+{
+	PGresult *r = NULL;
+	int rc = db_execp(db, "SELECT coalesce(max(version), 0) FROM schema_migrations", 0, NULL,
+	                  &r, err);
+
+	if (!rc)
+		*version = (int)strtol(PQgetvalue(r, 0, 0), NULL, 10);
+	PQclear(r);
+	return rc;
+}
+
+static int apply_one(struct db *db, const struct migration *m, struct ts_err *err)
+{
+	char version[16];
+	const char *params[] = {version, m->name};
+	int rc;
+
+	snprintf(version, sizeof(version), "%d", m->version);
+	rc = db_exec(db, "BEGIN", err);
+	rc = rc ? rc : db_exec(db, m->sql, err);
+	rc = rc ? rc
+	        : db_execp(db, "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", 2,
+	                   params, NULL, err);
+	rc = rc ? rc : db_exec(db, "COMMIT", err);
+	if (rc) {
+		db_exec(db, "ROLLBACK", NULL);
+		return ts_err_wrap(err, "migration %d (%s)", m->version, m->name);
+	}
+	log_info("schema migrated", "version=%d name=\"%s\"", m->version, m->name);
+	return 0;
+}
+
+int db_migrate(struct db *db, int *applied, struct ts_err *err)
+{
+	int rc, version = 0;
+
+	*applied = 0;
+	rc = db_exec(db, "SELECT pg_advisory_lock(hashtext('topsongs.migrate'))", err);
+	if (rc)
+		return rc;
+	rc = db_exec(db,
+	             "CREATE TABLE IF NOT EXISTS schema_migrations (version int PRIMARY KEY,"
+	             " name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())",
+	             err);
+	rc = rc ? rc : applied_version(db, &version, err);
+	if (!rc && version > db_schema_version())
+		rc = ts_err_set(err, TS_EFAILED,
+		                "the database is at schema version %d, newer than this binary's %d",
+		                version, db_schema_version());
+	for (size_t i = 0; !rc && i < ARRAY_SIZE(migrations); i++) {
+		if (migrations[i].version <= version)
+			continue;
+		rc = apply_one(db, &migrations[i], err);
+		*applied += !rc;
+	}
+	db_exec(db, "SELECT pg_advisory_unlock(hashtext('topsongs.migrate'))", NULL);
+	return rc;
+}

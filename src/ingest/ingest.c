@@ -1,0 +1,407 @@
+/*
+ * The ingest loop: consume, route each record to the open file of its
+ * (region, date, hour) within its partition's batch, and commit a batch
+ * when it is old (ingest.flush-ms, checked even when no record arrives),
+ * large (ingest.max-rows) or spread over too many files, and before a
+ * partition is revoked. Offsets live in PostgreSQL, not in Kafka: on
+ * assignment each partition is sought to its committed next offset.
+ */
+#include "base/common.h"
+#include "base/fsutil.h"
+#include "base/log.h"
+#include "base/timeutil.h"
+#include "db/db.h"
+#include "ingest/ingest.h"
+#include "ingest/ingest_commit.h"
+
+#include <librdkafka/rdkafka.h>
+
+#define MAX_PARTITIONS 1024
+
+struct part {
+	int active;
+	int64_t first, last; /* first < 0: no open batch */
+	int64_t opened_us;
+	struct ingest_file *files;
+	int nfiles;
+	int64_t rows;
+	char dir[INGEST_PATH_MAX];
+};
+
+struct ingest {
+	const struct ts_config *cfg;
+	rd_kafka_t *consumer;
+	rd_kafka_t *dlq;
+	struct db *db;
+	struct part parts[MAX_PARTITIONS];
+	struct ingest_stats *stats;
+	struct event_rules rules;
+	int failed;
+	struct ts_err fail_err;
+};
+
+static void fail(struct ingest *in, const struct ts_err *err)
+{
+	if (!in->failed)
+		in->fail_err = *err;
+	in->failed = 1;
+}
+
+static void drop_batch(struct ingest *in, struct part *p, int32_t partition)
+{
+	struct ts_err err;
+
+	for (int i = 0; i < p->nfiles; i++)
+		ingest_file_abort(&p->files[i]);
+	p->nfiles = 0;
+	p->first = p->last = -1;
+	p->rows = 0;
+	if (p->dir[0] && fs_remove_tree(p->dir, &err))
+		log_warn("cannot remove staging leftovers", "partition=%d %s", (int)partition,
+		         err.msg);
+	p->dir[0] = '\0';
+	(void)in;
+}
+
+/* Forgets the batch after a commit; its staging folder goes when published. */
+static void reset_batch(struct part *p)
+{
+	p->nfiles = 0;
+	p->first = p->last = -1;
+	p->rows = 0;
+	p->dir[0] = '\0';
+}
+
+/* Closes the batch's files, waits for its dead letters, commits, publishes.
+ * Before the commit, a failure discards the batch (its records will be
+ * consumed again); after it, the committed files stay staged and are
+ * published by the next ingest_publish. */
+static int flush(struct ingest *in, int32_t partition, struct ts_err *err)
+{
+	struct part *p = &in->parts[partition];
+	struct ingest_batch b = {
+	    in->cfg->lake_url, in->cfg->kafka_topic, partition, p->first, p->last, p->files,
+	    p->nfiles};
+	int rc = 0;
+
+	if (p->first < 0)
+		return 0;
+	for (int i = 0; !rc && i < p->nfiles; i++)
+		rc = ingest_file_close(&p->files[i], err);
+	if (!rc && rd_kafka_flush(in->dlq, 30000) != RD_KAFKA_RESP_ERR_NO_ERROR)
+		rc = ts_err_set(err, TS_EUNAVAIL, "dead-letter records not acknowledged in 30 s");
+	rc = rc ? rc : ingest_commit(in->db, &b, err);
+	if (rc) {
+		drop_batch(in, p, partition);
+		return rc;
+	}
+	in->stats->commits++;
+	in->stats->files += p->nfiles;
+	in->stats->rows += p->rows;
+	log_debug("committed", "partition=%d offsets=%lld..%lld rows=%lld files=%d", (int)partition,
+	          (long long)p->first, (long long)p->last, (long long)p->rows, p->nfiles);
+	reset_batch(p);
+	return ingest_publish(in->db, in->cfg->lake_url, in->cfg->kafka_topic, partition, err);
+}
+
+static void dead_letter(struct ingest *in, const rd_kafka_message_t *m, const char *reason)
+{
+	char part[16], off[24];
+
+	snprintf(part, sizeof(part), "%d", (int)m->partition);
+	snprintf(off, sizeof(off), "%lld", (long long)m->offset);
+	if (rd_kafka_producev(
+	        in->dlq, RD_KAFKA_V_TOPIC(in->cfg->ingest_dlq_topic),
+	        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(m->key, m->key_len),
+	        RD_KAFKA_V_VALUE(m->payload, m->len), RD_KAFKA_V_HEADER("reason", reason, -1),
+	        RD_KAFKA_V_HEADER("source-partition", part, -1),
+	        RD_KAFKA_V_HEADER("source-offset", off, -1), RD_KAFKA_V_END)) {
+		struct ts_err err;
+
+		ts_err_set(&err, TS_EUNAVAIL, "cannot queue a dead-letter record");
+		fail(in, &err);
+		return;
+	}
+	in->stats->dead++;
+}
+
+static struct ingest_file *file_for(struct ingest *in, int32_t partition,
+                                    const struct play_event *ev, struct ts_err *err)
+{
+	struct part *p = &in->parts[partition];
+
+	for (int i = 0; i < p->nfiles; i++)
+		if (ingest_file_matches(&p->files[i], ev))
+			return &p->files[i];
+	if (!p->files) {
+		p->files = calloc((size_t)in->cfg->ingest_max_open_files, sizeof(*p->files));
+		if (!p->files) {
+			ts_err_set(err, TS_ENOMEM, "out of memory");
+			return NULL;
+		}
+	}
+	if (p->nfiles == 0 && fs_mkdirs(p->dir, err))
+		return NULL;
+	if (ingest_file_open(&p->files[p->nfiles], p->dir, ev, err))
+		return NULL;
+	return &p->files[p->nfiles++];
+}
+
+static void start_batch(struct ingest *in, int32_t partition, int64_t offset)
+{
+	struct part *p = &in->parts[partition];
+
+	p->first = offset;
+	p->opened_us = time_mono_us();
+	ingest_batch_dir(in->cfg->lake_url, in->cfg->kafka_topic, partition, offset, p->dir,
+	                 sizeof(p->dir));
+}
+
+static int take(struct ingest *in, const rd_kafka_message_t *m, struct ts_err *err)
+{
+	struct part *p = &in->parts[m->partition];
+	struct event_error why = {0};
+	struct ingest_file *f;
+	struct play_event ev;
+	char reason[300];
+
+	in->stats->records++;
+	in->rules.now_us = time_now_us();
+	if (event_parse(m->payload, m->len, &in->rules, &ev, &why)) {
+		snprintf(reason, sizeof(reason), "%s%s%s%s%s", why.field ? why.field : "",
+		         why.field ? ": " : "", why.rule, why.detail[0] ? ": " : "", why.detail);
+		if (p->first < 0)
+			start_batch(in, m->partition, m->offset);
+		dead_letter(in, m, reason);
+		p->last = m->offset;
+		return 0;
+	}
+	if (p->first >= 0 && p->nfiles == in->cfg->ingest_max_open_files) {
+		int rc = flush(in, m->partition, err);
+
+		if (rc)
+			return rc;
+	}
+	if (p->first < 0)
+		start_batch(in, m->partition, m->offset);
+	f = file_for(in, m->partition, &ev, err);
+	if (!f || ingest_file_append(f, &ev, m->partition, m->offset, time_now_us(), err))
+		return err->code ? err->code : TS_EIO;
+	p->last = m->offset;
+	p->rows++;
+	return p->rows >= in->cfg->ingest_max_rows ? flush(in, m->partition, err) : 0;
+}
+
+static int on_assign(struct ingest *in, rd_kafka_topic_partition_list_t *parts, struct ts_err *err)
+{
+	for (int i = 0; i < parts->cnt; i++) {
+		rd_kafka_topic_partition_t *tp = &parts->elems[i];
+		int64_t next = 0;
+		int found = 0, rc;
+
+		if (tp->partition < 0 || tp->partition >= MAX_PARTITIONS)
+			return ts_err_set(err, TS_EINVAL, "partition %d beyond %d", tp->partition,
+			                  MAX_PARTITIONS);
+		rc = ingest_publish(in->db, in->cfg->lake_url, tp->topic, tp->partition, err);
+		rc = rc ? rc
+		        : ingest_load_offset(in->db, tp->topic, tp->partition, &next, &found, err);
+		if (rc)
+			return rc;
+		tp->offset = found ? next : RD_KAFKA_OFFSET_BEGINNING;
+		in->parts[tp->partition].active = 1;
+		in->parts[tp->partition].first = -1;
+		log_info("partition assigned", "partition=%d from_offset=%s%lld", tp->partition,
+		         found ? "" : "beginning ", found ? (long long)next : 0LL);
+	}
+	return 0;
+}
+
+static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t e,
+                         rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
+	struct ingest *in = opaque;
+	struct ts_err err;
+
+	if (e == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+		if (on_assign(in, parts, &err))
+			fail(in, &err);
+		rd_kafka_assign(rk, in->failed ? NULL : parts);
+		return;
+	}
+	for (int i = 0; i < parts->cnt; i++) {
+		int32_t p = parts->elems[i].partition;
+
+		if (p < 0 || p >= MAX_PARTITIONS || !in->parts[p].active)
+			continue;
+		if (flush(in, p, &err))
+			fail(in, &err);
+		in->parts[p].active = 0;
+		log_info("partition revoked", "partition=%d", (int)p);
+	}
+	rd_kafka_assign(rk, NULL);
+}
+
+static int set(rd_kafka_conf_t *conf, const char *k, const char *v, struct ts_err *err)
+{
+	char errstr[512];
+
+	if (rd_kafka_conf_set(conf, k, v, errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK)
+		return ts_err_set(err, TS_EINVAL, "kafka setting %s: %s", k, errstr);
+	return 0;
+}
+
+static int common_conf(rd_kafka_conf_t *conf, const struct ts_config *cfg, struct ts_err *err)
+{
+	int rc = set(conf, "bootstrap.servers", cfg->kafka_brokers, err);
+
+	rc = rc ? rc : set(conf, "security.protocol", cfg->kafka_security_protocol, err);
+	if (!rc && cfg->kafka_sasl_mechanism[0]) {
+		rc = set(conf, "sasl.mechanisms", cfg->kafka_sasl_mechanism, err);
+		rc = rc ? rc : set(conf, "sasl.username", cfg->kafka_sasl_username, err);
+		rc = rc ? rc : set(conf, "sasl.password", cfg->kafka_sasl_password, err);
+	}
+	return rc;
+}
+
+static int open_dlq(struct ingest *in, struct ts_err *err)
+{
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	char errstr[512];
+	int rc = common_conf(conf, in->cfg, err);
+
+	rc = rc ? rc : set(conf, "enable.idempotence", "true", err);
+	rc = rc ? rc : set(conf, "client.id", "topsongs-ingest-dlq", err);
+	if (!rc) {
+		in->dlq = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
+		if (in->dlq)
+			return 0;
+		rc = ts_err_set(err, TS_EINVAL, "kafka: %s", errstr);
+	}
+	rd_kafka_conf_destroy(conf);
+	return rc;
+}
+
+static int open_consumer(struct ingest *in, struct ts_err *err)
+{
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	rd_kafka_topic_partition_list_t *topics;
+	char errstr[512];
+	int rc = common_conf(conf, in->cfg, err);
+
+	rc = rc ? rc : set(conf, "group.id", in->cfg->ingest_group, err);
+	rc = rc ? rc : set(conf, "client.id", "topsongs-ingest", err);
+	rc = rc ? rc : set(conf, "enable.auto.commit", "false", err);
+	rc = rc ? rc : set(conf, "auto.offset.reset", "earliest", err);
+	rc = rc ? rc : set(conf, "enable.partition.eof", "false", err);
+	if (!rc) {
+		char ms[24];
+
+		snprintf(ms, sizeof(ms), "%lld", (long long)in->cfg->ingest_session_timeout_ms);
+		rc = set(conf, "session.timeout.ms", ms, err);
+		rc = rc ? rc : set(conf, "heartbeat.interval.ms", "1000", err);
+	}
+	if (rc) {
+		rd_kafka_conf_destroy(conf);
+		return rc;
+	}
+	rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
+	rd_kafka_conf_set_opaque(conf, in);
+	in->consumer = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr));
+	if (!in->consumer) {
+		rd_kafka_conf_destroy(conf);
+		return ts_err_set(err, TS_EINVAL, "kafka: %s", errstr);
+	}
+	rd_kafka_poll_set_consumer(in->consumer);
+	topics = rd_kafka_topic_partition_list_new(1);
+	rd_kafka_topic_partition_list_add(topics, in->cfg->kafka_topic, RD_KAFKA_PARTITION_UA);
+	if (rd_kafka_subscribe(in->consumer, topics))
+		rc = ts_err_set(err, TS_EINVAL, "kafka: cannot subscribe to %s",
+		                in->cfg->kafka_topic);
+	rd_kafka_topic_partition_list_destroy(topics);
+	return rc;
+}
+
+/* Commits every batch that has waited ingest.flush-ms. */
+static int flush_old(struct ingest *in, struct ts_err *err)
+{
+	int64_t now = time_mono_us(), max_age = in->cfg->ingest_flush_ms * 1000;
+
+	for (int32_t i = 0; i < MAX_PARTITIONS; i++) {
+		struct part *p = &in->parts[i];
+
+		if (p->active && p->first >= 0 && now - p->opened_us >= max_age) {
+			int rc = flush(in, i, err);
+
+			if (rc)
+				return rc;
+		}
+	}
+	return 0;
+}
+
+static int poll_once(struct ingest *in, struct ts_err *err)
+{
+	rd_kafka_message_t *m = rd_kafka_consumer_poll(in->consumer, 100);
+	int rc = 0;
+
+	if (m && m->err) {
+		if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+			log_warn("kafka", "error=\"%s\"", rd_kafka_message_errstr(m));
+	} else if (m && m->partition >= 0 && m->partition < MAX_PARTITIONS &&
+	           in->parts[m->partition].active) {
+		rc = take(in, m, err);
+	}
+	if (m)
+		rd_kafka_message_destroy(m);
+	return rc ? rc : flush_old(in, err);
+}
+
+static int setup(struct ingest *in, struct ts_err *err)
+{
+	int applied = 0;
+	int rc = db_connect(in->cfg, (int)in->cfg->check_timeout_ms, &in->db, err);
+
+	rc = rc ? rc : db_migrate(in->db, &applied, err);
+	rc = rc ? rc : fs_mkdirs(in->cfg->lake_url, err);
+	rc = rc ? rc : open_dlq(in, err);
+	return rc ? rc : open_consumer(in, err);
+}
+
+int ingest_run(const struct ts_config *cfg, volatile int *stop, struct ingest_stats *stats,
+               struct ts_err *err)
+{
+	struct ingest *in = calloc(1, sizeof(*in));
+	int rc;
+
+	if (!in)
+		return ts_err_set(err, TS_ENOMEM, "out of memory");
+	in->cfg = cfg;
+	in->stats = stats;
+	in->rules.regions = cfg->regions;
+	in->rules.max_age_us = cfg->ingest_max_age_s * TIME_US_PER_SEC;
+	in->rules.max_future_us = cfg->ingest_max_future_s * TIME_US_PER_SEC;
+	for (int i = 0; i < MAX_PARTITIONS; i++)
+		in->parts[i].first = in->parts[i].last = -1;
+	if (!strncmp(cfg->lake_url, "s3://", 5))
+		rc = ts_err_set(err, TS_EINVAL, "ingest writes local lakes only for now: %s",
+		                cfg->lake_url);
+	else
+		rc = setup(in, err);
+	while (!rc && !*stop && !in->failed)
+		rc = poll_once(in, err);
+	if (in->consumer)
+		rd_kafka_consumer_close(in->consumer); /* revokes: commits what is open */
+	if (!rc && in->failed) {
+		*err = in->fail_err;
+		rc = err->code ? err->code : TS_EFAILED;
+	}
+	if (in->consumer)
+		rd_kafka_destroy(in->consumer);
+	if (in->dlq)
+		rd_kafka_destroy(in->dlq);
+	db_free(in->db);
+	for (int i = 0; i < MAX_PARTITIONS; i++)
+		free(in->parts[i].files);
+	free(in);
+	return rc;
+}

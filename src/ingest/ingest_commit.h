@@ -1,0 +1,45 @@
+/*
+ * The exactly-once bookkeeping of ingest, in PostgreSQL (tables
+ * ingest_offsets and ingest_files, migration 1).
+ *
+ * A batch of one Kafka partition covers offsets [first, last]. Its files are
+ * written in the staging area, then ONE transaction records the files and
+ * moves the partition's next offset to last + 1 — so offsets and the set of
+ * committed files change together — and only then are the files renamed
+ * into raw/, where readers look. A crash before the commit leaves staging
+ * leftovers that are removed on restart and re-consumed; a crash after it
+ * leaves committed files that are published on restart.
+ */
+#ifndef INGEST_INGEST_COMMIT_H
+#define INGEST_INGEST_COMMIT_H
+
+#include <stdint.h>
+
+#include "base/error.h"
+#include "db/db.h"
+#include "ingest/ingest_file.h"
+
+struct ingest_batch {
+	const char *lake;
+	const char *topic;
+	int32_t partition;
+	int64_t first, last;
+	struct ingest_file *files;
+	int nfiles;
+};
+
+/* The committed position of a partition: *next, or *found = 0. */
+int ingest_load_offset(struct db *db, const char *topic, int32_t partition, int64_t *next,
+                       int *found, struct ts_err *err);
+
+/* Records the batch and moves the offset, in one transaction. Fails with
+ * TS_EFAILED, changing nothing, when another consumer has committed past
+ * b->first (a zombie after a rebalance). */
+int ingest_commit(struct db *db, const struct ingest_batch *b, struct ts_err *err);
+
+/* Renames every committed, unpublished file of the partition into raw/ and
+ * removes the partition's staging leftovers. Idempotent. */
+int ingest_publish(struct db *db, const char *lake, const char *topic, int32_t partition,
+                   struct ts_err *err);
+
+#endif

@@ -1,0 +1,143 @@
+/*
+ * Raw lake files: schema, paths and row appends; see ingest_file.h.
+ */
+#include "base/common.h"
+#include "base/timeutil.h"
+#include "ingest/ingest_file.h"
+#include "parquet/parquet_compress.h"
+#include "parquet/parquet_writer.h"
+
+enum raw_col {
+	COL_EVENT_ID,
+	COL_USER_ID,
+	COL_SONG_ID,
+	COL_TS,
+	COL_COUNTRY,
+	COL_CITY,
+	COL_LAT,
+	COL_LON,
+	COL_DEVICE,
+	COL_DURATION,
+	COL_PARTITION,
+	COL_OFFSET,
+	COL_INGEST_TIME,
+	COL_COUNT
+};
+
+/* The raw schema; region, date and hour live in the path only. */
+static const struct parquet_writer_column raw_schema[COL_COUNT] = {
+    {"event_id", PARQUET_BYTE_ARRAY, PARQUET_LT_STRING, false},
+    {"user_id", PARQUET_BYTE_ARRAY, PARQUET_LT_STRING, false},
+    {"song_id", PARQUET_BYTE_ARRAY, PARQUET_LT_STRING, false},
+    {"ts", PARQUET_INT64, PARQUET_LT_TIMESTAMP_MILLIS, false},
+    {"country", PARQUET_BYTE_ARRAY, PARQUET_LT_STRING, true},
+    {"city", PARQUET_BYTE_ARRAY, PARQUET_LT_STRING, true},
+    {"lat", PARQUET_DOUBLE, PARQUET_LT_NONE, true},
+    {"lon", PARQUET_DOUBLE, PARQUET_LT_NONE, true},
+    {"device", PARQUET_BYTE_ARRAY, PARQUET_LT_STRING, true},
+    {"duration_ms", PARQUET_INT32, PARQUET_LT_NONE, true},
+    {"kafka_partition", PARQUET_INT32, PARQUET_LT_NONE, false},
+    {"kafka_offset", PARQUET_INT64, PARQUET_LT_NONE, false},
+    {"ingest_time", PARQUET_INT64, PARQUET_LT_TIMESTAMP_MILLIS, false},
+};
+
+void ingest_batch_dir(const char *lake, const char *topic, int32_t partition, int64_t first,
+                      char *out, size_t size)
+{
+	snprintf(out, size, "%s/_staging/%s/p%d-o%lld", lake, topic, (int)partition,
+	         (long long)first);
+}
+
+int ingest_file_matches(const struct ingest_file *f, const struct play_event *ev)
+{
+	struct time_civil c;
+
+	time_to_civil(ev->ts_us, &c);
+	return c.hour == f->hour && c.day == f->day && c.month == f->month && c.year == f->year &&
+	       !strcmp(ev->region, f->region);
+}
+
+int ingest_file_open(struct ingest_file *f, const char *batch_dir, const struct play_event *ev,
+                     struct ts_err *err)
+{
+	struct parquet_writer_opts o;
+	struct time_civil c;
+
+	memset(f, 0, sizeof(*f));
+	time_to_civil(ev->ts_us, &c);
+	memcpy(f->region, ev->region, sizeof(f->region));
+	f->year = c.year;
+	f->month = c.month;
+	f->day = c.day;
+	f->hour = c.hour;
+	snprintf(f->staged, sizeof(f->staged), "%s/%s-%04d-%02d-%02d-%02d.parquet", batch_dir,
+	         f->region, f->year, f->month, f->day, f->hour);
+	parquet_writer_opts_init(&o);
+	o.codec = PARQUET_ZSTD;
+	o.row_group_rows = 200000;
+	o.row_group_bytes = 16u << 20;
+	return parquet_writer_new_file(f->staged, raw_schema, COL_COUNT, &o, &f->writer, err);
+}
+
+static int put_str(struct parquet_writer *w, int col, const char *s)
+{
+	return *s ? parquet_writer_put_bytes(w, col, s, strlen(s))
+	          : parquet_writer_put_null(w, col);
+}
+
+int ingest_file_append(struct ingest_file *f, const struct play_event *ev, int32_t partition,
+                       int64_t offset, int64_t ingest_us, struct ts_err *err)
+{
+	struct parquet_writer *w = f->writer;
+	int rc = parquet_writer_put_bytes(w, COL_EVENT_ID, ev->event_id, strlen(ev->event_id));
+
+	rc = rc ? rc : put_str(w, COL_USER_ID, ev->user_id);
+	rc = rc ? rc : put_str(w, COL_SONG_ID, ev->song_id);
+	rc = rc ? rc : parquet_writer_put_i64(w, COL_TS, ev->ts_us / 1000);
+	rc = rc ? rc : put_str(w, COL_COUNTRY, ev->country);
+	rc = rc ? rc : put_str(w, COL_CITY, ev->city);
+	if (!rc && ev->has_lat_lon) {
+		rc = parquet_writer_put_double(w, COL_LAT, ev->lat);
+		rc = rc ? rc : parquet_writer_put_double(w, COL_LON, ev->lon);
+	} else if (!rc) {
+		rc = parquet_writer_put_null(w, COL_LAT);
+		rc = rc ? rc : parquet_writer_put_null(w, COL_LON);
+	}
+	rc = rc ? rc : put_str(w, COL_DEVICE, ev->device);
+	if (!rc)
+		rc = ev->has_duration
+		         ? parquet_writer_put_i32(w, COL_DURATION, (int32_t)ev->duration_ms)
+		         : parquet_writer_put_null(w, COL_DURATION);
+	rc = rc ? rc : parquet_writer_put_i32(w, COL_PARTITION, partition);
+	rc = rc ? rc : parquet_writer_put_i64(w, COL_OFFSET, offset);
+	rc = rc ? rc : parquet_writer_put_i64(w, COL_INGEST_TIME, ingest_us / 1000);
+	if (rc)
+		return ts_err_set(err, rc, "%s: cannot add a row", f->staged);
+	rc = parquet_writer_end_row(w, err);
+	f->rows += !rc;
+	return rc;
+}
+
+int ingest_file_close(struct ingest_file *f, struct ts_err *err)
+{
+	int rc = parquet_writer_close(f->writer, err);
+
+	parquet_writer_free(f->writer);
+	f->writer = NULL;
+	return rc;
+}
+
+void ingest_file_abort(struct ingest_file *f)
+{
+	parquet_writer_free(f->writer);
+	f->writer = NULL;
+}
+
+void ingest_file_final_path(const struct ingest_file *f, const char *lake, const char *topic,
+                            int32_t partition, int64_t first, int64_t last, char *out, size_t size)
+{
+	snprintf(out, size,
+	         "%s%sraw/region=%s/date=%04d-%02d-%02d/hour=%02d/%s-p%d-o%lld-%lld.parquet",
+	         lake ? lake : "", lake ? "/" : "", f->region, f->year, f->month, f->day, f->hour,
+	         topic, (int)partition, (long long)first, (long long)last);
+}

@@ -1,0 +1,56 @@
+/*
+ * One lake file being written by ingest: the raw-schema Parquet writer for
+ * one (region, date, hour) of one batch of one Kafka partition, in the
+ * staging area, and the paths it is committed and published under.
+ *
+ * Layout (DESIGN.md):
+ *   <lake>/_staging/<topic>/p<P>-o<FIRST>/<REGION>-<DATE>-<HH>.parquet
+ *   <lake>/raw/region=<REGION>/date=<DATE>/hour=<HH>/<topic>-p<P>-o<FIRST>-<LAST>.parquet
+ * Names derive from topic, partition and offsets only, so a re-run of the
+ * same records produces the same names.
+ */
+#ifndef INGEST_INGEST_FILE_H
+#define INGEST_INGEST_FILE_H
+
+#include <stdint.h>
+
+#include "base/error.h"
+#include "event/event.h"
+
+#define INGEST_PATH_MAX 1024
+
+struct ingest_file {
+	char region[9];
+	int year, month, day, hour;
+	int64_t rows;
+	char staged[INGEST_PATH_MAX];
+	struct parquet_writer *writer;
+};
+
+/* The staging folder of a batch. */
+void ingest_batch_dir(const char *lake, const char *topic, int32_t partition, int64_t first,
+                      char *out, size_t size);
+
+/* Opens the writer for ev's (region, date, hour) under batch_dir. */
+int ingest_file_open(struct ingest_file *f, const char *batch_dir, const struct play_event *ev,
+                     struct ts_err *err);
+
+/* Whether ev belongs to f's lake partition. */
+int ingest_file_matches(const struct ingest_file *f, const struct play_event *ev);
+
+/* Appends one row. */
+int ingest_file_append(struct ingest_file *f, const struct play_event *ev, int32_t partition,
+                       int64_t offset, int64_t ingest_us, struct ts_err *err);
+
+/* Finishes the file (footer, fsync, rename into the staging name). */
+int ingest_file_close(struct ingest_file *f, struct ts_err *err);
+
+/* Drops an unfinished file. */
+void ingest_file_abort(struct ingest_file *f);
+
+/* The published path of f for a batch ending at last; relative to the lake
+ * when lake is NULL. */
+void ingest_file_final_path(const struct ingest_file *f, const char *lake, const char *topic,
+                            int32_t partition, int64_t first, int64_t last, char *out, size_t size);
+
+#endif

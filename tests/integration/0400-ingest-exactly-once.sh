@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# ingest files every record of the topic into raw/ exactly once, by event
+# time, even when it is killed with SIGKILL at random moments and restarted;
+# unfileable records go to the dead-letter topic with a reason; DuckDB reads
+# the lake with its Hive partitions; no uncommitted file is ever left visible.
+. "$(dirname "$0")/lib.sh"
+: "${PY:?}"
+
+topic="$(new_topic)"
+lake="$SCRATCH/lake"
+args=(--kafka-topic "$topic" --ingest-group "g-$topic" --ingest-dlq-topic "$topic-dlq"
+	--lake-url "$lake" --ingest-flush-ms 500 --ingest-max-rows 700 --ingest-session-timeout-ms 6000)
+
+# 6000 plays spread over the last 6 hours, plus 5 records ingest must refuse.
+python3 - "$SCRATCH/records.tsv" <<'PY'
+import datetime, json, random, sys, uuid
+rnd = random.Random(5)
+now = datetime.datetime.now(datetime.timezone.utc)
+with open(sys.argv[1], "w") as out:
+    for i in range(6000):
+        ts = now - datetime.timedelta(seconds=rnd.randint(0, 6 * 3600))
+        ev = {"event_id": str(uuid.UUID(int=rnd.getrandbits(128), version=4)),
+              "user_id": "u%d" % rnd.randint(1, 300), "song_id": "s%d" % rnd.randint(1, 50),
+              "region": rnd.choice(["NA", "SA", "EU", "AF", "AS", "OC"]),
+              "ts": ts.isoformat(timespec="milliseconds")}
+        if i % 3 == 0:
+            ev.update(country="BR", city="S\u00e3o Paulo", lat=-23.5, lon=-46.6, device="web",
+                      duration_ms=rnd.randint(0, 400000))
+        out.write("%s\t%s\n" % (ev["user_id"], json.dumps(ev, ensure_ascii=False)))
+        if i % 1200 == 7:
+            bad = ["not json", '{"event_id":"x"}', json.dumps(dict(ev, ts="2001-01-01T00:00:00Z"))]
+            out.write("bad\t%s\n" % bad[i % 3])
+PY
+kcat -P -b "$TOPSONGS_KAFKA_BROKERS" -t "$topic" -K $'\t' -z lz4 <"$SCRATCH/records.tsv" ||
+	fail "cannot produce the test records"
+
+# Rows committed so far, from ingest's own bookkeeping (cheap to poll).
+count_rows() {
+	psql -X -q -tA "$TOPSONGS_PG_URL" -c \
+		"SELECT coalesce(sum(rows), 0) FROM ingest_files WHERE topic = '$topic'" 2>/dev/null || echo 0
+}
+
+# Kill -9 at random moments while it is committing, four times: each round
+# waits until this run has committed something, then kills it soon after.
+kills=0
+for round in 1 2 3 4; do
+	before="$(count_rows)"
+	"$TOPSONGS_BIN" ingest "${args[@]}" >>"$SCRATCH/ingest.log" 2>&1 &
+	pid=$!
+	for _ in $(seq 1 60); do
+		[ "$(count_rows)" -gt "$before" ] && break
+		sleep 0.25
+	done
+	sleep "$(python3 -c "import random; print(round(random.uniform(0.0, 0.6), 2))")"
+	kill -9 "$pid" 2>/dev/null && kills=$((kills + 1))
+	wait "$pid" 2>/dev/null || true
+done
+[ "$kills" -ge 3 ] || fail "ingest finished before it could be killed; the test proves nothing"
+
+# Then run to the end and stop cleanly.
+"$TOPSONGS_BIN" ingest "${args[@]}" >>"$SCRATCH/ingest.log" 2>&1 &
+pid=$!
+pids_to_stop+=("$pid")
+for _ in $(seq 1 120); do
+	[ "$(count_rows)" -ge 6000 ] && break
+	sleep 0.5
+done
+sleep 1
+kill -TERM "$pid"
+wait "$pid" || fail "ingest exited $? on SIGTERM: $(tail -5 "$SCRATCH/ingest.log")"
+
+[ -z "$(find "$lake/_staging" -name '*.parquet' 2>/dev/null)" ] || fail "staging leftovers after a clean stop"
+"$PY" - "$lake" "$SCRATCH/records.tsv" <<'PY'
+import datetime, duckdb, json, sys
+lake, records = sys.argv[1], sys.argv[2]
+sent = {}
+for line in open(records):
+    key, value = line.rstrip("\n").split("\t", 1)
+    if key != "bad":
+        ev = json.loads(value)
+        sent[ev["event_id"]] = ev
+rows = duckdb.sql(f"""select event_id, user_id, song_id, region, date, hour, ts, country, city,
+    lat, lon, device, duration_ms, kafka_partition, kafka_offset
+    from read_parquet('{lake}/raw/**/*.parquet', hive_partitioning=true)""").fetchall()
+assert len(rows) == len(sent), f"{len(rows)} rows in the lake for {len(sent)} records"
+offsets = {(r[13], r[14]) for r in rows}
+assert len(offsets) == len(rows), "a Kafka record is in the lake twice"
+for r in rows:
+    ev = sent.pop(r[0])
+    ts = datetime.datetime.fromisoformat(ev["ts"]).astimezone(datetime.timezone.utc)
+    assert (r[1], r[2], r[3]) == (ev["user_id"], ev["song_id"], ev["region"]), (r, ev)
+    assert str(r[4]) == ts.strftime("%Y-%m-%d") and int(r[5]) == ts.hour, (r, ev)
+    assert r[6].replace(tzinfo=datetime.timezone.utc) if r[6].tzinfo is None else r[6], r
+    assert abs(r[6].replace(tzinfo=None) - ts.replace(tzinfo=None)) < datetime.timedelta(milliseconds=1), (r[6], ts)
+    assert r[7] == ev.get("country") and r[8] == ev.get("city") and r[11] == ev.get("device"), (r, ev)
+    assert r[12] == ev.get("duration_ms"), (r, ev)
+assert not sent
+print("ok:", len(rows), "records in the lake exactly once")
+PY
+[ $? = 0 ] || fail "lake check"
+
+dead="$(kcat -C -b "$TOPSONGS_KAFKA_BROKERS" -t "$topic-dlq" -o beginning -e -q -f '%h\n' 2>/dev/null | grep -c 'reason=' || true)"
+[ "$dead" -ge 5 ] || fail "expected at least 5 dead letters with a reason, found $dead"
+echo "ok: exactly once through $kills SIGKILLs mid-stream; $dead dead letters"
