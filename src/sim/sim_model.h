@@ -1,14 +1,14 @@
 /*
  * The discrete-event model of listeners and their plays.
  *
- * Listeners live in the cities of the configured regions (sim_geo). Each
+ * Listeners live in the cities of the configured regions (sim_crowd). Each
  * city starts sessions as a non-homogeneous Poisson process whose intensity
  * follows the daily curve (sim_curve) in the city's local time, scaled so
  * that all regions together average `rate` plays per second of event time.
  * A session picks one of the city's listeners and plays a geometric number
- * of songs back to back. Songs are drawn from a Zipf law over a per-region
- * ranking (correlated between regions, never identical); a few songs per
- * region rise and a few of the top ones fade as the run goes on. Plays are
+ * of songs back to back, drawn by sim_pop (Zipf over a per-region ranking;
+ * a few songs per region rise and a few of the top ones fade as the run
+ * goes on, at the trend level sim_model_trend gives). Plays are
  * often skipped early; a small share of plays is sent twice by the client
  * (same event_id, a few seconds later). The model starts warm, with the
  * sessions that would be open at the start time already under way, so the
@@ -29,6 +29,7 @@
 #include "base/error.h"
 #include "sim/sim_catalog.h"
 #include "sim/sim_event.h"
+#include "sim/sim_pop.h"
 
 #define SIM_MODEL_MAX_LISTENERS 20000000
 #define SIM_MODEL_MAX_RATE      1000000.0
@@ -65,15 +66,12 @@ int sim_model_next(struct sim_model *m, struct sim_event *ev, struct ts_err *err
 
 size_t sim_model_region_count(const struct sim_model *m);
 const char *sim_model_region_code(const struct sim_model *m, size_t i);
-/* The song at popularity rank `rank` of region i, before trends. */
-uint32_t sim_model_region_song(const struct sim_model *m, size_t i, uint32_t rank);
+/* The popularity model the plays are drawn from (owned by m). */
+const struct sim_pop *sim_model_pop(const struct sim_model *m);
 
 /* How far trends have gone at event time t: 0 at the start, 1 a day later,
  * back to 0 after two days (a triangle wave). */
 double sim_model_trend(const struct sim_model *m, int64_t t_us);
-/* Whether a popularity rank is one of the top ranks that fade. */
-int sim_model_rank_fades(uint32_t rank, uint32_t nsongs);
-
 /* Items in the event queue: open sessions, cities, pending retries. */
 size_t sim_model_pending(const struct sim_model *m);
 
