@@ -113,6 +113,13 @@ assert ctypes == ({"application/x-ndjson"} if batch > 1 else {"application/json"
 assert max(len(r["events"]) for r in reqs) <= batch
 # keep-alive: a handful of connections for many requests
 assert len({r["port"] for r in reqs}) <= 4, "connections were not reused"
+# live and flat out: every play is stamped with its send time, never ahead
+import datetime as d
+now = d.datetime.now(d.timezone.utc)
+for r in reqs:
+    for e in r["events"]:
+        ts = d.datetime.strptime(e["ts"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=d.timezone.utc)
+        assert -1 < (now - ts).total_seconds() < 120, e["ts"]
 acc, rej, ret = int(t["accepted"]), int(t["rejected"]), int(t["retried"])
 if mode == "ok":
     assert acc == want_total and rej == 0 and ret == 0, t
