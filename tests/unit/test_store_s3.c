@@ -2,7 +2,7 @@
  * Unit tests of the S3 pieces that need no server: the XML replies
  * (store_s3_xml) on canned bodies, hostile ones included; the backoff
  * schedule and retry classification (store_retry); the payload hash and URI
- * encoding libcurl's SigV4 signs (store_s3); option checks of store_open.
+ * encoding libcurl's SigV4 signs (store_s3_req); option checks of store_open.
  * The real server is exercised by tests/integration/03NN-*.sh.
  */
 #include "tests/unit/test.h"
@@ -10,6 +10,7 @@
 #include "store/store.h"
 #include "store/store_retry.h"
 #include "store/store_s3.h"
+#include "store/store_s3_req.h"
 #include "store/store_s3_xml.h"
 
 static const char list_page1[] =
@@ -222,11 +223,11 @@ TEST(store_s3_payload_hash)
 {
 	char hex[65];
 
-	store_s3_sha256_hex("", 0, hex);
+	store_s3_req_sha256_hex("", 0, hex);
 	CHECK_STR(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-	store_s3_sha256_hex(NULL, 0, hex);
+	store_s3_req_sha256_hex(NULL, 0, hex);
 	CHECK_STR(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-	store_s3_sha256_hex("abc", 3, hex);
+	store_s3_req_sha256_hex("abc", 3, hex);
 	CHECK_STR(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
@@ -235,14 +236,14 @@ TEST(store_s3_uri_encoding)
 	struct dbuf b;
 
 	dbuf_init(&b, 4096);
-	CHECK_INT(store_s3_uri_encode("raw/region=EU/a b+c~_-.parquet", 1, &b), 0);
+	CHECK_INT(store_s3_req_uri_encode("raw/region=EU/a b+c~_-.parquet", 1, &b), 0);
 	CHECK_STR(dbuf_str(&b), "raw/region%3DEU/a%20b%2Bc~_-.parquet");
 	dbuf_reset(&b);
-	CHECK_INT(store_s3_uri_encode("1/tok+en==\xE2\x98\xBA", 0, &b), 0);
+	CHECK_INT(store_s3_req_uri_encode("1/tok+en==\xE2\x98\xBA", 0, &b), 0);
 	CHECK_STR(dbuf_str(&b), "1%2Ftok%2Ben%3D%3D%E2%98%BA");
 	dbuf_release(&b);
 	dbuf_init(&b, 8);
-	CHECK_INT(store_s3_uri_encode("=========", 0, &b), TS_ETOOBIG);
+	CHECK_INT(store_s3_req_uri_encode("=========", 0, &b), TS_ETOOBIG);
 	dbuf_release(&b);
 }
 
