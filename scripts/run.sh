@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make run`: the local pipeline as far as it exists today — PostgreSQL and
-# Kafka on loopback (unless your own are configured), the api, and the
-# simulator sending plays at a modest rate. Ctrl-C stops everything this
+# Kafka on loopback (unless your own are configured), the api, ingest into
+# the lake, and the simulator sending plays at a modest rate. Ctrl-C stops everything this
 # script started, by PID. State lives in var/ and survives restarts.
 set -euo pipefail
 
@@ -49,6 +49,9 @@ for _ in $(seq 1 100); do
 done
 curl -fs "http://$listen/healthz" >/dev/null || { say "the api did not start; see $state/api.log"; exit 1; }
 
+"$bin" ingest >>"$state/ingest.log" 2>&1 &
+pids+=($!)
+
 "$bin" simulate --rate "$rate" --target "http://$listen" >>"$state/simulate.log" 2>&1 &
 pids+=($!)
 
@@ -58,8 +61,9 @@ cat >&2 <<MSG
     api          http://$listen   (POST /play, /plays; GET /healthz, /readyz, /metrics)
     kafka        $(effective kafka.brokers)  topic $(effective kafka.topic)
     postgresql   $(effective pg.url | sed 's#://[^@]*:[^@]*@#://<redacted>@#')
+    ingest       plays -> $(effective lake.url)/raw/region=*/date=*/hour=*/ (Parquet)
     simulator    $rate plays/s into the api
-    logs         $state/api.log, $state/simulate.log
+    logs         $state/api.log, $state/ingest.log, $state/simulate.log
   The dashboard is not built yet (issue 6); watch the plays arrive with
     curl -s http://$listen/metrics | grep accepted
   Press Ctrl-C to stop everything.
