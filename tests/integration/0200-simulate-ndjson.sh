@@ -117,4 +117,9 @@ rc=$?
 set -e
 [ "$rc" -eq 2 ] && grep -q max-age err.txt || fail "a back-fill older than the api accepts: rc $rc"
 "$TOPSONGS_BIN" simulate -h | grep -q -- '--retry-share' || fail "-h"
+# docs/simulator.md carries the option list as -h prints it.
+"$TOPSONGS_BIN" simulate -h | sed -n '/^options:/,/^  -h, --help/p' | tail -n +2 > opts.txt
+sed -n '/^## Flags/,/^## /p' "$ROOT/docs/simulator.md" | sed -n '/^```$/,/^```$/p' |
+	sed '1d;$d' > doc-opts.txt
+diff -u doc-opts.txt opts.txt || fail "docs/simulator.md: the Flags block differs from simulate -h"
 echo "ok: simulate NDJSON"
