@@ -348,14 +348,13 @@ static void totals_line(struct run *r, struct dbuf *b)
 	          secs, ts);
 }
 
-static void progress(struct run *r, int force)
+/* Four times a second on a terminal, once a second otherwise. */
+static void progress(struct run *r)
 {
 	int64_t now = time_mono_us();
 	struct dbuf b;
 
-	if (!r->show_progress || (!force && now - r->last_progress < 250000))
-		return;
-	if (!r->tty && !force && now - r->last_progress < 1000000)
+	if (!r->show_progress || now - r->last_progress < (r->tty ? 250000 : 1000000))
 		return;
 	r->last_progress = now;
 	dbuf_init(&b, 4096);
@@ -380,7 +379,7 @@ static int report(struct run *r, int stopped)
 		        dbuf_str(&b), (unsigned long long)r->seed);
 		dbuf_release(&b);
 	}
-	if (r->send && st.last_error[0] && (st.rejected || st.failed))
+	if (r->send && st.last_error[0] && (st.rejected || st.failed || st.in_flight))
 		fprintf(stderr, "simulate: last error: %s\n", st.last_error);
 	/* Nothing got through and something went wrong: the api is not there. */
 	if (r->send && !st.accepted && (st.failed || st.in_flight) && st.last_error[0])
@@ -417,7 +416,7 @@ static int wait_due(struct run *r, int64_t t)
 		if (now >= end)
 			return 2;
 		nap(r, left < 100000 ? left : 100000);
-		progress(r, 0);
+		progress(r);
 	}
 }
 
@@ -477,6 +476,7 @@ static int loop(struct cli_ctx *ctx, struct run *r, int *stopped)
 	int rc = 0;
 
 	r->t0_mono = time_mono_us();
+	r->last_progress = r->t0_mono;
 	while (!rc && !done(r)) {
 		int w = r->speed > 0 ? wait_due(r, sim_model_peek_us(r->model)) : 0;
 
@@ -495,7 +495,7 @@ static int loop(struct cli_ctx *ctx, struct run *r, int *stopped)
 		if ((r->generated & 255) == 0) {
 			if (r->send)
 				sim_send_poll(r->send, 0, NULL);
-			progress(r, 0);
+			progress(r);
 		}
 	}
 	return rc;
@@ -518,7 +518,7 @@ static int drain_sender(struct cli_ctx *ctx, struct run *r, int stopped)
 			cli_error(ctx, "%s", err.msg);
 			return rc;
 		}
-		progress(r, 0);
+		progress(r);
 	}
 }
 
@@ -549,7 +549,6 @@ static int simulate(struct cli_ctx *ctx, struct run *r)
 	if (rc == TS_EIO && r->write_errno == EPIPE)
 		rc = 0;
 	failed = finish(ctx, r, stopped) || rc;
-	progress(r, 1);
 	rc = report(r, stopped);
 	return failed && rc == EXIT_OK ? EXIT_FAILURE_ : rc;
 }
