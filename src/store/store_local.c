@@ -212,7 +212,9 @@ static int local_get(void *ctx, const char *key, size_t max_size, struct dbuf *o
 		return ts_err_set(err, TS_ENOTFOUND, "%s: no such object in %s", key, l->root);
 	if (fd < 0)
 		return ts_err_set(err, TS_EIO, "cannot open %s: %s", path, strerror(errno));
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+	if (fstat(fd, &st)) {
+		rc = ts_err_set(err, TS_EIO, "cannot stat %s: %s", path, strerror(errno));
+	} else if (!S_ISREG(st.st_mode)) {
 		rc = ts_err_set(err, S_ISDIR(st.st_mode) ? TS_ENOTFOUND : TS_EIO,
 		                "%s: not a regular file", path);
 	} else if ((uint64_t)st.st_size > max_size) {
@@ -287,7 +289,40 @@ static int entry_kind(DIR *d, const struct dirent *e, int *is_dir)
 	return S_ISDIR(st.st_mode) || S_ISREG(st.st_mode);
 }
 
-/* Reads the folder's files and sub-folders (not temporaries), sorted. */
+/* Appends a copy of name to v[0..*n), growing it up to DIR_MAX_ENTRIES. */
+static int add_entry(struct dir_entry **v, size_t *n, size_t *cap, const char *name, int is_dir,
+                     const char *path, struct ts_err *err)
+{
+	if (*n == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 64;
+		struct dir_entry *nv;
+
+		if (ncap > DIR_MAX_ENTRIES)
+			return ts_err_set(err, TS_ETOOBIG, "%s has more than %u entries", path,
+			                  DIR_MAX_ENTRIES);
+		nv = realloc(*v, ncap * sizeof(**v));
+		if (!nv)
+			return ts_err_set(err, TS_ENOMEM, "out of memory");
+		*v = nv;
+		*cap = ncap;
+	}
+	(*v)[*n].name = strdup(name);
+	(*v)[*n].is_dir = is_dir;
+	if (!(*v)[*n].name)
+		return ts_err_set(err, TS_ENOMEM, "out of memory");
+	(*n)++;
+	return 0;
+}
+
+static int skipped(DIR *d, const struct dirent *e, int *is_dir)
+{
+	return !strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") ||
+	       !strncmp(e->d_name, STORE_LOCAL_TMP_PREFIX, strlen(STORE_LOCAL_TMP_PREFIX)) ||
+	       !entry_kind(d, e, is_dir);
+}
+
+/* Reads the folder's files and sub-folders (not temporaries), sorted; an
+ * absent folder has none. */
 static int read_dir(const char *path, struct dir_entry **out, size_t *n, struct ts_err *err)
 {
 	DIR *d = opendir(path);
@@ -301,38 +336,13 @@ static int read_dir(const char *path, struct dir_entry **out, size_t *n, struct 
 		return errno == ENOENT || errno == ENOTDIR
 		           ? 0
 		           : ts_err_set(err, TS_EIO, "cannot list %s: %s", path, strerror(errno));
-	while (!rc && (e = readdir(d))) {
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") ||
-		    !strncmp(e->d_name, STORE_LOCAL_TMP_PREFIX, strlen(STORE_LOCAL_TMP_PREFIX)) ||
-		    !entry_kind(d, e, &is_dir))
-			continue;
-		if (*n == cap) {
-			size_t ncap = cap ? cap * 2 : 64;
-			struct dir_entry *nv;
-
-			if (ncap > DIR_MAX_ENTRIES) {
-				rc = ts_err_set(err, TS_ETOOBIG, "%s has more than %u entries",
-				                path, DIR_MAX_ENTRIES);
-				break;
-			}
-			nv = realloc(v, ncap * sizeof(*v));
-			if (!nv) {
-				rc = ts_err_set(err, TS_ENOMEM, "out of memory");
-				break;
-			}
-			v = nv;
-			cap = ncap;
-		}
-		v[*n].name = strdup(e->d_name);
-		v[*n].is_dir = is_dir;
-		if (!v[*n].name)
-			rc = ts_err_set(err, TS_ENOMEM, "out of memory");
-		else
-			(*n)++;
-	}
+	while (!rc && (e = readdir(d)))
+		if (!skipped(d, e, &is_dir))
+			rc = add_entry(&v, n, &cap, e->d_name, is_dir, path, err);
 	closedir(d);
 	if (rc) {
 		free_entries(v, *n);
+		*n = 0;
 		return rc;
 	}
 	if (*n)

@@ -170,11 +170,8 @@ static int mp_complete(struct s3 *s, const char *key, const char *id,
 	req.body = body.buf;
 	req.body_len = body.len;
 	req.resp = &resp;
+	req.check_2xx_error = 1; /* S3 may answer 200 and still fail */
 	rc = store_s3_req_run(&s->c, &req, err);
-	/* S3 may answer 200 and still fail: the error is then in the body. */
-	if (!rc && store_s3_xml_error(resp.buf ? resp.buf : "", resp.len, &req.s3err))
-		rc = ts_err_set(err, TS_EFAILED, "s3: completing the upload of %s failed: %s: %s",
-		                key, req.s3err.code, req.s3err.message);
 out:
 	dbuf_release(&resp);
 	dbuf_release(&body);

@@ -209,7 +209,11 @@ static int attempt(struct store_s3_conn *s, struct store_s3_req *req)
 	set_method(s->curl, req, &r);
 	req->cc = curl_easy_perform(s->curl);
 	curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &req->status);
-	store_s3_xml_error(req->errbody.buf ? req->errbody.buf : "", req->errbody.len, &req->s3err);
+	store_s3_xml_error(dbuf_str(&req->errbody), req->errbody.len, &req->s3err);
+	/* CompleteMultipartUpload may answer 200 and fail: the error is then in the body. */
+	req->error_in_2xx = req->check_2xx_error && req->cc == CURLE_OK && req->status / 100 == 2 &&
+	                    req->resp &&
+	                    store_s3_xml_error(dbuf_str(req->resp), req->resp->len, &req->s3err);
 out:
 	curl_slist_free_all(hdrs);
 	dbuf_release(&url);
@@ -233,7 +237,7 @@ static int transport_failed(CURLcode cc)
 
 static int attempt_ok(const struct store_s3_req *req)
 {
-	return req->cc == CURLE_OK && req->status / 100 == 2;
+	return req->cc == CURLE_OK && req->status / 100 == 2 && !req->error_in_2xx;
 }
 
 static int attempt_retryable(const struct store_s3_req *req)

@@ -57,10 +57,12 @@ struct store_s3_req {
 	size_t body_len;
 	const char *content_type; /* NULL for none */
 	struct dbuf *resp;        /* 2xx body, bounded by its max; NULL to drop */
+	int check_2xx_error;      /* an <Error> in a 2xx body is a failure too */
 	/* the outcome of the last attempt */
 	long status;
 	CURLcode cc;
-	int too_big; /* the 2xx body passed resp->max */
+	int too_big;      /* the 2xx body passed resp->max */
+	int error_in_2xx; /* check_2xx_error found one (in s3err) */
 	char etag[STORE_S3_ETAG_MAX];
 	struct dbuf errbody;
 	struct store_s3_error s3err;

@@ -244,6 +244,8 @@ TEST(store_s3_fake_complete_error_in_200)
 {
 	static const char err200[] = "<Error><Code>InternalError</Code><Message>We encountered an "
 	                             "internal error.</Message></Error>";
+	static const char done[] = "<CompleteMultipartUploadResult><ETag>\"x-2\"</ETag>"
+	                           "</CompleteMultipartUploadResult>";
 	size_t len = (5u << 20) + 1;
 	char *data = calloc(1, len);
 	struct fake f;
@@ -251,6 +253,22 @@ TEST(store_s3_fake_complete_error_in_200)
 	struct ts_err err;
 
 	REQUIRE(data);
+	/* A 200 carrying a retryable error is retried; then it completes. */
+	memset(&f, 0, sizeof(f));
+	fake_add(&f, "200 OK", "", initiated);
+	fake_add(&f, "200 OK", "ETag: \"e1\"\r\n", "");
+	fake_add(&f, "200 OK", "ETag: \"e2\"\r\n", "");
+	fake_add(&f, "200 OK", "", err200);
+	fake_add(&f, "200 OK", "", done);
+	REQUIRE(fake_start(&f) == 0);
+	s = fake_store(&f, 1, 5u << 20);
+	CHECK_INT(store_put(s, "big", data, len, &err), 0);
+	CHECK_INT(f.nreq, 5);
+	CHECK_STR(f.reqs[3], "POST /bucket/pre/big?uploadId=up%2F1%2Bx HTTP/1.1");
+	CHECK_STR(f.reqs[4], "POST /bucket/pre/big?uploadId=up%2F1%2Bx HTTP/1.1");
+	store_free(s);
+	fake_stop(&f);
+	/* Without retries left it fails, and the upload is aborted. */
 	memset(&f, 0, sizeof(f));
 	fake_add(&f, "200 OK", "", initiated);
 	fake_add(&f, "200 OK", "ETag: \"e1\"\r\n", "");
@@ -259,10 +277,9 @@ TEST(store_s3_fake_complete_error_in_200)
 	fake_add(&f, "204 No Content", "", "");
 	REQUIRE(fake_start(&f) == 0);
 	s = fake_store(&f, 0, 5u << 20);
-	CHECK_INT(store_put(s, "big", data, len, &err), TS_EFAILED);
-	CHECK(strstr(err.msg, "completing the upload of pre/big failed: InternalError") != NULL);
+	CHECK_INT(store_put(s, "big", data, len, &err), TS_EUNAVAIL);
+	CHECK(strstr(err.msg, "InternalError: We encountered an internal error.") != NULL);
 	CHECK_INT(f.nreq, 5);
-	CHECK_STR(f.reqs[3], "POST /bucket/pre/big?uploadId=up%2F1%2Bx HTTP/1.1");
 	CHECK_STR(f.reqs[4], "DELETE /bucket/pre/big?uploadId=up%2F1%2Bx HTTP/1.1");
 	store_free(s);
 	fake_stop(&f);
