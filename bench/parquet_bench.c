@@ -254,6 +254,7 @@ static int bench_write(const char *path, int64_t rows, const char *codec)
 	zipf_init(&songs, NSONGS, 1.1);
 	zipf_init(&users, NUSERS, 0.8);
 	parquet_writer_opts_init(&o);
+	o.no_sync = getenv("PARQUET_BENCH_NO_SYNC") != NULL;
 	if (parquet_compress_parse(codec, &o.codec) ||
 	    parquet_writer_new_file(path, cols, NCOLS, &o, &w, &err)) {
 		fprintf(stderr, "parquet_bench: %s\n", err.msg);
@@ -322,7 +323,9 @@ static void fold(struct counts *c, const struct parquet_bytes *dict, const int64
 {
 	for (uint32_t i = 0; i < n; i++) {
 		if (i + 16 < n)
-			parquet_dict_prefetch(&c->names, dict[i + 16].ptr, dict[i + 16].len);
+			parquet_dict_prefetch(
+			    &c->names,
+			    parquet_dict_hash_of(&c->names, dict[i + 16].ptr, dict[i + 16].len));
 		if (tally[i])
 			*slot(c, dict[i].ptr, dict[i].len) += tally[i];
 	}

@@ -109,14 +109,15 @@ static int grow_slots(struct parquet_dict *d)
 	return 0;
 }
 
-void parquet_dict_prefetch(const struct parquet_dict *d, const void *p, size_t n)
+uint32_t parquet_dict_hash_of(const struct parquet_dict *d, const void *p, size_t n)
 {
-	uint32_t h;
+	return d->vsize ? fixed_hash(d, p) : (uint32_t)parquet_dict_hash(p, n);
+}
 
-	if (!d->slots)
-		return;
-	h = d->vsize ? fixed_hash(d, p) : (uint32_t)parquet_dict_hash(p, n);
-	__builtin_prefetch(&d->slots[h & d->mask]);
+void parquet_dict_prefetch(const struct parquet_dict *d, uint32_t h)
+{
+	if (d->slots)
+		__builtin_prefetch(&d->slots[h & d->mask]);
 }
 
 static inline int ensure_room(struct parquet_dict *d)
@@ -135,16 +136,14 @@ static inline bool same_fixed(const uint8_t *a, const void *b, size_t vs)
 	return x == y;
 }
 
-int parquet_dict_put_fixed(struct parquet_dict *d, const void *value, uint32_t *idx)
+static int put_fixed(struct parquet_dict *d, const void *value, uint32_t h, uint32_t *idx)
 {
 	size_t vs = (size_t)d->vsize, j;
 	struct parquet_dict_slot *s;
-	uint32_t h;
 	int rc;
 
 	if ((rc = ensure_room(d)))
 		return rc;
-	h = fixed_hash(d, value);
 	for (j = h & d->mask; (s = &d->slots[j])->idx1; j = (j + 1) & d->mask) {
 		if (s->hash == h &&
 		    same_fixed((const uint8_t *)d->plain.buf + (size_t)(s->idx1 - 1) * vs, value,
@@ -185,16 +184,14 @@ static int add_bytes(struct parquet_dict *d, const void *p, size_t n, uint32_t h
 	return 0;
 }
 
-int parquet_dict_put_bytes(struct parquet_dict *d, const void *p, size_t n, uint32_t *idx)
+static int put_bytes(struct parquet_dict *d, const void *p, size_t n, uint32_t h, uint32_t *idx)
 {
 	struct parquet_dict_slot *s;
-	uint32_t h;
 	size_t j;
 	int rc;
 
 	if ((rc = ensure_room(d)))
 		return rc;
-	h = (uint32_t)parquet_dict_hash(p, n);
 	for (j = h & d->mask; (s = &d->slots[j])->idx1; j = (j + 1) & d->mask) {
 		const struct parquet_dict_ent *e;
 
@@ -212,4 +209,19 @@ int parquet_dict_put_bytes(struct parquet_dict *d, const void *p, size_t n, uint
 	s->idx1 = (uint32_t)++d->n;
 	*idx = (uint32_t)(d->n - 1);
 	return 0;
+}
+
+int parquet_dict_put(struct parquet_dict *d, const void *p, size_t n, uint32_t h, uint32_t *idx)
+{
+	return d->vsize ? put_fixed(d, p, h, idx) : put_bytes(d, p, n, h, idx);
+}
+
+int parquet_dict_put_fixed(struct parquet_dict *d, const void *value, uint32_t *idx)
+{
+	return put_fixed(d, value, fixed_hash(d, value), idx);
+}
+
+int parquet_dict_put_bytes(struct parquet_dict *d, const void *p, size_t n, uint32_t *idx)
+{
+	return put_bytes(d, p, n, (uint32_t)parquet_dict_hash(p, n), idx);
 }

@@ -44,9 +44,14 @@ void parquet_dict_reset(struct parquet_dict *d);
 int parquet_dict_put_fixed(struct parquet_dict *d, const void *value, uint32_t *idx);
 int parquet_dict_put_bytes(struct parquet_dict *d, const void *p, size_t n, uint32_t *idx);
 
-/* Hints the cache about the slot a coming value will probe (a batch puts
- * value i + k while prefetching for it). */
-void parquet_dict_prefetch(const struct parquet_dict *d, const void *p, size_t n);
+/* The hash a value is filed under (bits for fixed-width values, content for
+ * byte arrays). */
+uint32_t parquet_dict_hash_of(const struct parquet_dict *d, const void *p, size_t n);
+/* Hints the cache about the slot a value with hash h will probe: a batch
+ * hashes value i + k and prefetches while it puts value i. */
+void parquet_dict_prefetch(const struct parquet_dict *d, uint32_t h);
+/* parquet_dict_put_fixed or _bytes with the hash already computed. */
+int parquet_dict_put(struct parquet_dict *d, const void *p, size_t n, uint32_t h, uint32_t *idx);
 
 /* The value of entry i: its bytes (without the length prefix) and length. */
 const uint8_t *parquet_dict_value(const struct parquet_dict *d, uint32_t i, uint32_t *len);

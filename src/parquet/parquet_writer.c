@@ -705,7 +705,9 @@ static int fall_back(struct parquet_writer *w, struct wcol *c)
 	return rc;
 }
 
-static int put_one(struct parquet_writer *w, struct wcol *c, const void *v, size_t n)
+/* Puts one value; hash is its dictionary hash if the caller has it. */
+static int put_hashed(struct parquet_writer *w, struct wcol *c, const void *v, size_t n,
+                      bool has_hash, uint32_t hash)
 {
 	uint32_t ix;
 	int rc;
@@ -713,8 +715,9 @@ static int put_one(struct parquet_writer *w, struct wcol *c, const void *v, size
 	if (c->optional)
 		c->defs[c->nrows] = 1;
 	if (c->use_dict) {
-		rc = c->vsize ? parquet_dict_put_fixed(&c->dict, v, &ix)
-		              : parquet_dict_put_bytes(&c->dict, v, n, &ix);
+		if (!has_hash)
+			hash = parquet_dict_hash_of(&c->dict, v, n);
+		rc = parquet_dict_put(&c->dict, v, n, hash, &ix);
 		if (!rc)
 			c->idx[c->nvals++] = ix;
 		else if (rc != TS_ETOOBIG)
@@ -730,6 +733,11 @@ static int put_one(struct parquet_writer *w, struct wcol *c, const void *v, size
 		c->nvals++;
 	}
 	return after_put(w, c);
+}
+
+static int put_one(struct parquet_writer *w, struct wcol *c, const void *v, size_t n)
+{
+	return put_hashed(w, c, v, n, false, 0);
 }
 
 static int put_value(struct parquet_writer *w, int col, int type, const void *v, size_t n)
@@ -803,52 +811,73 @@ int parquet_writer_put_bytes(struct parquet_writer *w, int col, const void *p, s
 	return put_value(w, col, PARQUET_BYTE_ARRAY, p ? p : "", n);
 }
 
+/* Value i of a column batch (not BOOLEAN): its bytes and length. */
+static const void *batch_value(const struct wcol *c, const void *values, size_t i, size_t *n)
+{
+	if (c->type == PARQUET_BYTE_ARRAY) {
+		const struct parquet_bytes *b = (const struct parquet_bytes *)values + i;
+
+		*n = b->len;
+		return b->len ? (const void *)b->ptr : "";
+	}
+	*n = (size_t)c->vsize;
+	return (const uint8_t *)values + i * *n;
+}
+
+/* Puts value i of a batch. Dictionary probes miss the cache once a table
+ * outgrows it, so the value PREFETCH places ahead is hashed now, its slot
+ * prefetched, and its hash kept in ring for when its turn comes. */
+static int put_batch_value(struct parquet_writer *w, struct wcol *c, const void *values,
+                           const uint8_t *valid, size_t i, size_t n, uint32_t *ring, bool *ring_ok)
+{
+	size_t j = i + PREFETCH, len;
+	const void *v;
+	bool has = ring_ok[i % PREFETCH];
+	uint32_t hash = ring[i % PREFETCH]; /* value j takes the same slot */
+
+	ring_ok[i % PREFETCH] = false;
+	if (c->use_dict && c->dict.n > 4096 && j < n && (!valid || valid[j])) {
+		v = batch_value(c, values, j, &len);
+		ring[j % PREFETCH] = parquet_dict_hash_of(&c->dict, v, len);
+		ring_ok[j % PREFETCH] = true;
+		parquet_dict_prefetch(&c->dict, ring[j % PREFETCH]);
+	}
+	if (valid && !valid[i]) {
+		if (!c->optional)
+			return fail(
+			    w,
+			    ts_err_set(&w->err, TS_EINVAL, "null in required column '%s'", c->name),
+			    "put");
+		return put_null_one(w, c);
+	}
+	if (c->type == PARQUET_BOOLEAN) {
+		uint8_t b = ((const uint8_t *)values)[i] != 0;
+
+		return put_one(w, c, &b, 1);
+	}
+	v = batch_value(c, values, i, &len);
+	if (len > PARQUET_MAX_PAGE / 2)
+		return fail(w,
+		            ts_err_set(&w->err, TS_ETOOBIG, "value of %zu bytes is too large", len),
+		            c->name);
+	return put_hashed(w, c, v, len, has, hash);
+}
+
 int parquet_writer_put_column(struct parquet_writer *w, int col, const void *values,
                               const uint8_t *valid, size_t n)
 {
-	const struct parquet_bytes *b = values;
-	struct wcol *c;
-	size_t es;
+	uint32_t ring[PREFETCH];
+	bool ring_ok[PREFETCH] = {false};
 	int rc;
 
 	if (w->rc)
 		return w->rc;
 	if (col < 0 || col >= w->ncols)
 		return fail(w, ts_err_set(&w->err, TS_EINVAL, "no column %d", col), "put");
-	c = &w->cols[col];
-	if ((rc = col_check(w, col, c->type)))
+	if ((rc = col_check(w, col, w->cols[col].type)))
 		return rc;
-	es = c->type == PARQUET_BOOLEAN ? 1 : c->vsize;
-	for (size_t i = 0; !rc && i < n; i++) {
-		/* Hash tables bigger than the cache: ask for a slot early. */
-		if (c->use_dict && c->dict.n > 4096 && i + PREFETCH < n &&
-		    (!valid || valid[i + PREFETCH])) {
-			if (c->vsize)
-				parquet_dict_prefetch(
-				    &c->dict, (const uint8_t *)values + (i + PREFETCH) * es, es);
-			else
-				parquet_dict_prefetch(&c->dict, b[i + PREFETCH].ptr,
-				                      b[i + PREFETCH].len);
-		}
-		if (valid && !valid[i]) {
-			if (!c->optional)
-				return fail(w,
-				            ts_err_set(&w->err, TS_EINVAL,
-				                       "null in required column '%s'", c->name),
-				            "put");
-			rc = put_null_one(w, c);
-		} else if (c->type == PARQUET_BYTE_ARRAY) {
-			if (b[i].len > PARQUET_MAX_PAGE / 2)
-				return fail(w, TS_ETOOBIG, c->name);
-			rc = put_one(w, c, b[i].len ? (const void *)b[i].ptr : "", b[i].len);
-		} else if (c->type == PARQUET_BOOLEAN) {
-			uint8_t v = ((const uint8_t *)values)[i] != 0;
-
-			rc = put_one(w, c, &v, 1);
-		} else {
-			rc = put_one(w, c, (const uint8_t *)values + i * es, es);
-		}
-	}
+	for (size_t i = 0; !rc && i < n; i++)
+		rc = put_batch_value(w, &w->cols[col], values, valid, i, n, ring, ring_ok);
 	return rc;
 }
 
@@ -1207,12 +1236,12 @@ static int commit_file(struct parquet_writer *w)
 	char *dir = strdup(w->path);
 	int dfd, rc = 0;
 
-	if (fsync(w->fd) || close(w->fd))
+	if ((!w->o.no_sync && fsync(w->fd)) || close(w->fd))
 		rc = ts_err_set(&w->err, TS_EIO, "fsync %s: %s", w->tmp, strerror(errno));
 	w->fd = -1;
 	if (!rc && rename(w->tmp, w->path))
 		rc = ts_err_set(&w->err, TS_EIO, "rename %s: %s", w->tmp, strerror(errno));
-	if (!rc && dir) {
+	if (!rc && dir && !w->o.no_sync) {
 		/* The rename is durable once the folder is synced. */
 		dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (dfd >= 0) {

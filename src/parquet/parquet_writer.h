@@ -54,6 +54,7 @@ struct parquet_writer_opts {
 	bool page_v2;          /* DATA_PAGE_V2 instead of v1; default false */
 	size_t mem_max;        /* cap of the memory output; default 4 GiB */
 	int threads;           /* 1: compress pages on a helper thread (default); 0: inline */
+	bool no_sync;          /* skip the fsyncs (scratch files, benchmarks); default false */
 };
 
 void parquet_writer_opts_init(struct parquet_writer_opts *o);

@@ -326,13 +326,17 @@ static int put_block(struct parquet_writer *w, int i, struct tcol *c, size_t fir
 	return rc;
 }
 
+/* When set, column batches have this size (so row groups end where they
+ * would row by row). */
+static size_t fixed_batch;
+
 static void write_rows(struct parquet_writer *w, struct tcol *cols, int ncols, size_t rows,
                        bool by_column)
 {
 	struct ts_err err = {0};
 
 	for (size_t r = 0; r < rows;) {
-		size_t n = by_column ? rndn(3000) + 1 : 1;
+		size_t n = !by_column ? 1 : fixed_batch ? fixed_batch : rndn(3000) + 1;
 
 		n = n > rows - r ? rows - r : n;
 		for (int i = 0; i < ncols; i++) {
@@ -450,4 +454,65 @@ TEST(parquet_file_atomic_and_pruning)
 	CHECK(parquet_writer_end_row(w, &err) == TS_EINVAL);
 	CHECK(strstr(err.msg, "no value for column 'k'") != NULL);
 	parquet_writer_free(w);
+}
+
+/* Writes the same rows through a writer configured by `mode`: bit 0 = column
+ * batches instead of rows, bit 1 = helper thread. */
+static void *write_same(struct tcol *cols, int ncols, size_t rows, int mode, size_t *len)
+{
+	struct parquet_writer_column defs[8];
+	struct parquet_writer_opts o;
+	struct parquet_writer *w = NULL;
+	struct ts_err err = {0};
+	void *buf;
+
+	for (int i = 0; i < ncols; i++)
+		defs[i] = cols[i].def;
+	parquet_writer_opts_init(&o);
+	o.row_group_rows = 30000;
+	o.threads = mode >> 1;
+	if (parquet_writer_new_mem(defs, ncols, &o, &w, &err))
+		return NULL;
+	write_rows(w, cols, ncols, rows, mode & 1);
+	parquet_writer_close(w, &err);
+	buf = parquet_writer_take(w, len);
+	parquet_writer_free(w);
+	return buf;
+}
+
+TEST(parquet_writer_paths_give_same_bytes)
+{
+	struct tcol cols[6];
+	size_t rows = 70000, len[4] = {0};
+	void *buf[4];
+
+	memset(cols, 0, sizeof(cols));
+	make_cols(cols, 6, rows);
+	for (int i = 0; i < 6; i++) {
+		/* Big dictionaries (past the prefetching threshold) and nulls. */
+		cols[i].def.type = i % 2 ? PARQUET_BYTE_ARRAY : PARQUET_INT64;
+		cols[i].def.logical = PARQUET_LT_NONE;
+		cols[i].def.optional = i >= 3;
+		cols[i].card = 9000;
+		cols[i].null_pct = 10;
+		for (size_t r = 0; r < rows; r++) {
+			free(cols[i].s[r]);
+			cols[i].s[r] = NULL;
+			gen_value(&cols[i], r);
+		}
+	}
+	fixed_batch = 1000;
+	for (int mode = 0; mode < 4; mode++)
+		buf[mode] = write_same(cols, 6, rows, mode, &len[mode]);
+	fixed_batch = 0;
+	for (int mode = 1; mode < 4; mode++) {
+		CHECK(buf[mode] && len[mode] == len[0]);
+		CHECK(buf[mode] && buf[0] && len[mode] == len[0] &&
+		      !memcmp(buf[mode], buf[0], len[0]));
+	}
+	if (buf[0])
+		verify(buf[0], len[0], cols, 6, rows);
+	for (int mode = 0; mode < 4; mode++)
+		free(buf[mode]);
+	free_cols(cols, 6, rows);
 }
