@@ -616,8 +616,15 @@ static int flush_page(struct parquet_writer *w, struct wcol *c)
 	dbuf_reset(&j->body);
 	rc = add_levels(c, &j->body, !w->o.page_v2);
 	j->lv = j->body.len;
-	if (!rc)
+	if (!rc && !j->lv && !c->use_dict && c->type != PARQUET_BOOLEAN) {
+		/* The PLAIN values are the whole body: hand the buffer over. */
+		struct dbuf t = j->body;
+
+		j->body = c->plain;
+		c->plain = t;
+	} else if (!rc) {
 		rc = encode_values(c, &j->body);
+	}
 	if (rc) {
 		if (j != &w->pipe.sync_job) {
 			dbuf_release(&j->body);
