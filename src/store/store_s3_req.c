@@ -83,19 +83,39 @@ static size_t on_write(char *data, size_t size, size_t n, void *arg)
 	return size * n;
 }
 
+/* The value of header line data[0..len) when its name is `name` (with the
+ * colon), trimmed, into out; 0 when it is another header or does not fit. */
+static int header_value(const char *data, size_t len, const char *name, char *out, size_t size)
+{
+	size_t v = strlen(name);
+
+	if (len <= v || strncasecmp(data, name, v))
+		return 0;
+	while (v < len && (data[v] == ' ' || data[v] == '\t'))
+		v++;
+	while (len > v && (data[len - 1] == '\r' || data[len - 1] == '\n' || data[len - 1] == ' '))
+		len--;
+	if (len - v >= size)
+		return 0;
+	snprintf(out, size, "%.*s", (int)(len - v), data + v);
+	return 1;
+}
+
+/* Keeps the ETag, and refuses a 2xx body whose announced length is over the
+ * cap before any of it arrives. */
 static size_t on_header(char *data, size_t size, size_t n, void *arg)
 {
-	struct store_s3_req *req = arg;
-	size_t len = size * n, v = 5;
+	struct write_ctx *w = arg;
+	char num[32];
+	long status = 0;
 
-	if (len > 5 && !strncasecmp(data, "etag:", 5)) {
-		while (v < len && (data[v] == ' ' || data[v] == '\t'))
-			v++;
-		while (len > v &&
-		       (data[len - 1] == '\r' || data[len - 1] == '\n' || data[len - 1] == ' '))
-			len--;
-		if (len - v < sizeof(req->etag))
-			snprintf(req->etag, sizeof(req->etag), "%.*s", (int)(len - v), data + v);
+	header_value(data, size * n, "etag:", w->req->etag, sizeof(w->req->etag));
+	if (w->req->resp && header_value(data, size * n, "content-length:", num, sizeof(num))) {
+		curl_easy_getinfo(w->s->curl, CURLINFO_RESPONSE_CODE, &status);
+		if (status / 100 == 2 && strtoull(num, NULL, 10) > w->req->resp->max) {
+			w->req->too_big = 1;
+			return 0; /* aborts the transfer */
+		}
 	}
 	return size * n;
 }
@@ -181,7 +201,7 @@ static void set_common(struct store_s3_conn *s, struct store_s3_req *req, const 
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_write);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, w);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(c, CURLOPT_HEADERDATA, req);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, w);
 }
 
 /* Runs one attempt; fills req's results. Returns 0 or TS_ENOMEM. */

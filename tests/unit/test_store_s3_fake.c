@@ -320,3 +320,28 @@ TEST(store_s3_fake_list_pages)
 	store_free(s);
 	fake_stop(&f);
 }
+
+TEST(store_s3_fake_announced_size_over_cap)
+{
+	char body[200];
+	struct fake f;
+	struct store *s;
+	struct dbuf b;
+	struct ts_err err;
+
+	memset(body, 'x', sizeof(body) - 1);
+	body[sizeof(body) - 1] = '\0';
+	memset(&f, 0, sizeof(f));
+	fake_add(&f, "200 OK", "", body);
+	REQUIRE(fake_start(&f) == 0);
+	s = fake_store(&f, 4, 0);
+	dbuf_init(&b, 1 << 20);
+	CHECK_INT(store_get(s, "k", 10, &b, &err), TS_ETOOBIG);
+	CHECK_STR(err.msg, "s3://bucket/pre/k is larger than 10 bytes");
+	CHECK(b.buf == NULL); /* refused on its Content-Length: nothing was allocated */
+	CHECK_INT(b.max, 1 << 20);
+	CHECK_INT(f.nreq, 1); /* and not retried */
+	dbuf_release(&b);
+	store_free(s);
+	fake_stop(&f);
+}
