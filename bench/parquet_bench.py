@@ -19,10 +19,18 @@ import pyarrow.parquet as pq
 CODECS = ["zstd", "snappy"]
 
 
+REPEAT = 2
+
+
 def timed(fn):
-    t0 = time.perf_counter()
-    out = fn()
-    return time.perf_counter() - t0, out
+    """Best of REPEAT runs (the machine is shared)."""
+    best, out = None, None
+    for _ in range(REPEAT):
+        t0 = time.perf_counter()
+        out = fn()
+        t = time.perf_counter() - t0
+        best = t if best is None else min(best, t)
+    return best, out
 
 
 def duck(threads):
@@ -55,8 +63,9 @@ def count_runs(out, codec):
     files = {"ours": f"{out}/ours-{codec}.parquet", "pyarrow's": f"{out}/pyarrow-{codec}.parquet"}
     res = []
     for fname, path in files.items():
-        got = json.loads(subprocess.run([f"{out}/parquet_bench", "count", path],
-                                        check=True, capture_output=True).stdout)
+        runs = [json.loads(subprocess.run([f"{out}/parquet_bench", "count", path], check=True,
+                                          capture_output=True).stdout) for _ in range(REPEAT)]
+        got = min(runs, key=lambda r: r["seconds"])
         res.append(("topsongs", fname, got["seconds"], (got["top"], got["top_plays"])))
         t, tab = timed(lambda: pq.read_table(path, columns=["song_id"]).group_by("song_id")
                        .aggregate([("song_id", "count")]))
@@ -82,7 +91,8 @@ def report(out):
              "pyarrow and DuckDB get them as an Arrow table read (untimed) from our file. "
              "Our write time includes `fsync` and the atomic rename; theirs do not sync. "
              "MB/s is logical data (the values' own bytes) per second; the ratio is logical "
-             "bytes over file bytes.", "",
+             "bytes over file bytes. Every figure is the best of "
+             f"{REPEAT} runs.", "",
              f"Machine: {os.cpu_count()} cores, {platform.machine()}, Python "
              f"{platform.python_version()}, pyarrow {pyarrow.__version__}, DuckDB "
              f"{duckdb.__version__}; {time.strftime('%Y-%m-%d', time.gmtime())}.", ""]
@@ -121,7 +131,10 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("out")
     ap.add_argument("--md")
+    ap.add_argument("--repeat", type=int, default=2)
     a = ap.parse_args()
+    global REPEAT
+    REPEAT = a.repeat
     section = report(a.out)
     print(section)
     if a.md:
