@@ -215,8 +215,10 @@ static int local_get(void *ctx, const char *key, size_t max_size, struct dbuf *o
 	if (fstat(fd, &st)) {
 		rc = ts_err_set(err, TS_EIO, "cannot stat %s: %s", path, strerror(errno));
 	} else if (!S_ISREG(st.st_mode)) {
-		rc = ts_err_set(err, S_ISDIR(st.st_mode) ? TS_ENOTFOUND : TS_EIO,
-		                "%s: not a regular file", path);
+		rc = S_ISDIR(st.st_mode)
+		         ? ts_err_set(err, TS_ENOTFOUND, "%s: no such object in %s (a folder)", key,
+		                      l->root)
+		         : ts_err_set(err, TS_EIO, "%s: not a regular file", path);
 	} else if ((uint64_t)st.st_size > max_size) {
 		rc = ts_err_set(err, TS_ETOOBIG, "%s has %lld bytes, more than the %zu allowed",
 		                path, (long long)st.st_size, max_size);
@@ -386,8 +388,8 @@ static int walk_dir(struct walk *w, const char *rel)
 	for (size_t i = 0; !rc && i < n; i++) {
 		if (snprintf(key, sizeof(key), "%s%s%s", rel, *rel ? "/" : "", v[i].name) >=
 		        (int)sizeof(key) - 1 ||
-		    strlen(key) > STORE_KEY_MAX || !may_match(key, v[i].is_dir, w->prefix))
-			continue;
+		    store_key_check(key, NULL) || !may_match(key, v[i].is_dir, w->prefix))
+			continue; /* a file no key can name (control characters, too long) */
 		snprintf(child, sizeof(child), "%s/%s", w->root, key);
 		rc = v[i].is_dir ? walk_dir(w, key) : report_file(w, key, child);
 	}

@@ -226,6 +226,11 @@ TEST(store_local_list_prefixes_in_key_order)
 	REQUIRE(s);
 	for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
 		CHECK_INT(store_put(s, keys[i], keys[i], strlen(keys[i]), &err), 0);
+	/* A file no key can name is not listed. */
+	snprintf(stray, sizeof(stray), "%s/raw/bad\nname", tmp);
+	f = fopen(stray, "w");
+	REQUIRE(f);
+	fclose(f);
 	/* A leftover temporary file of a crashed put is never listed. */
 	snprintf(stray, sizeof(stray), "%s/raw/" STORE_LOCAL_TMP_PREFIX "1-1", tmp);
 	f = fopen(stray, "w");
