@@ -13,8 +13,8 @@ export TOPSONGS_S3_ACCESS_KEY="$MINIO_ROOT_USER" TOPSONGS_S3_SECRET_KEY="$MINIO_
 export TOPSONGS_LAKE_URL="s3://outage/lake"
 start_minio() {
 	"$ROOT/scripts/minio.sh" start "$dir" "$port" 2>>minio.out || fail "MinIO did not start: $(cat minio.out)"
-	pids_to_stop+=("$(cat "$dir/minio.pid")")
 }
+# Stopped through its pid file (not pids_to_stop: it is restarted under a new PID).
 trap '"$ROOT/scripts/minio.sh" stop "$dir"; cleanup' EXIT
 start_minio
 "$ROOT/scripts/minio.sh" mb "$port" outage
