@@ -34,7 +34,9 @@ run_step() { # name command...
 	shift
 	log="$logs/$(echo "$name" | tr '/ ' '__').log"
 	"$@" >"$log" 2>&1
-	record "$name" $? "$log"
+	local rc=$?
+	record "$name" $rc "$log"
+	return $rc
 }
 
 # Adds a unit-test binary's own counts to ours.
@@ -101,7 +103,8 @@ main() {
 	mkdir -p "$logs"
 
 	note "build"
-	run_step "build" make -j2 all unit
+	# Without a fresh build every later step would test stale binaries.
+	run_step "build" make -j2 all unit || { echo "$passed passed, $failed failed"; exit 1; }
 	run_step "clang-format" make -s format-check
 	note "unit tests"
 	run_unit unit build/unit_tests
@@ -123,7 +126,10 @@ main() {
 
 	if [ "${SKIP_SAN:-0}" != 1 ]; then
 		note "sanitizers (ASan + UBSan)"
-		run_step "build (sanitizers)" make -j2 SAN=1 all unit
+		run_step "build (sanitizers)" make -j2 SAN=1 all unit || {
+			echo "$passed passed, $failed failed"
+			exit 1
+		}
 		export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:halt_on_error=1"
 		export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 		run_unit "unit (sanitizers)" build/san/unit_tests
