@@ -29,7 +29,7 @@ const struct cli_cmd cli_commands[] = {
 	 "Files go to <lake>/raw/region=R/date=D/hour=H/ by event time; offsets and the\n"
 	 "set of committed files change together in PostgreSQL, so a record is in the\n"
 	 "lake once after any crash. Records that cannot be filed go to ingest.dlq-topic.\n"
-	 "Local lake folders only for now.",
+	 "The lake is a local folder or s3://bucket/prefix (docs/ingest.md).",
 	 NULL, 0, 0},
 	{"simulate", cmd_simulate, "[options]",
 	 "Generate realistic listener traffic: to the api, to NDJSON, or as a back-fill.",

@@ -7,6 +7,8 @@
 #include "base/log.h"
 #include "db/db.h"
 
+static void on_notice(void *arg, const char *msg);
+
 struct db {
 	PGconn *conn;
 };
@@ -74,8 +76,16 @@ int db_connect(const struct ts_config *cfg, int timeout_ms, struct db **out, str
 		db_free(db);
 		return ts_err_set(err, TS_EUNAVAIL, "postgresql: %s", reason);
 	}
+	PQsetNoticeProcessor(db->conn, on_notice, NULL);
 	*out = db;
 	return 0;
+}
+
+/* Server notices ("relation already exists, skipping") go to the debug log. */
+static void on_notice(void *arg, const char *msg)
+{
+	(void)arg;
+	log_debug("postgresql notice", "%.*s", (int)strcspn(msg, "\n"), msg);
 }
 
 PGconn *db_conn(struct db *db)

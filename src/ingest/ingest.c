@@ -13,6 +13,7 @@
 #include "db/db.h"
 #include "ingest/ingest.h"
 #include "ingest/ingest_commit.h"
+#include "store/store.h"
 
 #include <librdkafka/rdkafka.h>
 
@@ -33,6 +34,7 @@ struct ingest {
 	rd_kafka_t *consumer;
 	rd_kafka_t *dlq;
 	struct db *db;
+	struct ingest_lake lake;
 	struct part parts[MAX_PARTITIONS];
 	struct ingest_stats *stats;
 	struct event_rules rules;
@@ -56,11 +58,10 @@ static void drop_batch(struct ingest *in, struct part *p, int32_t partition)
 	p->nfiles = 0;
 	p->first = p->last = -1;
 	p->rows = 0;
-	if (p->dir[0] && fs_remove_tree(p->dir, &err))
+	if (p->dir[0] && ingest_discard_staging(&in->lake, p->dir, &err))
 		log_warn("cannot remove staging leftovers", "partition=%d %s", (int)partition,
 		         err.msg);
 	p->dir[0] = '\0';
-	(void)in;
 }
 
 /* Forgets the batch after a commit; its staging folder goes when published. */
@@ -80,14 +81,13 @@ static int flush(struct ingest *in, int32_t partition, struct ts_err *err)
 {
 	struct part *p = &in->parts[partition];
 	struct ingest_batch b = {
-	    in->cfg->lake_url, in->cfg->kafka_topic, partition, p->first, p->last, p->files,
-	    p->nfiles};
+	    &in->lake, in->cfg->kafka_topic, partition, p->first, p->last, p->files, p->nfiles};
 	int rc = 0;
 
 	if (p->first < 0)
 		return 0;
 	for (int i = 0; !rc && i < p->nfiles; i++)
-		rc = ingest_file_close(&p->files[i], err);
+		rc = ingest_file_close(&p->files[i], &in->lake, err);
 	if (!rc && rd_kafka_flush(in->dlq, 30000) != RD_KAFKA_RESP_ERR_NO_ERROR)
 		rc = ts_err_set(err, TS_EUNAVAIL, "dead-letter records not acknowledged in 30 s");
 	rc = rc ? rc : ingest_commit(in->db, &b, err);
@@ -101,7 +101,7 @@ static int flush(struct ingest *in, int32_t partition, struct ts_err *err)
 	log_debug("committed", "partition=%d offsets=%lld..%lld rows=%lld files=%d", (int)partition,
 	          (long long)p->first, (long long)p->last, (long long)p->rows, p->nfiles);
 	reset_batch(p);
-	return ingest_publish(in->db, in->cfg->lake_url, in->cfg->kafka_topic, partition, err);
+	return ingest_publish(in->db, &in->lake, in->cfg->kafka_topic, partition, err);
 }
 
 static void dead_letter(struct ingest *in, const rd_kafka_message_t *m, const char *reason)
@@ -140,9 +140,7 @@ static struct ingest_file *file_for(struct ingest *in, int32_t partition,
 			return NULL;
 		}
 	}
-	if (p->nfiles == 0 && fs_mkdirs(p->dir, err))
-		return NULL;
-	if (ingest_file_open(&p->files[p->nfiles], p->dir, ev, err))
+	if (ingest_file_open(&p->files[p->nfiles], &in->lake, p->dir, ev, err))
 		return NULL;
 	return &p->files[p->nfiles++];
 }
@@ -153,8 +151,7 @@ static void start_batch(struct ingest *in, int32_t partition, int64_t offset)
 
 	p->first = offset;
 	p->opened_us = time_mono_us();
-	ingest_batch_dir(in->cfg->lake_url, in->cfg->kafka_topic, partition, offset, p->dir,
-	                 sizeof(p->dir));
+	ingest_batch_dir(in->cfg->kafka_topic, partition, offset, p->dir, sizeof(p->dir));
 }
 
 static int take(struct ingest *in, const rd_kafka_message_t *m, struct ts_err *err)
@@ -202,7 +199,7 @@ static int on_assign(struct ingest *in, rd_kafka_topic_partition_list_t *parts, 
 		if (tp->partition < 0 || tp->partition >= MAX_PARTITIONS)
 			return ts_err_set(err, TS_EINVAL, "partition %d beyond %d", tp->partition,
 			                  MAX_PARTITIONS);
-		rc = ingest_publish(in->db, in->cfg->lake_url, tp->topic, tp->partition, err);
+		rc = ingest_publish(in->db, &in->lake, tp->topic, tp->partition, err);
 		rc = rc ? rc
 		        : ingest_load_offset(in->db, tp->topic, tp->partition, &next, &found, err);
 		if (rc)
@@ -356,13 +353,25 @@ static int poll_once(struct ingest *in, struct ts_err *err)
 	return rc ? rc : flush_old(in, err);
 }
 
+static int open_lake(struct ingest *in, struct ts_err *err)
+{
+	struct store_opts opts;
+
+	if (strncmp(in->cfg->lake_url, "s3://", 5)) {
+		in->lake.root = in->cfg->lake_url;
+		return fs_mkdirs(in->lake.root, err);
+	}
+	store_opts_from_config(in->cfg, &opts);
+	return store_open(in->cfg->lake_url, &opts, &in->lake.store, err);
+}
+
 static int setup(struct ingest *in, struct ts_err *err)
 {
 	int applied = 0;
 	int rc = db_connect(in->cfg, (int)in->cfg->check_timeout_ms, &in->db, err);
 
 	rc = rc ? rc : db_migrate(in->db, &applied, err);
-	rc = rc ? rc : fs_mkdirs(in->cfg->lake_url, err);
+	rc = rc ? rc : open_lake(in, err);
 	rc = rc ? rc : open_dlq(in, err);
 	return rc ? rc : open_consumer(in, err);
 }
@@ -382,11 +391,7 @@ int ingest_run(const struct ts_config *cfg, volatile int *stop, struct ingest_st
 	in->rules.max_future_us = cfg->ingest_max_future_s * TIME_US_PER_SEC;
 	for (int i = 0; i < MAX_PARTITIONS; i++)
 		in->parts[i].first = in->parts[i].last = -1;
-	if (!strncmp(cfg->lake_url, "s3://", 5))
-		rc = ts_err_set(err, TS_EINVAL, "ingest writes local lakes only for now: %s",
-		                cfg->lake_url);
-	else
-		rc = setup(in, err);
+	rc = setup(in, err);
 	while (!rc && !*stop && !in->failed)
 		rc = poll_once(in, err);
 	if (in->consumer)
@@ -400,6 +405,7 @@ int ingest_run(const struct ts_config *cfg, volatile int *stop, struct ingest_st
 	if (in->dlq)
 		rd_kafka_destroy(in->dlq);
 	db_free(in->db);
+	store_free(in->lake.store);
 	for (int i = 0; i < MAX_PARTITIONS; i++)
 		free(in->parts[i].files);
 	free(in);

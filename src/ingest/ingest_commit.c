@@ -5,6 +5,7 @@
 #include "base/fsutil.h"
 #include "base/log.h"
 #include "ingest/ingest_commit.h"
+#include "store/store.h"
 
 #include <dirent.h>
 
@@ -61,15 +62,10 @@ static int record_file(struct db *db, const struct ingest_batch *b, const struct
                        struct ts_err *err)
 {
 	char final[INGEST_PATH_MAX], part[16], first[24], last[24], day[16], hour[8], rows[24];
-	size_t lake_len = strlen(b->lake);
-	/* Paths are stored relative to the lake, which may move. */
-	const char *staged =
-	    strncmp(f->staged, b->lake, lake_len) ? f->staged : f->staged + lake_len + 1;
-	const char *params[] = {final, staged,    b->topic, part, first,
+	const char *params[] = {final, f->staged, b->topic, part, first,
 	                        last,  f->region, day,      hour, rows};
 
-	ingest_file_final_path(f, NULL, b->topic, b->partition, b->first, b->last, final,
-	                       sizeof(final));
+	ingest_file_final_key(f, b->topic, b->partition, b->first, b->last, final, sizeof(final));
 	snprintf(part, sizeof(part), "%d", (int)b->partition);
 	snprintf(first, sizeof(first), "%lld", (long long)b->first);
 	snprintf(last, sizeof(last), "%lld", (long long)b->last);
@@ -111,43 +107,78 @@ int ingest_commit(struct db *db, const struct ingest_batch *b, struct ts_err *er
 	return rc;
 }
 
-static int publish_one(struct db *db, const char *lake, const char *rel_final,
-                       const char *rel_staged, struct ts_err *err)
-{
-	char final[INGEST_PATH_MAX], staged[INGEST_PATH_MAX];
-	const char *params[] = {rel_final};
-	int rc = 0;
+/* The largest staged object an S3 publish copies through memory. */
+#define PUBLISH_MAX (2u << 30)
 
-	snprintf(final, sizeof(final), "%s/%s", lake, rel_final);
-	snprintf(staged, sizeof(staged), "%s/%s", lake, rel_staged);
-	if (fs_exists(staged)) {
-		rc = fs_mkdirs_for(final, err);
-		rc = rc ? rc : fs_rename_durable(staged, final, err);
-	} else if (!fs_exists(final)) {
+static int move_local(const char *root, const char *final_key, const char *staged_key,
+                      struct ts_err *err)
+{
+	char final[INGEST_PATH_MAX * 2], staged[INGEST_PATH_MAX * 2];
+	int rc;
+
+	snprintf(final, sizeof(final), "%s/%s", root, final_key);
+	snprintf(staged, sizeof(staged), "%s/%s", root, staged_key);
+	if (!fs_exists(staged))
+		return fs_exists(final)
+		           ? 0
+		           : ts_err_set(err, TS_ECORRUPT,
+		                        "committed file %s is neither staged nor published", final);
+	rc = fs_mkdirs_for(final, err);
+	return rc ? rc : fs_rename_durable(staged, final, err);
+}
+
+/* An object store has no rename: copy through memory, then delete. */
+static int move_object(struct store *s, const char *final_key, const char *staged_key,
+                       struct ts_err *err)
+{
+	struct dbuf buf;
+	int rc;
+
+	dbuf_init(&buf, PUBLISH_MAX);
+	rc = store_get(s, staged_key, PUBLISH_MAX, &buf, err);
+	if (rc == TS_ENOTFOUND) {
+		dbuf_release(&buf);
+		rc = store_get(s, final_key, 0, &buf, err);
+		dbuf_release(&buf);
+		if (rc == TS_ETOOBIG || rc == 0)
+			return 0; /* already published */
 		return ts_err_set(err, TS_ECORRUPT,
-		                  "committed file %s is neither staged nor published", final);
+		                  "committed object %s is neither staged nor published", final_key);
 	}
+	rc = rc ? rc : store_put(s, final_key, buf.buf, buf.len, err);
+	rc = rc ? rc : store_delete(s, staged_key, err);
+	dbuf_release(&buf);
+	return rc;
+}
+
+static int publish_one(struct db *db, const struct ingest_lake *lake, const char *final_key,
+                       const char *staged_key, struct ts_err *err)
+{
+	const char *params[] = {final_key};
+	int rc = lake->root ? move_local(lake->root, final_key, staged_key, err)
+	                    : move_object(lake->store, final_key, staged_key, err);
+
 	return rc ? rc
 	          : db_execp(db, "UPDATE ingest_files SET published = true WHERE path = $1", 1,
 	                     params, NULL, err);
 }
 
-/* Removes <lake>/_staging/<topic>/p<P>-o* (batches never committed, or
- * emptied by publishing). */
-static int clean_staging(const char *lake, const char *topic, int32_t partition, struct ts_err *err)
+static int discard_local(const char *root, const char *prefix, struct ts_err *err)
 {
-	char dir[INGEST_PATH_MAX], prefix[32], child[INGEST_PATH_MAX + 256];
+	char dir[INGEST_PATH_MAX * 2], child[INGEST_PATH_MAX * 3];
+	const char *slash = strrchr(prefix, '/');
+	const char *base = slash ? slash + 1 : prefix;
 	struct dirent *e;
 	DIR *d;
 	int rc = 0;
 
-	snprintf(dir, sizeof(dir), "%s/_staging/%s", lake, topic);
-	snprintf(prefix, sizeof(prefix), "p%d-o", (int)partition);
+	snprintf(dir, sizeof(dir), "%s/%.*s", root, slash ? (int)(slash - prefix) : 0, prefix);
 	d = opendir(dir);
 	if (!d)
 		return 0;
 	while (!rc && (e = readdir(d))) {
-		if (strncmp(e->d_name, prefix, strlen(prefix)))
+		if (strncmp(e->d_name, base, strlen(base)) || !strcmp(e->d_name, ".") ||
+		    !strcmp(e->d_name, ".."))
 			continue;
 		snprintf(child, sizeof(child), "%s/%s", dir, e->d_name);
 		rc = fs_remove_tree(child, err);
@@ -156,10 +187,26 @@ static int clean_staging(const char *lake, const char *topic, int32_t partition,
 	return rc;
 }
 
-int ingest_publish(struct db *db, const char *lake, const char *topic, int32_t partition,
-                   struct ts_err *err)
+static int delete_entry(const struct store_entry *e, void *arg)
 {
-	char part[16];
+	void **a = arg;
+
+	return store_delete(a[0], e->key, a[1]);
+}
+
+int ingest_discard_staging(const struct ingest_lake *lake, const char *prefix, struct ts_err *err)
+{
+	void *args[2] = {lake->store, err};
+
+	if (lake->root)
+		return discard_local(lake->root, prefix, err);
+	return store_list(lake->store, prefix, delete_entry, args, err);
+}
+
+int ingest_publish(struct db *db, const struct ingest_lake *lake, const char *topic,
+                   int32_t partition, struct ts_err *err)
+{
+	char part[16], prefix[INGEST_PATH_MAX];
 	const char *params[] = {topic, part};
 	PGresult *r = NULL;
 	int rc;
@@ -172,5 +219,6 @@ int ingest_publish(struct db *db, const char *lake, const char *topic, int32_t p
 	for (int i = 0; !rc && i < PQntuples(r); i++)
 		rc = publish_one(db, lake, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), err);
 	PQclear(r);
-	return rc ? rc : clean_staging(lake, topic, partition, err);
+	snprintf(prefix, sizeof(prefix), "_staging/%s/p%d-o", topic, (int)partition);
+	return rc ? rc : ingest_discard_staging(lake, prefix, err);
 }

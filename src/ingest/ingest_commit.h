@@ -20,7 +20,7 @@
 #include "ingest/ingest_file.h"
 
 struct ingest_batch {
-	const char *lake;
+	const struct ingest_lake *lake;
 	const char *topic;
 	int32_t partition;
 	int64_t first, last;
@@ -37,9 +37,15 @@ int ingest_load_offset(struct db *db, const char *topic, int32_t partition, int6
  * b->first (a zombie after a rebalance). */
 int ingest_commit(struct db *db, const struct ingest_batch *b, struct ts_err *err);
 
-/* Renames every committed, unpublished file of the partition into raw/ and
- * removes the partition's staging leftovers. Idempotent. */
-int ingest_publish(struct db *db, const char *lake, const char *topic, int32_t partition,
-                   struct ts_err *err);
+/* Moves every committed, unpublished file of the partition into raw/ (a
+ * rename in a local lake; upload of the staged copy, then its deletion, in
+ * an object store) and removes the partition's staging leftovers.
+ * Idempotent. */
+int ingest_publish(struct db *db, const struct ingest_lake *lake, const char *topic,
+                   int32_t partition, struct ts_err *err);
+
+/* Removes everything staged under a key prefix ("_staging/plays/p3-o" or a
+ * batch folder). */
+int ingest_discard_staging(const struct ingest_lake *lake, const char *prefix, struct ts_err *err);
 
 #endif

@@ -2,10 +2,12 @@
  * Raw lake files: schema, paths and row appends; see ingest_file.h.
  */
 #include "base/common.h"
+#include "base/fsutil.h"
 #include "base/timeutil.h"
 #include "ingest/ingest_file.h"
 #include "parquet/parquet_compress.h"
 #include "parquet/parquet_writer.h"
+#include "store/store.h"
 
 enum raw_col {
 	COL_EVENT_ID,
@@ -41,11 +43,9 @@ static const struct parquet_writer_column raw_schema[COL_COUNT] = {
     {"ingest_time", PARQUET_INT64, PARQUET_LT_TIMESTAMP_MILLIS, false},
 };
 
-void ingest_batch_dir(const char *lake, const char *topic, int32_t partition, int64_t first,
-                      char *out, size_t size)
+void ingest_batch_dir(const char *topic, int32_t partition, int64_t first, char *out, size_t size)
 {
-	snprintf(out, size, "%s/_staging/%s/p%d-o%lld", lake, topic, (int)partition,
-	         (long long)first);
+	snprintf(out, size, "_staging/%s/p%d-o%lld", topic, (int)partition, (long long)first);
 }
 
 int ingest_file_matches(const struct ingest_file *f, const struct play_event *ev)
@@ -57,9 +57,10 @@ int ingest_file_matches(const struct ingest_file *f, const struct play_event *ev
 	       !strcmp(ev->region, f->region);
 }
 
-int ingest_file_open(struct ingest_file *f, const char *batch_dir, const struct play_event *ev,
-                     struct ts_err *err)
+int ingest_file_open(struct ingest_file *f, const struct ingest_lake *lake, const char *batch_dir,
+                     const struct play_event *ev, struct ts_err *err)
 {
+	char path[INGEST_PATH_MAX * 2];
 	struct parquet_writer_opts o;
 	struct time_civil c;
 
@@ -76,7 +77,12 @@ int ingest_file_open(struct ingest_file *f, const char *batch_dir, const struct 
 	o.codec = PARQUET_ZSTD;
 	o.row_group_rows = 200000;
 	o.row_group_bytes = 16u << 20;
-	return parquet_writer_new_file(f->staged, raw_schema, COL_COUNT, &o, &f->writer, err);
+	if (!lake->root)
+		return parquet_writer_new_mem(raw_schema, COL_COUNT, &o, &f->writer, err);
+	snprintf(path, sizeof(path), "%s/%s", lake->root, f->staged);
+	if (fs_mkdirs_for(path, err))
+		return err->code;
+	return parquet_writer_new_file(path, raw_schema, COL_COUNT, &o, &f->writer, err);
 }
 
 static int put_str(struct parquet_writer *w, int col, const char *s)
@@ -118,10 +124,17 @@ int ingest_file_append(struct ingest_file *f, const struct play_event *ev, int32
 	return rc;
 }
 
-int ingest_file_close(struct ingest_file *f, struct ts_err *err)
+int ingest_file_close(struct ingest_file *f, const struct ingest_lake *lake, struct ts_err *err)
 {
 	int rc = parquet_writer_close(f->writer, err);
+	size_t len = 0;
+	void *bytes;
 
+	if (!rc && !lake->root) {
+		bytes = parquet_writer_take(f->writer, &len);
+		rc = store_put(lake->store, f->staged, bytes, len, err);
+		free(bytes);
+	}
 	parquet_writer_free(f->writer);
 	f->writer = NULL;
 	return rc;
@@ -133,11 +146,10 @@ void ingest_file_abort(struct ingest_file *f)
 	f->writer = NULL;
 }
 
-void ingest_file_final_path(const struct ingest_file *f, const char *lake, const char *topic,
-                            int32_t partition, int64_t first, int64_t last, char *out, size_t size)
+void ingest_file_final_key(const struct ingest_file *f, const char *topic, int32_t partition,
+                           int64_t first, int64_t last, char *out, size_t size)
 {
-	snprintf(out, size,
-	         "%s%sraw/region=%s/date=%04d-%02d-%02d/hour=%02d/%s-p%d-o%lld-%lld.parquet",
-	         lake ? lake : "", lake ? "/" : "", f->region, f->year, f->month, f->day, f->hour,
-	         topic, (int)partition, (long long)first, (long long)last);
+	snprintf(out, size, "raw/region=%s/date=%04d-%02d-%02d/hour=%02d/%s-p%d-o%lld-%lld.parquet",
+	         f->region, f->year, f->month, f->day, f->hour, topic, (int)partition,
+	         (long long)first, (long long)last);
 }

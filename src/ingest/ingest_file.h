@@ -3,11 +3,14 @@
  * one (region, date, hour) of one batch of one Kafka partition, in the
  * staging area, and the paths it is committed and published under.
  *
- * Layout (DESIGN.md):
- *   <lake>/_staging/<topic>/p<P>-o<FIRST>/<REGION>-<DATE>-<HH>.parquet
- *   <lake>/raw/region=<REGION>/date=<DATE>/hour=<HH>/<topic>-p<P>-o<FIRST>-<LAST>.parquet
+ * Layout (DESIGN.md), keys relative to the lake root:
+ *   _staging/<topic>/p<P>-o<FIRST>/<REGION>-<DATE>-<HH>.parquet
+ *   raw/region=<REGION>/date=<DATE>/hour=<HH>/<topic>-p<P>-o<FIRST>-<LAST>.parquet
  * Names derive from topic, partition and offsets only, so a re-run of the
  * same records produces the same names.
+ *
+ * A local lake is written file by file; an S3 lake gets each file built in
+ * memory and uploaded whole when it is closed.
  */
 #ifndef INGEST_INGEST_FILE_H
 #define INGEST_INGEST_FILE_H
@@ -17,23 +20,30 @@
 #include "base/error.h"
 #include "event/event.h"
 
+struct store;
+
+/* Where the lake is: a local folder (root), or an object store (store). */
+struct ingest_lake {
+	const char *root;
+	struct store *store;
+};
+
 #define INGEST_PATH_MAX 1024
 
 struct ingest_file {
 	char region[9];
 	int year, month, day, hour;
 	int64_t rows;
-	char staged[INGEST_PATH_MAX];
+	char staged[INGEST_PATH_MAX]; /* key relative to the lake */
 	struct parquet_writer *writer;
 };
 
-/* The staging folder of a batch. */
-void ingest_batch_dir(const char *lake, const char *topic, int32_t partition, int64_t first,
-                      char *out, size_t size);
+/* The staging folder (key prefix) of a batch. */
+void ingest_batch_dir(const char *topic, int32_t partition, int64_t first, char *out, size_t size);
 
 /* Opens the writer for ev's (region, date, hour) under batch_dir. */
-int ingest_file_open(struct ingest_file *f, const char *batch_dir, const struct play_event *ev,
-                     struct ts_err *err);
+int ingest_file_open(struct ingest_file *f, const struct ingest_lake *lake, const char *batch_dir,
+                     const struct play_event *ev, struct ts_err *err);
 
 /* Whether ev belongs to f's lake partition. */
 int ingest_file_matches(const struct ingest_file *f, const struct play_event *ev);
@@ -42,15 +52,15 @@ int ingest_file_matches(const struct ingest_file *f, const struct play_event *ev
 int ingest_file_append(struct ingest_file *f, const struct play_event *ev, int32_t partition,
                        int64_t offset, int64_t ingest_us, struct ts_err *err);
 
-/* Finishes the file (footer, fsync, rename into the staging name). */
-int ingest_file_close(struct ingest_file *f, struct ts_err *err);
+/* Finishes the file: footer, then fsync and rename into the staging name
+ * (local) or upload to it (S3). */
+int ingest_file_close(struct ingest_file *f, const struct ingest_lake *lake, struct ts_err *err);
 
 /* Drops an unfinished file. */
 void ingest_file_abort(struct ingest_file *f);
 
-/* The published path of f for a batch ending at last; relative to the lake
- * when lake is NULL. */
-void ingest_file_final_path(const struct ingest_file *f, const char *lake, const char *topic,
-                            int32_t partition, int64_t first, int64_t last, char *out, size_t size);
+/* The published key of f for a batch ending at last. */
+void ingest_file_final_key(const struct ingest_file *f, const char *topic, int32_t partition,
+                           int64_t first, int64_t last, char *out, size_t size);
 
 #endif
