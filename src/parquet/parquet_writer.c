@@ -83,7 +83,8 @@ struct writer_pipe {
 	bool started, stop;
 	pthread_t thread;
 	pthread_mutex_t mu;
-	pthread_cond_t cv;
+	pthread_cond_t cv_work, cv_done;  /* for the worker; for the caller */
+	bool worker_idle, caller_waiting; /* signal only someone waiting */
 	struct page_job *head, *pool;
 	int inflight;
 	struct page_job sync_job; /* the one job without a thread */
@@ -110,7 +111,7 @@ struct parquet_writer {
 	int nrg, rg_cap;
 	struct parquet_kv *kv;
 	int nkv;
-	struct dbuf scratch, comp, levels;
+	struct dbuf scratch, comp;
 	int rc;
 	struct ts_err err;
 };
@@ -447,8 +448,11 @@ static void *pipe_main(void *arg)
 
 	pthread_mutex_lock(&p->mu);
 	for (;;) {
-		while (!p->head && !p->stop)
-			pthread_cond_wait(&p->cv, &p->mu);
+		while (!p->head && !p->stop) {
+			p->worker_idle = true;
+			pthread_cond_wait(&p->cv_work, &p->mu);
+			p->worker_idle = false;
+		}
 		if (!p->head)
 			break;
 		j = p->head;
@@ -463,7 +467,8 @@ static void *pipe_main(void *arg)
 		j->next = p->pool;
 		p->pool = j;
 		p->inflight--;
-		pthread_cond_broadcast(&p->cv);
+		if (p->caller_waiting)
+			pthread_cond_signal(&p->cv_done);
 	}
 	pthread_mutex_unlock(&p->mu);
 	return NULL;
@@ -478,8 +483,11 @@ static struct page_job *job_get(struct parquet_writer *w)
 	if (!p->started)
 		return &p->sync_job;
 	pthread_mutex_lock(&p->mu);
-	while (p->inflight >= PIPE_DEPTH)
-		pthread_cond_wait(&p->cv, &p->mu);
+	while (p->inflight >= PIPE_DEPTH) {
+		p->caller_waiting = true;
+		pthread_cond_wait(&p->cv_done, &p->mu);
+		p->caller_waiting = false;
+	}
 	j = p->pool;
 	if (j)
 		p->pool = j->next;
@@ -513,7 +521,8 @@ static int job_submit(struct parquet_writer *w, struct page_job *j)
 		p->head = j;
 	}
 	p->inflight++;
-	pthread_cond_broadcast(&p->cv);
+	if (p->worker_idle)
+		pthread_cond_signal(&p->cv_work);
 	pthread_mutex_unlock(&p->mu);
 	return 0;
 }
@@ -526,8 +535,11 @@ static int pipe_drain(struct parquet_writer *w)
 	if (!p->started)
 		return w->rc;
 	pthread_mutex_lock(&p->mu);
-	while (p->inflight)
-		pthread_cond_wait(&p->cv, &p->mu);
+	while (p->inflight) {
+		p->caller_waiting = true;
+		pthread_cond_wait(&p->cv_done, &p->mu);
+		p->caller_waiting = false;
+	}
 	if (p->rc && !w->rc) {
 		w->rc = p->rc;
 		w->err = p->err;
@@ -545,7 +557,8 @@ static void pipe_start(struct parquet_writer *w)
 	if (!w->o.threads)
 		return;
 	pthread_mutex_init(&p->mu, NULL);
-	pthread_cond_init(&p->cv, NULL);
+	pthread_cond_init(&p->cv_work, NULL);
+	pthread_cond_init(&p->cv_done, NULL);
 	p->started = !pthread_create(&p->thread, NULL, pipe_main, w);
 }
 
@@ -556,11 +569,12 @@ static void pipe_stop(struct parquet_writer *w)
 	if (p->started) {
 		pthread_mutex_lock(&p->mu);
 		p->stop = true;
-		pthread_cond_broadcast(&p->cv);
+		pthread_cond_signal(&p->cv_work);
 		pthread_mutex_unlock(&p->mu);
 		pthread_join(p->thread, NULL);
 		pthread_mutex_destroy(&p->mu);
-		pthread_cond_destroy(&p->cv);
+		pthread_cond_destroy(&p->cv_work);
+		pthread_cond_destroy(&p->cv_done);
 		p->started = false;
 	}
 	while (p->pool) {
@@ -1123,7 +1137,6 @@ static int writer_new(const struct parquet_writer_column *cols, int ncols,
 		return rc;
 	dbuf_init(&w->scratch, MAX_BUF);
 	dbuf_init(&w->comp, MAX_BUF);
-	dbuf_init(&w->levels, MAX_BUF);
 	dbuf_init(&w->mem, w->o.mem_max);
 	w->cols = calloc((size_t)ncols, sizeof(*w->cols));
 	if (!w->cols)
@@ -1319,7 +1332,6 @@ void parquet_writer_free(struct parquet_writer *w)
 	free(w->tmp);
 	dbuf_release(&w->scratch);
 	dbuf_release(&w->comp);
-	dbuf_release(&w->levels);
 	dbuf_release(&w->mem);
 	free(w);
 }
