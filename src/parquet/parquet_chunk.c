@@ -34,6 +34,7 @@ struct parquet_chunk {
 	struct parquet_rle_dec defs;
 	struct parquet_decode dec;
 	/* batch */
+	uint32_t cap; /* rows a batch can hold */
 	uint32_t *levels, *idx;
 	uint8_t *valid, *vals;
 	struct dbuf scratch;
@@ -122,8 +123,8 @@ static int count_present(struct parquet_chunk *c, uint32_t n, uint64_t *present)
 	struct parquet_rle_dec d = c->defs;
 
 	*present = 0;
-	for (uint32_t i = 0; i < n; i += PARQUET_BATCH_MAX) {
-		uint32_t k = n - i < PARQUET_BATCH_MAX ? n - i : PARQUET_BATCH_MAX;
+	for (uint32_t i = 0; i < n; i += c->cap) {
+		uint32_t k = n - i < c->cap ? n - i : c->cap;
 
 		if (parquet_rle_dec_get(&d, c->levels, k))
 			return TS_ECORRUPT;
@@ -327,7 +328,7 @@ int parquet_chunk_next(struct parquet_chunk *c, size_t max, bool want_indices,
 	b->type = c->col->type;
 	if ((rc = next_page(c, &done, err)) || done)
 		return rc;
-	max = max < 1 ? 1 : max > PARQUET_BATCH_MAX ? PARQUET_BATCH_MAX : max;
+	max = max < 1 ? 1 : max > c->cap ? c->cap : max;
 	n = c->page_left < max ? c->page_left : max;
 	k = read_levels(c, n, err, &rc);
 	if (rc)
@@ -376,10 +377,13 @@ static int chunk_init(struct parquet_chunk *c, struct parquet_reader *r, int rg,
 		return ts_err_set(
 		    err, TS_EINVAL, "%s: column '%s': %s compression is not supported",
 		    parquet_reader_name(r), c->col->name, parquet_compress_name(c->meta->codec));
-	c->levels = malloc(PARQUET_BATCH_MAX * sizeof(*c->levels));
-	c->idx = malloc(PARQUET_BATCH_MAX * sizeof(*c->idx));
-	c->valid = malloc(PARQUET_BATCH_MAX);
-	c->vals = malloc(PARQUET_BATCH_MAX * c->es);
+	/* Batch arrays: no larger than the chunk needs (small files are common). */
+	c->cap = c->values_left < PARQUET_BATCH_MAX ? (uint32_t)c->values_left : PARQUET_BATCH_MAX;
+	c->cap = c->cap ? c->cap : 1;
+	c->levels = malloc(c->cap * sizeof(*c->levels));
+	c->idx = malloc(c->cap * sizeof(*c->idx));
+	c->valid = malloc(c->cap);
+	c->vals = malloc(c->cap * c->es);
 	if (!c->levels || !c->idx || !c->valid || !c->vals)
 		return ts_err_set(err, TS_ENOMEM, "out of memory");
 	start =
