@@ -70,7 +70,7 @@ start() {
 			die "PostgreSQL did not start on 127.0.0.1:$port; its log is $logf"
 		}
 	psql_admin "$port" -tAc "SELECT 1 FROM pg_roles WHERE rolname='topsongs'" | grep -q 1 ||
-		psql_admin "$port" -qc "CREATE ROLE topsongs LOGIN"
+		psql_admin "$port" -qc "CREATE ROLE topsongs LOGIN CREATEDB"
 	psql_admin "$port" -tAc "SELECT 1 FROM pg_database WHERE datname='topsongs'" | grep -q 1 ||
 		psql_admin "$port" -qc "CREATE DATABASE topsongs OWNER topsongs"
 	log "ready on 127.0.0.1:$port (log $logf)"

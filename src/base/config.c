@@ -172,6 +172,8 @@ const struct config_key config_keys[] = {
      "Records with an event time further ahead than this go to the dead-letter topic."},
     {"ingest.session-timeout-ms", INT(ingest_session_timeout_ms), "10000", 6000, 300000, 0, NULL,
      "How soon the group gives a dead ingest's partitions to the others."},
+	{"ingest.lateness-s", INT(ingest_lateness_s), "300", 0, 604800, 0, NULL,
+	 "An hour is closed once every partition's watermark passed its end by this much."},
     {"regions", STR(regions), "NA SA EU AF AS OC", 0, 0, 0, check_regions,
      "Region codes plays may carry, separated by spaces or commas."},
     {"event.max-age-s", INT(event_max_age_s), "604800", 60, 315360000, 0, NULL,

@@ -44,6 +44,19 @@ static const struct migration migrations[] = {
      "CREATE INDEX ingest_files_unpublished ON ingest_files (topic, kafka_partition)"
      "  WHERE NOT published;"
      "CREATE INDEX ingest_files_partition ON ingest_files (region, day, hour);"},
+    {2, "watermarks and lake hours",
+     "ALTER TABLE ingest_offsets ADD COLUMN watermark timestamptz;"
+     "CREATE TABLE lake_hours ("
+     "  region text NOT NULL,"
+     "  day date NOT NULL,"
+     "  hour int NOT NULL CHECK (hour BETWEEN 0 AND 23),"
+     "  rows bigint NOT NULL DEFAULT 0,"
+     "  files int NOT NULL DEFAULT 0,"
+     "  closed_at timestamptz,"
+     "  late_rows bigint NOT NULL DEFAULT 0,"
+     "  needs_recompute boolean NOT NULL DEFAULT false,"
+     "  updated_at timestamptz NOT NULL DEFAULT now(),"
+     "  PRIMARY KEY (region, day, hour));"},
 };
 
 int db_schema_version(void)

@@ -23,6 +23,7 @@ struct part {
 	int active;
 	int64_t first, last; /* first < 0: no open batch */
 	int64_t opened_us;
+	int64_t max_ts_us;
 	struct ingest_file *files;
 	int nfiles;
 	int64_t rows;
@@ -58,6 +59,7 @@ static void drop_batch(struct ingest *in, struct part *p, int32_t partition)
 	p->nfiles = 0;
 	p->first = p->last = -1;
 	p->rows = 0;
+	p->max_ts_us = 0;
 	if (p->dir[0] && ingest_discard_staging(&in->lake, p->dir, &err))
 		log_warn("cannot remove staging leftovers", "partition=%d %s", (int)partition,
 		         err.msg);
@@ -70,6 +72,7 @@ static void reset_batch(struct part *p)
 	p->nfiles = 0;
 	p->first = p->last = -1;
 	p->rows = 0;
+	p->max_ts_us = 0;
 	p->dir[0] = '\0';
 }
 
@@ -80,8 +83,15 @@ static void reset_batch(struct part *p)
 static int flush(struct ingest *in, int32_t partition, struct ts_err *err)
 {
 	struct part *p = &in->parts[partition];
-	struct ingest_batch b = {
-	    &in->lake, in->cfg->kafka_topic, partition, p->first, p->last, p->files, p->nfiles};
+	struct ingest_batch b = {&in->lake,
+	                         in->cfg->kafka_topic,
+	                         partition,
+	                         p->first,
+	                         p->last,
+	                         p->files,
+	                         p->nfiles,
+	                         p->max_ts_us,
+	                         in->cfg->ingest_lateness_s};
 	int rc = 0;
 
 	if (p->first < 0)
@@ -186,6 +196,8 @@ static int take(struct ingest *in, const rd_kafka_message_t *m, struct ts_err *e
 		return err->code ? err->code : TS_EIO;
 	p->last = m->offset;
 	p->rows++;
+	if (ev.ts_us > p->max_ts_us)
+		p->max_ts_us = ev.ts_us;
 	return p->rows >= in->cfg->ingest_max_rows ? flush(in, m->partition, err) : 0;
 }
 
@@ -199,7 +211,8 @@ static int on_assign(struct ingest *in, rd_kafka_topic_partition_list_t *parts, 
 		if (tp->partition < 0 || tp->partition >= MAX_PARTITIONS)
 			return ts_err_set(err, TS_EINVAL, "partition %d beyond %d", tp->partition,
 			                  MAX_PARTITIONS);
-		rc = ingest_publish(in->db, &in->lake, tp->topic, tp->partition, err);
+		rc = ingest_register(in->db, tp->topic, tp->partition, err);
+		rc = rc ? rc : ingest_publish(in->db, &in->lake, tp->topic, tp->partition, err);
 		rc = rc ? rc
 		        : ingest_load_offset(in->db, tp->topic, tp->partition, &next, &found, err);
 		if (rc)

@@ -9,6 +9,18 @@
 
 #include <dirent.h>
 
+int ingest_register(struct db *db, const char *topic, int32_t partition, struct ts_err *err)
+{
+	char part[16];
+	const char *params[] = {topic, part};
+
+	snprintf(part, sizeof(part), "%d", (int)partition);
+	return db_execp(db,
+	                "INSERT INTO ingest_offsets (topic, kafka_partition, next_offset) VALUES "
+	                "($1, $2, 0) ON CONFLICT (topic, kafka_partition) DO NOTHING",
+	                2, params, NULL, err);
+}
+
 int ingest_load_offset(struct db *db, const char *topic, int32_t partition, int64_t *next,
                        int *found, struct ts_err *err)
 {
@@ -79,18 +91,61 @@ static int record_file(struct db *db, const struct ingest_batch *b, const struct
 	                10, params, NULL, err);
 }
 
+/* Also advances the partition's watermark (never backwards). */
 static int move_offset(struct db *db, const struct ingest_batch *b, struct ts_err *err)
 {
-	char part[16], next[24];
-	const char *params[] = {b->topic, part, next};
+	char part[16], next[24], wm[32];
+	const char *params[] = {b->topic, part, next, b->max_ts_us ? wm : NULL};
 
 	snprintf(part, sizeof(part), "%d", (int)b->partition);
 	snprintf(next, sizeof(next), "%lld", (long long)b->last + 1);
+	snprintf(wm, sizeof(wm), "%.6f", (double)b->max_ts_us / 1e6);
+	return db_execp(
+	    db,
+	    "INSERT INTO ingest_offsets (topic, kafka_partition, next_offset, watermark) "
+	    "VALUES ($1, $2, $3, to_timestamp($4::double precision)) "
+	    "ON CONFLICT (topic, kafka_partition) DO UPDATE SET "
+	    "next_offset = EXCLUDED.next_offset, updated_at = now(), watermark = "
+	    "GREATEST(ingest_offsets.watermark, EXCLUDED.watermark)",
+	    4, params, NULL, err);
+}
+
+/* Counts a file's rows into its hour; rows landing in a closed hour are late. */
+static int count_hour(struct db *db, const struct ingest_file *f, struct ts_err *err)
+{
+	char day[16], hour[8], rows[24];
+	const char *params[] = {f->region, day, hour, rows};
+
+	snprintf(day, sizeof(day), "%04d-%02d-%02d", f->year, f->month, f->day);
+	snprintf(hour, sizeof(hour), "%d", f->hour);
+	snprintf(rows, sizeof(rows), "%lld", (long long)f->rows);
 	return db_execp(db,
-	                "INSERT INTO ingest_offsets (topic, kafka_partition, next_offset) VALUES "
-	                "($1, $2, $3) ON CONFLICT (topic, kafka_partition) DO UPDATE SET "
-	                "next_offset = EXCLUDED.next_offset, updated_at = now()",
-	                3, params, NULL, err);
+	                "INSERT INTO lake_hours (region, day, hour, rows, files) VALUES "
+	                "($1, $2, $3, $4, 1) ON CONFLICT (region, day, hour) DO UPDATE SET "
+	                "rows = lake_hours.rows + EXCLUDED.rows, files = lake_hours.files + 1, "
+	                "late_rows = lake_hours.late_rows + CASE WHEN lake_hours.closed_at IS NULL "
+	                "THEN 0 ELSE EXCLUDED.rows END, needs_recompute = "
+	                "lake_hours.needs_recompute OR lake_hours.closed_at IS NOT NULL, "
+	                "updated_at = now()",
+	                4, params, NULL, err);
+}
+
+/* Closes the hours every partition's watermark has passed by the lateness.
+ * A partition assigned but never given a record has no watermark yet and
+ * holds every hour open (ingest_register). */
+static int close_hours(struct db *db, const struct ingest_batch *b, struct ts_err *err)
+{
+	char lateness[24];
+	const char *params[] = {b->topic, lateness};
+
+	snprintf(lateness, sizeof(lateness), "%lld", (long long)b->lateness_s);
+	return db_execp(db,
+	                "UPDATE lake_hours SET closed_at = now(), updated_at = now() "
+	                "WHERE closed_at IS NULL AND ((day + make_interval(hours => hour + 1)) "
+	                "AT TIME ZONE 'UTC') + make_interval(secs => $2::double precision) <= "
+	                "(SELECT CASE WHEN count(*) = count(watermark) THEN min(watermark) END "
+	                "FROM ingest_offsets WHERE topic = $1)",
+	                2, params, NULL, err);
 }
 
 int ingest_commit(struct db *db, const struct ingest_batch *b, struct ts_err *err)
@@ -98,9 +153,12 @@ int ingest_commit(struct db *db, const struct ingest_batch *b, struct ts_err *er
 	int rc = db_exec(db, "BEGIN", err);
 
 	rc = rc ? rc : fence(db, b, err);
-	for (int i = 0; !rc && i < b->nfiles; i++)
+	for (int i = 0; !rc && i < b->nfiles; i++) {
 		rc = record_file(db, b, &b->files[i], err);
+		rc = rc ? rc : count_hour(db, &b->files[i], err);
+	}
 	rc = rc ? rc : move_offset(db, b, err);
+	rc = rc ? rc : close_hours(db, b, err);
 	rc = rc ? rc : db_exec(db, "COMMIT", err);
 	if (rc)
 		db_exec(db, "ROLLBACK", NULL);

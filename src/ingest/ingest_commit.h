@@ -26,13 +26,23 @@ struct ingest_batch {
 	int64_t first, last;
 	struct ingest_file *files;
 	int nfiles;
+	int64_t max_ts_us;  /* newest event time filed by the batch; 0 if none */
+	int64_t lateness_s; /* ingest.lateness-s */
 };
+
+/* Makes the partition known (next offset 0, no watermark) if it is not:
+ * hours close only once every known partition has a watermark. */
+int ingest_register(struct db *db, const char *topic, int32_t partition, struct ts_err *err);
 
 /* The committed position of a partition: *next, or *found = 0. */
 int ingest_load_offset(struct db *db, const char *topic, int32_t partition, int64_t *next,
                        int *found, struct ts_err *err);
 
-/* Records the batch and moves the offset, in one transaction. Fails with
+/* Records the batch and moves the offset, in one transaction. The same
+ * transaction counts the batch's rows into lake_hours (marking an hour that
+ * was already closed as needing recomputation: late data), advances the
+ * partition's watermark to the newest event time seen, and closes every hour
+ * that all watermarks have passed by lateness_s. Fails with
  * TS_EFAILED, changing nothing, when another consumer has committed past
  * b->first (a zombie after a rebalance). */
 int ingest_commit(struct db *db, const struct ingest_batch *b, struct ts_err *err);

@@ -8,6 +8,10 @@
 
 topic="$(new_topic)"
 lake="$SCRATCH/lake"
+# A database of its own, so that lake_hours holds this test's rows only.
+db="t$$_$RANDOM"
+psql -X -q "$TOPSONGS_PG_URL" -c "CREATE DATABASE $db" || fail "cannot create database $db"
+export TOPSONGS_PG_URL="${TOPSONGS_PG_URL%/*}/$db"
 if [ "${INGEST_LAKE_KIND:-local}" = s3 ]; then
 	if [ -z "${TOPSONGS_S3_ENDPOINT:-}" ]; then
 		port="$(free_port)"
@@ -25,14 +29,16 @@ fi
 args=(--kafka-topic "$topic" --ingest-group "g-$topic" --ingest-dlq-topic "$topic-dlq"
 	--lake-url "$lake" --ingest-flush-ms 500 --ingest-max-rows 700 --ingest-session-timeout-ms 6000)
 
-# 6000 plays spread over the last 6 hours, plus 5 records ingest must refuse.
+# 6000 plays over the last 6 hours, in event-time order as clients send them,
+# plus 5 records ingest must refuse.
 python3 - "$SCRATCH/records.tsv" <<'PY'
 import datetime, json, random, sys, uuid
 rnd = random.Random(5)
 now = datetime.datetime.now(datetime.timezone.utc)
+times = sorted(now - datetime.timedelta(seconds=rnd.randint(0, 6 * 3600)) for _ in range(6000))
 with open(sys.argv[1], "w") as out:
     for i in range(6000):
-        ts = now - datetime.timedelta(seconds=rnd.randint(0, 6 * 3600))
+        ts = times[i]
         ev = {"event_id": str(uuid.UUID(int=rnd.getrandbits(128), version=4)),
               "user_id": "u%d" % rnd.randint(1, 300), "song_id": "s%d" % rnd.randint(1, 50),
               "region": rnd.choice(["NA", "SA", "EU", "AF", "AS", "OC"]),
@@ -125,6 +131,34 @@ assert not sent
 print("ok:", len(rows), "records in the lake exactly once")
 PY
 [ $? = 0 ] || fail "lake check"
+
+# Bookkeeping: every row counted once in lake_hours; hours that every
+# watermark passed by the lateness are closed, the current one is open.
+q() { psql -X -q -tA "$TOPSONGS_PG_URL" -c "$1"; }
+[ "$(q "SELECT sum(rows) FROM lake_hours")" = 6000 ] || fail "lake_hours counts $(q "SELECT sum(rows) FROM lake_hours") rows"
+[ "$(q "SELECT count(*) FROM lake_hours WHERE closed_at IS NOT NULL AND day + make_interval(hours => hour) < now() AT TIME ZONE 'UTC' - interval '3 hours'")" -ge 6 ] ||
+	fail "old hours not closed: $(q "SELECT region, day, hour, closed_at FROM lake_hours ORDER BY 2, 3, 1")"
+[ "$(q "SELECT count(*) FROM lake_hours WHERE closed_at IS NOT NULL AND day + make_interval(hours => hour + 1) > now() AT TIME ZONE 'UTC'")" = 0 ] ||
+	fail "the current hour was closed"
+[ "$(q "SELECT count(*) FROM lake_hours WHERE needs_recompute")" = 0 ] || fail "recompute marked without late data"
+
+# A late play for an hour already closed goes to its true hour and marks it.
+late_ts="$(python3 -c 'import datetime; print((datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(hours=4)).isoformat(timespec="milliseconds"))')"
+late_hour="$(python3 -c 'import datetime; print((datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(hours=4)).hour)')"
+printf 'late	{"event_id":"00000000-0000-4000-8000-00000000abcd","user_id":"late","song_id":"s1","region":"OC","ts":"%s"}
+' "$late_ts" |
+	kcat -P -b "$TOPSONGS_KAFKA_BROKERS" -t "$topic" -K $'\t' || fail "cannot produce the late play"
+"$TOPSONGS_BIN" ingest "${args[@]}" >>"$SCRATCH/ingest.log" 2>&1 &
+pid=$!
+pids_to_stop+=("$pid")
+for _ in $(seq 1 80); do
+	[ "$(q "SELECT count(*) FROM lake_hours WHERE needs_recompute")" -ge 1 ] && break
+	sleep 0.25
+done
+kill -TERM "$pid"
+wait "$pid" || true
+[ "$(q "SELECT region || ' ' || hour || ' ' || late_rows FROM lake_hours WHERE needs_recompute")" = "OC $late_hour 1" ] ||
+	fail "late play not marked: $(q "SELECT region, day, hour, late_rows FROM lake_hours WHERE needs_recompute")"
 
 dead="$(kcat -C -b "$TOPSONGS_KAFKA_BROKERS" -t "$topic-dlq" -o beginning -e -q -f '%h\n' 2>/dev/null | grep -c 'reason=' || true)"
 [ "$dead" -ge 5 ] || fail "expected at least 5 dead letters with a reason, found $dead"
