@@ -80,13 +80,14 @@ static int dbp_block(struct parquet_dbp *s)
 
 static int dbp_mini(struct parquet_dbp *s)
 {
-	size_t bytes, avail = (size_t)(s->end - s->p);
+	size_t bytes, avail;
 	int w;
 
 	if (!s->in_block || s->mini_i == s->nmini) {
 		if (dbp_block(s))
 			return TS_ECORRUPT;
 	}
+	avail = (size_t)(s->end - s->p); /* after the block header, not before */
 	w = s->widths[s->mini_i++];
 	/* Up to 64 bits even for INT32: some writers compute INT32 deltas in
 	 * 64 bits; the result is the same modulo 2^32. */
