@@ -164,6 +164,8 @@ const struct config_key config_keys[] = {
      "Longest time a consumed record waits before its file is committed to the lake."},
     {"ingest.max-rows", INT(ingest_max_rows), "200000", 1, 100000000, 0, NULL,
      "Rows per Kafka partition after which a batch is committed at once."},
+	{"ingest.max-bytes", INT(ingest_max_bytes), "67108864", 1024, 4294967296, 0, NULL,
+	 "Bytes of record values per Kafka partition after which a batch is committed."},
     {"ingest.max-open-files", INT(ingest_max_open_files), "64", 1, 10000, 0, NULL,
      "Open lake partitions (region, date, hour) per Kafka partition before a commit."},
     {"ingest.max-age-s", INT(ingest_max_age_s), "2592000", 60, 315360000, 0, NULL,

@@ -24,6 +24,7 @@ struct part {
 	int64_t first, last; /* first < 0: no open batch */
 	int64_t opened_us;
 	int64_t max_ts_us;
+	int64_t bytes; /* record values taken into the batch */
 	struct ingest_file *files;
 	int nfiles;
 	int64_t rows;
@@ -60,6 +61,7 @@ static void drop_batch(struct ingest *in, struct part *p, int32_t partition)
 	p->first = p->last = -1;
 	p->rows = 0;
 	p->max_ts_us = 0;
+	p->bytes = 0;
 	if (p->dir[0] && ingest_discard_staging(&in->lake, p->dir, &err))
 		log_warn("cannot remove staging leftovers", "partition=%d %s", (int)partition,
 		         err.msg);
@@ -73,6 +75,7 @@ static void reset_batch(struct part *p)
 	p->first = p->last = -1;
 	p->rows = 0;
 	p->max_ts_us = 0;
+	p->bytes = 0;
 	p->dir[0] = '\0';
 }
 
@@ -198,7 +201,10 @@ static int take(struct ingest *in, const rd_kafka_message_t *m, struct ts_err *e
 	p->rows++;
 	if (ev.ts_us > p->max_ts_us)
 		p->max_ts_us = ev.ts_us;
-	return p->rows >= in->cfg->ingest_max_rows ? flush(in, m->partition, err) : 0;
+	p->bytes += (int64_t)m->len;
+	if (p->rows >= in->cfg->ingest_max_rows || p->bytes >= in->cfg->ingest_max_bytes)
+		return flush(in, m->partition, err);
+	return 0;
 }
 
 static int on_assign(struct ingest *in, rd_kafka_topic_partition_list_t *parts, struct ts_err *err)
