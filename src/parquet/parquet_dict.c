@@ -42,20 +42,57 @@ static inline uint64_t mix64(uint64_t x)
 	return x;
 }
 
+static inline uint64_t load64(const uint8_t *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+	return v;
+}
+
+static inline uint32_t load32(const uint8_t *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+	return v;
+}
+
+/* The last 1..7 bytes as one word, with fixed-size loads only (a memcpy of a
+ * variable length would be a library call on this hot path). */
+static inline uint64_t tail64(const uint8_t *s, size_t n)
+{
+	if (n >= 4)
+		return (uint64_t)load32(s) << 32 | load32(s + n - 4);
+	if (n)
+		return (uint64_t)s[0] << 16 | (uint64_t)s[n / 2] << 8 | s[n - 1];
+	return 0;
+}
+
 uint64_t parquet_dict_hash(const void *p, size_t n)
 {
 	const uint8_t *s = p;
-	uint64_t h = UINT64_C(0x9e3779b97f4a7c15) ^ (n * UINT64_C(0x100000001b3)), w;
+	uint64_t h = UINT64_C(0x9e3779b97f4a7c15) ^ (n * UINT64_C(0x100000001b3));
+	size_t len = n;
 
-	while (n >= 8) {
-		memcpy(&w, s, 8);
-		h = (h ^ mix64(w)) * UINT64_C(0x9fb21c651e98df25);
+	while (n > 8) {
+		h = (h ^ mix64(load64(s))) * UINT64_C(0x9fb21c651e98df25);
 		s += 8;
 		n -= 8;
 	}
-	w = 0;
-	memcpy(&w, s, n);
-	return mix64(h ^ w);
+	/* 1..8 bytes left: the last 8 of the value when it is that long. */
+	return mix64(h ^ (len >= 8 ? load64(s + n - 8) : tail64(s, n)));
+}
+
+/* Equality of two byte strings of length n, without a library call for the
+ * short ones dictionaries are full of. */
+static inline bool bytes_eq(const uint8_t *a, const uint8_t *b, size_t n)
+{
+	if (n > 16)
+		return !memcmp(a, b, n);
+	if (n >= 8)
+		return load64(a) == load64(b) && load64(a + n - 8) == load64(b + n - 8);
+	return tail64(a, n) == tail64(b, n);
 }
 
 const uint8_t *parquet_dict_value(const struct parquet_dict *d, uint32_t i, uint32_t *len)
@@ -198,7 +235,7 @@ static int put_bytes(struct parquet_dict *d, const void *p, size_t n, uint32_t h
 		if (s->hash != h)
 			continue;
 		e = &d->ents[s->idx1 - 1];
-		if (e->len == n && !memcmp(d->plain.buf + e->off, p, n)) {
+		if (e->len == n && bytes_eq((const uint8_t *)d->plain.buf + e->off, p, n)) {
 			*idx = s->idx1 - 1;
 			return 0;
 		}
