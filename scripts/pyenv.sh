@@ -25,7 +25,14 @@ pyenv_main() {
 		echo "pyenv: no python3 (apt-get install python3)" >&2
 		return 1
 	}
-	if ! "$base" -m venv --help >/dev/null 2>&1; then
+	if ! "$base" -c 'import venv, ensurepip' >/dev/null 2>&1 && [ "$(id -u)" = 0 ] &&
+		command -v apt-get >/dev/null; then
+		# Debian ships venv's pip bootstrap separately.
+		echo "pyenv: installing python3-venv" >&2
+		DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2 &&
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >&2
+	fi
+	if ! "$base" -c 'import venv, ensurepip' >/dev/null 2>&1; then
 		echo "pyenv: $base has no venv module (apt-get install python3-venv)" >&2
 		return 1
 	fi
