@@ -7,39 +7,36 @@
 #include "cli/commands.h"
 
 const struct cli_cmd cli_commands[] = {
-	{"help", cmd_help, "[COMMAND]", "Show the commands, or one command's help.", NULL, NULL, 0,
-	 1},
-	{"version", cmd_version, "", "Print the version.", NULL, NULL, 0, 0},
-	{"config", cmd_config, "[--reference]",
-	 "Print the effective configuration (secrets redacted).",
-	 "Values come from built-in defaults, then .env (or $TOPSONGS_ENV_FILE), then\n"
-	 "TOPSONGS_* environment variables, then flags.",
-	 cmd_config_opts, 0, 0},
-	{"check", cmd_check, "[--json]",
-	 "Check every configured service: PostgreSQL, Kafka, lake, api, scheduler.",
-	 "Each service gets ok or failed, its latency and a one-line reason. The exit\n"
-	 "status is 0 only when every service named in check.required passes.",
-	 cmd_check_opts, 0, 0},
-	{"api", cmd_api, "", "Run the HTTP api: play ingest into Kafka, health and metrics.",
-	 "POST /play and POST /plays answer 202 only once the broker has acknowledged\n"
-	 "every record. SIGTERM or SIGINT stops accepting, drains, flushes and exits 0.",
-	 NULL, 0, 0},
-	{"ingest", cmd_ingest, "",
-	 "Consume the plays topic into the raw Parquet lake, exactly once.",
-	 "Files go to <lake>/raw/region=R/date=D/hour=H/ by event time; offsets and the\n"
-	 "set of committed files change together in PostgreSQL, so a record is in the\n"
-	 "lake once after any crash. Records that cannot be filed go to ingest.dlq-topic.\n"
-	 "The lake is a local folder or s3://bucket/prefix (docs/ingest.md).",
-	 NULL, 0, 0},
-	{"simulate", cmd_simulate, "[options]",
-	 "Generate realistic listener traffic: to the api, to NDJSON, or as a back-fill.",
-	 cmd_simulate_details, cmd_simulate_opts, 0, 0},
-	{"parquet", cmd_parquet, "inspect|cat|write FILE [options]",
-	 "Inspect a Parquet file, print its rows as JSON lines, or write one.", cmd_parquet_details,
-	 cmd_parquet_opts, 2, 2},
-	{"store", cmd_store, "put|get|ls|rm [KEY] [options]",
-	 "Put, get, list or remove objects in the lake's store (folder or S3).", cmd_store_details,
-	 cmd_store_opts, 1, 2},
+    {"help", cmd_help, "[COMMAND]", "Show the commands, or one command's help.", NULL, NULL, 0, 1},
+    {"version", cmd_version, "", "Print the version.", NULL, NULL, 0, 0},
+    {"config", cmd_config, "[--reference]", "Print the effective configuration (secrets redacted).",
+     "Values come from built-in defaults, then .env (or $TOPSONGS_ENV_FILE), then\n"
+     "TOPSONGS_* environment variables, then flags.",
+     cmd_config_opts, 0, 0},
+    {"check", cmd_check, "[--json]",
+     "Check every configured service: PostgreSQL, Kafka, lake, api, scheduler.",
+     "Each service gets ok or failed, its latency and a one-line reason. The exit\n"
+     "status is 0 only when every service named in check.required passes.",
+     cmd_check_opts, 0, 0},
+    {"api", cmd_api, "", "Run the HTTP api: play ingest into Kafka, health and metrics.",
+     "POST /play and POST /plays answer 202 only once the broker has acknowledged\n"
+     "every record. SIGTERM or SIGINT stops accepting, drains, flushes and exits 0.",
+     NULL, 0, 0},
+    {"ingest", cmd_ingest, "", "Consume the plays topic into the raw Parquet lake, exactly once.",
+     "Files go to <lake>/raw/region=R/date=D/hour=H/ by event time; offsets and the\n"
+     "set of committed files change together in PostgreSQL, so a record is in the\n"
+     "lake once after any crash. Records that cannot be filed go to ingest.dlq-topic.\n"
+     "The lake is a local folder or s3://bucket/prefix (docs/ingest.md).",
+     NULL, 0, 0},
+    {"simulate", cmd_simulate, "[options]",
+     "Generate realistic listener traffic: to the api, to NDJSON, or as a back-fill.",
+     cmd_simulate_details, cmd_simulate_opts, 0, 0},
+    {"parquet", cmd_parquet, "inspect|cat|write FILE [options]",
+     "Inspect a Parquet file, print its rows as JSON lines, or write one.", cmd_parquet_details,
+     cmd_parquet_opts, 2, 2},
+    {"store", cmd_store, "put|get|ls|rm [KEY] [options]",
+     "Put, get, list or remove objects in the lake's store (folder or S3).", cmd_store_details,
+     cmd_store_opts, 1, 2},
 };
 
 const size_t cli_ncommands = ARRAY_SIZE(cli_commands);
