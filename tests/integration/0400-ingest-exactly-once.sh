@@ -60,22 +60,59 @@ count_rows() {
 		"SELECT coalesce(sum(rows), 0) FROM ingest_files WHERE topic = '$topic'" 2>/dev/null || echo 0
 }
 
-# Kill -9 at random moments while it is committing, four times: each round
-# waits until this run has committed something, then kills it soon after.
-kills=0
-for round in 1 2 3 4; do
-	before="$(count_rows)"
-	"$TOPSONGS_BIN" ingest "${args[@]}" >>"$SCRATCH/ingest.log" 2>&1 &
-	pid=$!
+# wait_more N: until N more rows than now are committed (at most 15 s).
+wait_more() {
+	local target=$(($(count_rows) + $1))
 	for _ in $(seq 1 60); do
-		[ "$(count_rows)" -gt "$before" ] && break
+		[ "$(count_rows)" -ge "$target" ] && return 0
 		sleep 0.25
 	done
-	sleep "$(python3 -c "import random; print(round(random.uniform(0.0, 0.6), 2))")"
-	kill -9 "$pid" 2>/dev/null && kills=$((kills + 1))
-	wait "$pid" 2>/dev/null || true
-done
-[ "$kills" -ge 3 ] || fail "ingest finished before it could be killed; the test proves nothing"
+}
+
+start_ingest() {
+	"$TOPSONGS_BIN" ingest "${args[@]}" >>"$SCRATCH/ingest.log" 2>&1 &
+	last_pid=$!
+	pids_to_stop+=("$last_pid")
+}
+
+kills=0
+if [ "${INGEST_SCENARIO:-kill}" = rebalance ]; then
+	# Two members share the partitions; one is killed mid-stream while the
+	# group rebalances around it, a third joins, the second leaves cleanly.
+	start_ingest
+	a=$last_pid
+	wait_more 1
+	start_ingest
+	b=$last_pid
+	wait_more 300
+	kill -9 "$a" && kills=$((kills + 1))
+	wait "$a" 2>/dev/null || true
+	start_ingest
+	c=$last_pid
+	wait_more 300
+	kill -TERM "$b"
+	wait "$b" || fail "a member exited $? after SIGTERM during a rebalance"
+	kill -9 "$c" && kills=$((kills + 1))
+	wait "$c" 2>/dev/null || true
+	kills=$((kills + 1)) # the clean leave counts as a disruption too
+else
+	# Kill -9 at random moments while it is committing, four times: each round
+	# waits until this run has committed something, then kills it soon after.
+	kills=0
+	for round in 1 2 3 4; do
+		before="$(count_rows)"
+		"$TOPSONGS_BIN" ingest "${args[@]}" >>"$SCRATCH/ingest.log" 2>&1 &
+		pid=$!
+		for _ in $(seq 1 60); do
+			[ "$(count_rows)" -gt "$before" ] && break
+			sleep 0.25
+		done
+		sleep "$(python3 -c "import random; print(round(random.uniform(0.0, 0.6), 2))")"
+		kill -9 "$pid" 2>/dev/null && kills=$((kills + 1))
+		wait "$pid" 2>/dev/null || true
+	done
+	[ "$kills" -ge 3 ] || fail "ingest finished before it could be killed; the test proves nothing"
+fi
 
 # Then run to the end and stop cleanly.
 "$TOPSONGS_BIN" ingest "${args[@]}" >>"$SCRATCH/ingest.log" 2>&1 &
@@ -162,4 +199,4 @@ wait "$pid" || true
 
 dead="$(kcat -C -b "$TOPSONGS_KAFKA_BROKERS" -t "$topic-dlq" -o beginning -e -q -f '%h\n' 2>/dev/null | grep -c 'reason=' || true)"
 [ "$dead" -ge 5 ] || fail "expected at least 5 dead letters with a reason, found $dead"
-echo "ok: exactly once through $kills SIGKILLs mid-stream; $dead dead letters"
+echo "ok: exactly once through $kills disruptions (SIGKILL mid-stream, rebalances: ${INGEST_SCENARIO:-kill}); $dead dead letters"
