@@ -76,7 +76,27 @@ start_ingest() {
 }
 
 kills=0
-if [ "${INGEST_SCENARIO:-kill}" = rebalance ]; then
+if [ "${INGEST_SCENARIO:-kill}" = broker ]; then
+	# The broker stops under a running ingest and comes back; ingest rides
+	# through (or dies and is restarted) without losing or doubling a record.
+	: "${TS_KAFKA_STATE:?}" "${TS_KAFKA_PORT:?}"
+	trap '"$ROOT/scripts/kafka.sh" start "$TS_KAFKA_STATE" "$TS_KAFKA_PORT" >/dev/null 2>&1; cleanup' EXIT
+	start_ingest
+	wait_more 300
+	"$ROOT/scripts/kafka.sh" stop "$TS_KAFKA_STATE"
+	sleep 3
+	"$ROOT/scripts/kafka.sh" start "$TS_KAFKA_STATE" "$TS_KAFKA_PORT" >&2 || fail "broker restart"
+	kills=$((kills + 1))
+	# The same process must carry on to the end once the broker is back.
+	for _ in $(seq 1 240); do
+		[ "$(count_rows)" -ge 6000 ] && break
+		kill -0 "$last_pid" 2>/dev/null || fail "ingest died during the broker outage: $(tail -3 "$SCRATCH/ingest.log")"
+		sleep 0.25
+	done
+	[ "$(count_rows)" -ge 6000 ] || fail "ingest made no progress after the broker came back"
+	kill -TERM "$last_pid"
+	wait "$last_pid" || fail "ingest exited $? after the outage"
+elif [ "${INGEST_SCENARIO:-kill}" = rebalance ]; then
 	# Two members share the partitions; one is killed mid-stream while the
 	# group rebalances around it, a third joins, the second leaves cleanly.
 	start_ingest

@@ -1,0 +1,3 @@
+#!/usr/bin/env bash
+# 0400 with the Kafka broker stopped and restarted under a running ingest.
+INGEST_SCENARIO=broker exec bash "$(dirname "$0")/0400-ingest-exactly-once.sh"
