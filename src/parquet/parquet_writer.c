@@ -167,10 +167,22 @@ static void stat_dbl(struct wstat *s, double v)
 		s->dmax = v;
 }
 
+/* Unsigned lexicographic order. The first 8 bytes, compared as one
+ * big-endian word, settle most comparisons without a library call. */
 static int bytes_cmp(const uint8_t *a, uint32_t alen, const uint8_t *b, uint32_t blen)
 {
-	int c = memcmp(a, b, alen < blen ? alen : blen);
+	uint32_t n = alen < blen ? alen : blen;
+	int c;
 
+	if (n >= 8) {
+		uint64_t x, y;
+
+		memcpy(&x, a, 8);
+		memcpy(&y, b, 8);
+		if (x != y)
+			return __builtin_bswap64(x) < __builtin_bswap64(y) ? -1 : 1;
+	}
+	c = memcmp(a, b, n);
 	return c ? c : (alen > blen) - (alen < blen);
 }
 
@@ -706,7 +718,7 @@ static int put_plain(struct parquet_writer *w, struct wcol *c, const void *v, si
 	uint32_t len = (uint32_t)n;
 	int rc = 0;
 
-	if (!c->vsize && c->type == PARQUET_BYTE_ARRAY)
+	if (c->type == PARQUET_BYTE_ARRAY)
 		rc = dbuf_add(&c->plain, &len, 4);
 	if (!rc)
 		rc = dbuf_add(&c->plain, v, n);
