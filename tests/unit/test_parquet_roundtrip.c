@@ -171,6 +171,38 @@ static void check_chunk(struct parquet_reader *r, int g, int col, struct tcol *c
 	parquet_chunk_free(ch);
 }
 
+static int ucmp(const char *a, uint32_t alen, const uint8_t *b, uint32_t blen)
+{
+	int c = memcmp(a, b, alen < blen ? alen : blen);
+
+	return c ? c : (alen > blen) - (alen < blen);
+}
+
+/* Min and max of byte arrays in unsigned byte order; none when a value is
+ * over the statistics cap. */
+static void check_bytes_stats(const struct parquet_chunk_meta *m, const struct tcol *c,
+                              size_t first, size_t rows)
+{
+	bool any = false, too_long = false;
+	size_t lo = 0, hi = 0;
+
+	for (size_t r = first; r < first + rows; r++) {
+		if (c->null[r])
+			continue;
+		too_long |= c->slen[r] > PARQUET_MAX_STAT_BYTES;
+		if (!any || ucmp(c->s[r], c->slen[r], (const uint8_t *)c->s[lo], c->slen[lo]) < 0)
+			lo = r;
+		if (!any || ucmp(c->s[r], c->slen[r], (const uint8_t *)c->s[hi], c->slen[hi]) > 0)
+			hi = r;
+		any = true;
+	}
+	CHECK(m->stats.has_min == (any && !too_long));
+	if (!m->stats.has_min || !any)
+		return;
+	CHECK(ucmp(c->s[lo], c->slen[lo], m->stats.min, m->stats.min_len) == 0);
+	CHECK(ucmp(c->s[hi], c->slen[hi], m->stats.max, m->stats.max_len) == 0);
+}
+
 static void check_stats(const struct parquet_chunk_meta *m, const struct tcol *c, size_t first,
                         size_t rows)
 {
@@ -185,6 +217,8 @@ static void check_stats(const struct parquet_chunk_meta *m, const struct tcol *c
 	}
 	REQUIRE(m->has_stats);
 	CHECK_INT(m->stats.null_count, nulls);
+	if (c->def.type == PARQUET_BYTE_ARRAY)
+		check_bytes_stats(m, c, first, rows);
 	CHECK(m->stats.has_min == (nulls < (int64_t)rows || c->def.type == PARQUET_BYTE_ARRAY) ||
 	      c->def.type == PARQUET_BYTE_ARRAY);
 	if (imin <= imax && m->stats.has_min) {
