@@ -196,10 +196,12 @@ static void produce_staged(struct api_request *req, struct staged *st)
 		req->refs += 2; /* one for the delivery reports, one for the wait list */
 		req->deadline_us = req->t0_us + srv->cfg->kafka_produce_timeout_ms * 1000;
 		MHD_suspend_connection(req->conn);
+		/* Listed before any delivery report can run (they need req->lock),
+		 * so the last one always finds it listed. Lock order: req->lock,
+		 * then srv->wait_lock; nothing takes them the other way round. */
+		api_wait_add(srv, req);
 	}
 	pthread_mutex_unlock(&req->lock);
-	if (req->phase == PHASE_WAITING)
-		api_wait_add(srv, req);
 }
 
 static void staged_release(struct staged *st)
@@ -306,6 +308,15 @@ int api_ingest_start(struct api_request *req, const char *content_type, struct a
 		api_metrics_reject(REJECT_OVERLOADED, nvalid);
 		reply->retry_after = "1";
 		api_reply_error(reply, 503, "overloaded", "too many plays awaiting Kafka; retry");
+		goto out;
+	}
+	/* Checked after reserving: api_server_drain sets the flag, then waits for
+	 * pending to reach 0, so one of the two always sees the other. */
+	if (nvalid && atomic_load(&req->srv->draining)) {
+		atomic_fetch_sub(&req->srv->pending_events, (long long)nvalid);
+		reply->retry_after = "1";
+		reply->close = 1;
+		api_reply_error(reply, 503, "shutting down", NULL);
 		goto out;
 	}
 	if (nvalid)

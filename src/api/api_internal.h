@@ -7,8 +7,8 @@
  * its records awaits a delivery report, and one while it sits on the
  * server's wait list (dropped when the last report arrives or its deadline
  * passes). `lock` guards refs, waiting, suspended and the item statuses;
- * `srv->wait_lock` guards the list links. The two locks are never held
- * together.
+ * `srv->wait_lock` guards the list links. When both are held, req->lock is
+ * taken first (only when listing a request); never the other way round.
  */
 #ifndef API_API_INTERNAL_H
 #define API_API_INTERNAL_H
@@ -31,6 +31,7 @@ struct api_server {
 	atomic_llong pending_events;
 	atomic_llong buffered_bytes;
 	atomic_llong open_requests;
+	atomic_int draining; /* set by api_server_drain; refuses new work */
 	pthread_mutex_t wait_lock;
 	struct api_request *wait_head;
 	pthread_t reaper;
@@ -75,6 +76,7 @@ struct api_reply {
 	const char *content_type;
 	const char *retry_after;
 	const char *allow;
+	int close; /* ask the client to close the connection */
 };
 
 /* Ingest (api_ingest.c). Either fills reply, or returns 1 after suspending

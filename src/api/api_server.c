@@ -79,6 +79,8 @@ static enum MHD_Result send_reply(struct api_request *req, struct api_reply *rep
 		MHD_add_response_header(resp, "Retry-After", reply->retry_after);
 	if (reply->allow)
 		MHD_add_response_header(resp, "Allow", reply->allow);
+	if (reply->close)
+		MHD_add_response_header(resp, "Connection", "close");
 	ret = MHD_queue_response(req->conn, (unsigned)reply->status, resp);
 	MHD_destroy_response(resp);
 	api_metrics_request(req->route, reply->status);
@@ -97,7 +99,9 @@ static void reply_get(struct api_request *req, struct api_reply *reply)
 		dbuf_addstr(&reply->body, "{\"status\":\"ok\"}");
 		break;
 	case ROUTE_READYZ:
-		if (ready)
+		if (atomic_load(&srv->draining))
+			api_reply_error(reply, 503, "not ready", "shutting down");
+		else if (ready)
 			dbuf_addstr(&reply->body, "{\"status\":\"ready\"}");
 		else
 			api_reply_error(reply, 503, "not ready", "no Kafka broker reachable");
@@ -186,6 +190,14 @@ static int on_first_call(struct api_request *req, const char *url, const char *m
 	const char *clen;
 	int known;
 
+	if (atomic_load(&req->srv->draining)) {
+		/* Keep-alive clients may still send after SIGTERM: refuse, and
+		 * close the connection so they go to another instance. */
+		reply->close = 1;
+		reply->retry_after = "1";
+		api_reply_error(reply, 503, "shutting down", NULL);
+		return 1;
+	}
 	route = route_find(url, method, &known);
 	if (!route) {
 		req->route = ROUTE_OTHER;
@@ -402,6 +414,7 @@ int api_server_drain(struct api_server *srv, int timeout_ms)
 	int64_t deadline = time_mono_us() + (int64_t)timeout_ms * 1000;
 	int rc = 0;
 
+	atomic_store(&srv->draining, 1);
 	MHD_quiesce_daemon(srv->daemon);
 	while (atomic_load(&srv->pending_events) > 0 && time_mono_us() < deadline)
 		usleep(10000);
@@ -418,11 +431,15 @@ void api_server_free(struct api_server *srv)
 		return;
 	/* Records still queued fail through their callbacks (503), which resumes
 	 * their connections; give the threads a moment to answer them. */
-	kafka_producer_free(srv->producer);
-	srv->producer = NULL;
+	atomic_store(&srv->draining, 1);
+	kafka_producer_purge(srv->producer);
+	/* Every report has run, so the wait list is empty and the resumed
+	 * connections are being answered; stop the deadline thread before the
+	 * connections it points to go away, and the producer last. */
 	usleep(100000);
-	MHD_stop_daemon(srv->daemon);
 	api_wait_stop(srv);
+	MHD_stop_daemon(srv->daemon);
+	kafka_producer_free(srv->producer);
 	pthread_mutex_destroy(&srv->wait_lock);
 	free(srv);
 }

@@ -194,6 +194,14 @@ int kafka_producer_flush(struct kafka_producer *p, int timeout_ms)
 	return rd_kafka_flush(p->rk, timeout_ms) == RD_KAFKA_RESP_ERR_NO_ERROR ? 0 : TS_ETIMEDOUT;
 }
 
+void kafka_producer_purge(struct kafka_producer *p)
+{
+	rd_kafka_purge(p->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+	/* The poll thread serves the purged records' callbacks; wait for them. */
+	for (int i = 0; i < 100 && rd_kafka_outq_len(p->rk) > 0; i++)
+		rd_kafka_poll(p->rk, 10);
+}
+
 void kafka_producer_free(struct kafka_producer *p)
 {
 	if (!p)

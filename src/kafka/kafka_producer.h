@@ -46,6 +46,10 @@ int kafka_producer_ready(struct kafka_producer *p);
  * Returns 0 or TS_ETIMEDOUT. */
 int kafka_producer_flush(struct kafka_producer *p, int timeout_ms);
 
+/* Fails every record still queued or in flight through its callback
+ * (TS_EUNAVAIL). The producer stays usable for kafka_producer_free. */
+void kafka_producer_purge(struct kafka_producer *p);
+
 /* Stops the poll thread and destroys the handle; NULL is a no-op. Call after
  * kafka_producer_flush: messages still queued are failed through the callback. */
 void kafka_producer_free(struct kafka_producer *p);
