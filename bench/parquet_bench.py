@@ -92,7 +92,8 @@ def report(out):
              "Our write time includes `fsync` and the atomic rename; theirs do not sync. "
              "MB/s is logical data (the values' own bytes) per second; the ratio is logical "
              "bytes over file bytes. Every figure is the best of "
-             f"{REPEAT} runs.", "",
+             f"{REPEAT} runs; the machine is shared with other work, and whole runs differ "
+             "by about 10 %.", "",
              f"Machine: {os.cpu_count()} cores, {platform.machine()}, Python "
              f"{platform.python_version()}, pyarrow {pyarrow.__version__}, DuckDB "
              f"{duckdb.__version__}; {time.strftime('%Y-%m-%d', time.gmtime())}.", ""]
