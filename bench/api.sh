@@ -82,7 +82,7 @@ run_wrk() { # label url script -> sets RPS P50 P99
 }
 
 # Warm-up for both, then the measured runs.
-DURATION=3 wrk -t2 -c"$conns" -d3s -s bench/post.lua "http://127.0.0.1:$api_port/play" >/dev/null 2>&1 || true
+wrk -t2 -c"$conns" -d5s -s bench/post.lua "http://127.0.0.1:$api_port/play" >/dev/null 2>&1 || true
 run_wrk nginx "http://127.0.0.1:$nginx_port/play" bench/post.lua
 n_rps="$RPS" n_p50="$P50" n_p99="$P99"
 run_wrk api "http://127.0.0.1:$api_port/play" bench/post.lua
