@@ -313,6 +313,21 @@ int event_parse(const char *buf, size_t len, const struct event_rules *rules, st
 	return rc;
 }
 
+/* prefix, then v in decimal; no printf on the per-play path. */
+static int add_uint(struct dbuf *out, const char *prefix, uint64_t v)
+{
+	char digits[24];
+	size_t n = sizeof(digits);
+	int rc;
+
+	do {
+		digits[--n] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	rc = dbuf_addstr(out, prefix);
+	return rc ? rc : dbuf_add(out, digits + n, sizeof(digits) - n);
+}
+
 int event_to_json(const struct play_event *ev, struct dbuf *out)
 {
 	char ts[40];
@@ -347,7 +362,7 @@ int event_to_json(const struct play_event *ev, struct dbuf *out)
 		rc = rc ? rc : dbuf_add_json_str(out, ev->device);
 	}
 	if (!rc && ev->has_duration)
-		rc = dbuf_addf(out, ",\"duration_ms\":%lld", (long long)ev->duration_ms);
+		rc = add_uint(out, ",\"duration_ms\":", (uint64_t)ev->duration_ms);
 	return rc ? rc : dbuf_addc(out, '}');
 }
 
