@@ -113,14 +113,26 @@ static uint32_t fixed_hash(const struct parquet_dict *d, const void *value)
 	return (uint32_t)mix64(v);
 }
 
-static uint32_t entry_hash(const struct parquet_dict *d, uint32_t i)
+static uint64_t fixed_key(const struct parquet_dict *d, const void *value)
+{
+	uint64_t v = 0;
+
+	memcpy(&v, value, (size_t)d->vsize);
+	return v;
+}
+
+/* Hash and key of entry i, to refile it when the table grows. */
+static uint32_t entry_hash(const struct parquet_dict *d, uint32_t i, uint64_t *key)
 {
 	uint32_t len;
 	const uint8_t *v;
 
-	if (!d->vsize)
+	if (!d->vsize) {
+		*key = (uint64_t)d->ents[i].off << 32 | d->ents[i].len;
 		return d->ents[i].hash;
+	}
 	v = parquet_dict_value(d, i, &len);
+	*key = fixed_key(d, v);
 	return fixed_hash(d, v);
 }
 
@@ -132,13 +144,15 @@ static int grow_slots(struct parquet_dict *d)
 	if (!s)
 		return TS_ENOMEM;
 	for (uint32_t i = 0; i < d->n; i++) {
-		uint32_t h = entry_hash(d, i);
+		uint64_t key;
+		uint32_t h = entry_hash(d, i, &key);
 		size_t j = h & (n - 1);
 
 		while (s[j].idx1)
 			j = (j + 1) & (n - 1);
 		s[j].hash = h;
 		s[j].idx1 = i + 1;
+		s[j].key = key;
 	}
 	free(d->slots);
 	d->slots = s;
@@ -164,27 +178,17 @@ static inline int ensure_room(struct parquet_dict *d)
 	return 0;
 }
 
-static inline bool same_fixed(const uint8_t *a, const void *b, size_t vs)
-{
-	uint64_t x = 0, y = 0;
-
-	memcpy(&x, a, vs);
-	memcpy(&y, b, vs);
-	return x == y;
-}
-
 static int put_fixed(struct parquet_dict *d, const void *value, uint32_t h, uint32_t *idx)
 {
 	size_t vs = (size_t)d->vsize, j;
 	struct parquet_dict_slot *s;
+	uint64_t key = fixed_key(d, value);
 	int rc;
 
 	if ((rc = ensure_room(d)))
 		return rc;
 	for (j = h & d->mask; (s = &d->slots[j])->idx1; j = (j + 1) & d->mask) {
-		if (s->hash == h &&
-		    same_fixed((const uint8_t *)d->plain.buf + (size_t)(s->idx1 - 1) * vs, value,
-		               vs)) {
+		if (s->hash == h && s->key == key) {
 			*idx = s->idx1 - 1;
 			return 0;
 		}
@@ -192,6 +196,7 @@ static int put_fixed(struct parquet_dict *d, const void *value, uint32_t h, uint
 	if ((rc = dbuf_add(&d->plain, value, vs)))
 		return rc;
 	s->hash = h;
+	s->key = key;
 	s->idx1 = (uint32_t)++d->n;
 	*idx = (uint32_t)(d->n - 1);
 	return 0;
@@ -230,12 +235,8 @@ static int put_bytes(struct parquet_dict *d, const void *p, size_t n, uint32_t h
 	if ((rc = ensure_room(d)))
 		return rc;
 	for (j = h & d->mask; (s = &d->slots[j])->idx1; j = (j + 1) & d->mask) {
-		const struct parquet_dict_ent *e;
-
-		if (s->hash != h)
-			continue;
-		e = &d->ents[s->idx1 - 1];
-		if (e->len == n && bytes_eq((const uint8_t *)d->plain.buf + e->off, p, n)) {
+		if (s->hash == h && (uint32_t)s->key == n &&
+		    bytes_eq((const uint8_t *)d->plain.buf + (s->key >> 32), p, n)) {
 			*idx = s->idx1 - 1;
 			return 0;
 		}
@@ -243,6 +244,7 @@ static int put_bytes(struct parquet_dict *d, const void *p, size_t n, uint32_t h
 	if ((rc = add_bytes(d, p, n, h)))
 		return rc;
 	s->hash = h;
+	s->key = (uint64_t)d->ents[d->n].off << 32 | (uint32_t)n;
 	s->idx1 = (uint32_t)++d->n;
 	*idx = (uint32_t)(d->n - 1);
 	return 0;

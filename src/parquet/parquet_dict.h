@@ -16,11 +16,13 @@ struct parquet_dict_ent {
 	uint32_t off, len, hash;
 };
 
-/* A hash slot: the entry's hash beside its index, so most probes that miss
- * never touch the entries. */
+/* A hash slot: the entry's hash and key beside its index, so a probe reads
+ * one cache line — the key is a fixed-width value's bits, or a byte array's
+ * offset in `plain` (high 32 bits) and length (low 32). */
 struct parquet_dict_slot {
 	uint32_t hash;
 	uint32_t idx1; /* entry index + 1; 0 = empty */
+	uint64_t key;
 };
 
 struct parquet_dict {
