@@ -57,6 +57,9 @@ static const struct migration migrations[] = {
      "  needs_recompute boolean NOT NULL DEFAULT false,"
      "  updated_at timestamptz NOT NULL DEFAULT now(),"
      "  PRIMARY KEY (region, day, hour));"},
+    {3, "compaction",
+     "ALTER TABLE ingest_files ADD COLUMN compacted_into text;"
+     "ALTER TABLE lake_hours ADD COLUMN compacted_at timestamptz;"},
 };
 
 int db_schema_version(void)

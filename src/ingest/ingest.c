@@ -13,6 +13,7 @@
 #include "db/db.h"
 #include "ingest/ingest.h"
 #include "ingest/ingest_commit.h"
+#include "ingest/ingest_compact.h"
 #include "store/store.h"
 
 #include <librdkafka/rdkafka.h>
@@ -42,6 +43,7 @@ struct ingest {
 	struct event_rules rules;
 	int failed;
 	struct ts_err fail_err;
+	int64_t next_compact_us;
 };
 
 static void fail(struct ingest *in, const struct ts_err *err)
@@ -355,6 +357,19 @@ static int flush_old(struct ingest *in, struct ts_err *err)
 	return 0;
 }
 
+/* Every ingest.compact-interval-s, merges the small files of a few closed
+ * hours (local lakes only; see ingest_compact.h). */
+static int compact_due(struct ingest *in, struct ts_err *err)
+{
+	int64_t now = time_mono_us();
+	int hours = 0;
+
+	if (!in->lake.root || !in->cfg->ingest_compact_interval_s || now < in->next_compact_us)
+		return 0;
+	in->next_compact_us = now + in->cfg->ingest_compact_interval_s * TIME_US_PER_SEC;
+	return ingest_compact_closed(in->db, in->lake.root, 8, &hours, err);
+}
+
 static int poll_once(struct ingest *in, struct ts_err *err)
 {
 	rd_kafka_message_t *m = rd_kafka_consumer_poll(in->consumer, 100);
@@ -369,7 +384,8 @@ static int poll_once(struct ingest *in, struct ts_err *err)
 	}
 	if (m)
 		rd_kafka_message_destroy(m);
-	return rc ? rc : flush_old(in, err);
+	rc = rc ? rc : flush_old(in, err);
+	return rc ? rc : compact_due(in, err);
 }
 
 static int open_lake(struct ingest *in, struct ts_err *err)

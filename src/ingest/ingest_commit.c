@@ -5,6 +5,7 @@
 #include "base/fsutil.h"
 #include "base/log.h"
 #include "ingest/ingest_commit.h"
+#include "ingest/ingest_compact.h"
 #include "store/store.h"
 
 #include <dirent.h>
@@ -213,8 +214,20 @@ static int publish_one(struct db *db, const struct ingest_lake *lake, const char
                        const char *staged_key, struct ts_err *err)
 {
 	const char *params[] = {final_key};
-	int rc = lake->root ? move_local(lake->root, final_key, staged_key, err)
-	                    : move_object(lake->store, final_key, staged_key, err);
+	char dir[INGEST_PATH_MAX];
+	int rc;
+
+	if (!lake->root) {
+		rc = move_object(lake->store, final_key, staged_key, err);
+	} else {
+		/* The hour folder's lock keeps compaction from swapping it under
+		 * this rename (ingest_compact.h). */
+		snprintf(dir, sizeof(dir), "%.*s", (int)(strrchr(final_key, '/') - final_key),
+		         final_key);
+		rc = ingest_hour_lock(db, dir, 1, err);
+		rc = rc ? rc : move_local(lake->root, final_key, staged_key, err);
+		ingest_hour_lock(db, dir, 0, NULL);
+	}
 
 	return rc ? rc
 	          : db_execp(db, "UPDATE ingest_files SET published = true WHERE path = $1", 1,

@@ -43,6 +43,12 @@ static const struct parquet_writer_column raw_schema[COL_COUNT] = {
     {"ingest_time", PARQUET_INT64, PARQUET_LT_TIMESTAMP_MILLIS, false},
 };
 
+const struct parquet_writer_column *ingest_raw_schema(int *ncols)
+{
+	*ncols = COL_COUNT;
+	return raw_schema;
+}
+
 void ingest_batch_dir(const char *topic, int32_t partition, int64_t first, char *out, size_t size)
 {
 	snprintf(out, size, "_staging/%s/p%d-o%lld", topic, (int)partition, (long long)first);

@@ -38,6 +38,11 @@ struct ingest_file {
 	struct parquet_writer *writer;
 };
 
+struct parquet_writer_column;
+
+/* The raw lake schema (region, date and hour are in the path only). */
+const struct parquet_writer_column *ingest_raw_schema(int *ncols);
+
 /* The staging folder (key prefix) of a batch. */
 void ingest_batch_dir(const char *topic, int32_t partition, int64_t first, char *out, size_t size);
 

@@ -27,7 +27,8 @@ if [ "${INGEST_LAKE_KIND:-local}" = s3 ]; then
 	lake="s3://$bucket/lake"
 fi
 args=(--kafka-topic "$topic" --ingest-group "g-$topic" --ingest-dlq-topic "$topic-dlq"
-	--lake-url "$lake" --ingest-flush-ms 500 --ingest-max-rows 700 --ingest-session-timeout-ms 6000)
+	--lake-url "$lake" --ingest-flush-ms 500 --ingest-max-rows 700 --ingest-session-timeout-ms 6000
+	--ingest-compact-interval-s 1)
 
 # 6000 plays over the last 6 hours, in event-time order as clients send them,
 # plus 5 records ingest must refuse.
@@ -143,8 +144,25 @@ for _ in $(seq 1 120); do
 	sleep 0.5
 done
 sleep 1
+if [ "${INGEST_LAKE_KIND:-local}" = local ]; then
+	# Closed hours get compacted into one file each (local lakes).
+	for _ in $(seq 1 120); do
+		[ "$(psql -X -q -tA "$TOPSONGS_PG_URL" -c "SELECT count(*) FROM lake_hours WHERE closed_at IS NOT NULL AND files > 1")" = 0 ] && break
+		sleep 0.25
+	done
+fi
 kill -TERM "$pid"
 wait "$pid" || fail "ingest exited $? on SIGTERM: $(tail -5 "$SCRATCH/ingest.log")"
+if [ "${INGEST_LAKE_KIND:-local}" = local ]; then
+	closed="$(psql -X -q -tA "$TOPSONGS_PG_URL" -c "SELECT 'raw/region=' || region || '/date=' || day || '/hour=' || lpad(hour::text, 2, '0') FROM lake_hours WHERE closed_at IS NOT NULL")"
+	[ -n "$closed" ] || fail "no closed hour to compact"
+	for d in $closed; do
+		n="$(find "$lake/$d" -name '*.parquet' | wc -l)"
+		[ "$n" = 1 ] || fail "$d holds $n files after compaction"
+	done
+	[ -z "$(find "$lake/_staging" -type f 2>/dev/null)" ] || fail "compaction leftovers in _staging"
+	echo "compacted: $(echo "$closed" | wc -l) closed hours hold one file each"
+fi
 
 if [ "${INGEST_LAKE_KIND:-local}" = s3 ]; then
 	# DuckDB cannot reach S3 here (its httpfs extension is a download), so
