@@ -60,6 +60,7 @@ struct wcol {
 	uint32_t page_no;
 	uint32_t chunk_pages; /* data pages so far in this chunk */
 	struct dbuf pages;
+	struct dbuf spare; /* the previous chunk's pages, while the worker writes them */
 	int64_t chunk_uncompressed;
 	uint32_t encodings;
 	struct wstat cst;
@@ -68,6 +69,8 @@ struct wcol {
 
 /* A data page on its way into its column chunk. */
 struct page_job {
+	bool is_write; /* a finished chunk to write out: pre, then c->spare */
+	struct dbuf pre;
 	struct wcol *c;
 	struct parquet_page_header h;
 	struct dbuf body; /* uncompressed; v2: levels (lv bytes) first */
@@ -298,29 +301,39 @@ static void stat_export(const struct wstat *s, int type, struct parquet_stats *o
 
 /* ---- output ---- */
 
-static int sink_write(struct parquet_writer *w, const void *p, size_t n)
+/* Appends to the output. With a pipeline, row groups are put by the worker
+ * thread, which alone touches the output until it is drained. */
+static int sink_put(struct parquet_writer *w, const void *p, size_t n, struct ts_err *err)
 {
 	const char *s = p;
 
 	if (w->is_mem) {
 		if (dbuf_add(&w->mem, p, n))
-			return ts_err_set(&w->err, TS_ETOOBIG,
+			return ts_err_set(err, TS_ETOOBIG,
 			                  "parquet output over its %zu-byte memory cap",
 			                  w->mem.max);
-	} else {
-		for (size_t done = 0; done < n;) {
-			ssize_t k = write(w->fd, s + done, n - done);
-
-			if (k < 0 && errno == EINTR)
-				continue;
-			if (k < 0)
-				return ts_err_set(&w->err, TS_EIO, "write %s: %s", w->tmp,
-				                  strerror(errno));
-			done += (size_t)k;
-		}
+		return 0;
 	}
-	w->offset += n;
+	for (size_t done = 0; done < n;) {
+		ssize_t k = write(w->fd, s + done, n - done);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return ts_err_set(err, TS_EIO, "write %s: %s", w->tmp, strerror(errno));
+		done += (size_t)k;
+	}
 	return 0;
+}
+
+/* w->offset is where the next byte will land, whoever writes it. */
+static int sink_write(struct parquet_writer *w, const void *p, size_t n)
+{
+	int rc = sink_put(w, p, n, &w->err);
+
+	if (!rc)
+		w->offset += n;
+	return rc;
 }
 
 /* ---- pages ---- */
@@ -420,9 +433,14 @@ static int run_job(struct parquet_writer *w, struct page_job *j, struct dbuf *co
                    struct ts_err *err)
 {
 	struct wcol *c = j->c;
-	size_t before = c->pages.len;
+	size_t before;
 	int rc;
 
+	if (j->is_write) {
+		rc = sink_put(w, j->pre.buf, j->pre.len, err);
+		return rc ? rc : sink_put(w, c->spare.buf, c->spare.len, err);
+	}
+	before = c->pages.len; /* only page jobs may look at the chunk being filled */
 	dbuf_reset(comp);
 	if (w->o.page_v2) {
 		rc = dbuf_add(comp, j->body.buf, j->lv);
@@ -506,9 +524,13 @@ static struct page_job *job_get(struct parquet_writer *w)
 	pthread_mutex_unlock(&p->mu);
 	if (!j) {
 		j = calloc(1, sizeof(*j));
-		if (j)
+		if (j) {
 			dbuf_init(&j->body, MAX_BUF);
+			dbuf_init(&j->pre, MAX_BUF);
+		}
 	}
+	if (j)
+		j->is_write = false;
 	return j;
 }
 
@@ -565,6 +587,7 @@ static void pipe_start(struct parquet_writer *w)
 	struct writer_pipe *p = &w->pipe;
 
 	dbuf_init(&p->sync_job.body, MAX_BUF);
+	dbuf_init(&p->sync_job.pre, MAX_BUF);
 	dbuf_init(&p->comp, MAX_BUF);
 	if (!w->o.threads)
 		return;
@@ -594,9 +617,11 @@ static void pipe_stop(struct parquet_writer *w)
 
 		p->pool = j->next;
 		dbuf_release(&j->body);
+		dbuf_release(&j->pre);
 		free(j);
 	}
 	dbuf_release(&p->sync_job.body);
+	dbuf_release(&p->sync_job.pre);
 	dbuf_release(&p->comp);
 }
 
@@ -654,6 +679,7 @@ static int flush_page(struct parquet_writer *w, struct wcol *c)
 	if (rc) {
 		if (j != &w->pipe.sync_job) {
 			dbuf_release(&j->body);
+			dbuf_release(&j->pre);
 			free(j);
 		}
 		return fail(w, rc, c->name);
@@ -916,14 +942,15 @@ int parquet_writer_put_column(struct parquet_writer *w, int col, const void *val
 
 /* ---- row groups ---- */
 
-static int write_dict_page(struct parquet_writer *w, struct wcol *c)
+/* Appends the chunk's dictionary page (header and body) to out. */
+static int build_dict_page(struct parquet_writer *w, struct wcol *c, struct dbuf *out)
 {
 	struct parquet_page_header h;
+	size_t before = out->len;
 	int rc;
 
 	memset(&h, 0, sizeof(h));
 	dbuf_reset(&w->comp);
-	dbuf_reset(&w->scratch);
 	rc = parquet_compress(w->o.codec, w->o.level, c->dict.plain.buf, c->dict.plain.len,
 	                      &w->comp, &w->err);
 	if (rc)
@@ -933,31 +960,55 @@ static int write_dict_page(struct parquet_writer *w, struct wcol *c)
 	h.compressed_size = (int32_t)w->comp.len;
 	h.num_values = (int32_t)c->dict.n;
 	h.encoding = PARQUET_ENC_PLAIN;
-	if ((rc = parquet_page_encode_header(&h, &w->scratch)))
+	if ((rc = parquet_page_encode_header(&h, out)))
 		return rc;
-	c->chunk_uncompressed += (int64_t)w->scratch.len + h.uncompressed_size;
-	if ((rc = sink_write(w, w->scratch.buf, w->scratch.len)))
+	c->chunk_uncompressed += (int64_t)(out->len - before) + h.uncompressed_size;
+	return dbuf_add(out, w->comp.buf, w->comp.len);
+}
+
+/* Writes the dictionary page (in pre) and the data pages of a chunk: inline,
+ * or by the worker while the caller fills the next row group. */
+static int put_chunk_bytes(struct parquet_writer *w, struct wcol *c, bool dict, uint64_t *data_off)
+{
+	struct page_job *j = w->pipe.started ? job_get(w) : NULL;
+	struct dbuf *pre = j ? &j->pre : &w->scratch;
+	struct dbuf t;
+	int rc;
+
+	if (w->pipe.started && !j)
+		return TS_ENOMEM;
+	dbuf_reset(pre);
+	if (dict && (rc = build_dict_page(w, c, pre)))
 		return rc;
-	return sink_write(w, w->comp.buf, w->comp.len);
+	*data_off = w->offset + pre->len;
+	if (!j) {
+		rc = sink_write(w, pre->buf, pre->len);
+		return rc ? rc : sink_write(w, c->pages.buf, c->pages.len);
+	}
+	/* The worker writes from c->spare; c->pages starts the next chunk. The
+	 * spare is free: the previous row group was drained before this one. */
+	t = c->spare;
+	c->spare = c->pages;
+	c->pages = t;
+	w->offset += pre->len + c->spare.len;
+	j->is_write = true;
+	j->c = c;
+	return job_submit(w, j);
 }
 
 static int write_chunk(struct parquet_writer *w, struct wcol *c, struct parquet_chunk_meta *m)
 {
-	uint64_t start = w->offset;
+	uint64_t start = w->offset, data_off = 0;
 	bool dict = (c->encodings >> PARQUET_ENC_RLE_DICTIONARY) & 1;
 	int rc;
 
 	memset(m, 0, sizeof(*m));
-	m->dict_page_offset = -1;
-	if (dict) {
-		m->dict_page_offset = (int64_t)start;
-		if ((rc = write_dict_page(w, c)))
-			return rc;
+	m->dict_page_offset = dict ? (int64_t)start : -1;
+	if (dict)
 		c->encodings |= 1u << PARQUET_ENC_PLAIN;
-	}
-	m->data_page_offset = (int64_t)w->offset;
-	if ((rc = sink_write(w, c->pages.buf, c->pages.len)))
+	if ((rc = put_chunk_bytes(w, c, dict, &data_off)))
 		return rc;
+	m->data_page_offset = (int64_t)data_off;
 	m->type = c->type;
 	m->codec = w->o.codec;
 	m->encodings = c->encodings;
@@ -1075,6 +1126,7 @@ static int col_init(struct parquet_writer *w, struct wcol *c, const struct parqu
 	c->idx = malloc(w->o.page_rows * sizeof(*c->idx));
 	dbuf_init(&c->plain, MAX_BUF);
 	dbuf_init(&c->pages, MAX_BUF);
+	dbuf_init(&c->spare, MAX_BUF);
 	parquet_dict_init(&c->dict, c->vsize, w->o.dict_max_bytes);
 	chunk_reset(w, c);
 	return c->name && c->defs && c->idx ? 0 : TS_ENOMEM;
@@ -1291,6 +1343,8 @@ int parquet_writer_close(struct parquet_writer *w, struct ts_err *err)
 		fail(w, ts_err_set(&w->err, TS_EINVAL, "writer already closed"), "close");
 	if (!w->rc && w->rg_rows)
 		flush_row_group(w);
+	if (!w->rc)
+		pipe_drain(w); /* the last row group's bytes precede the footer */
 	if (!w->rc && write_footer(w))
 		fail(w, TS_ENOMEM, "footer");
 	if (!w->rc && !w->is_mem && commit_file(w))
@@ -1329,6 +1383,7 @@ void parquet_writer_free(struct parquet_writer *w)
 		free(c->stamp);
 		dbuf_release(&c->plain);
 		dbuf_release(&c->pages);
+		dbuf_release(&c->spare);
 		parquet_dict_release(&c->dict);
 	}
 	free(w->cols);
