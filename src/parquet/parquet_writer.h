@@ -2,8 +2,9 @@
  * Streaming Parquet writer for flat schemas. Values are put one column at a
  * time for each row, then the row is ended; pages are encoded as they fill
  * and a row group is written out as soon as it reaches its row or byte
- * limit, so memory stays bounded by one row group's compressed pages plus one
- * page per column, whatever the file's total size.
+ * limit, so memory stays bounded by one row group's compressed pages (two
+ * with the helper thread: one being filled, one being written) plus one page
+ * per column, whatever the file's total size.
  *
  * Encodings: dictionary (PLAIN dictionary page + RLE_DICTIONARY indices)
  * while the dictionary stays under dict_max_bytes, PLAIN after that (and for
@@ -15,8 +16,8 @@
  * is never seen half-written) or to a memory buffer (for uploads).
  *
  * One writer belongs to one thread (it may run one helper thread of its own
- * that compresses pages while the caller encodes the next ones; at most 8
- * pages are in flight). After any error the writer is unusable:
+ * that compresses pages and writes finished row groups while the caller
+ * encodes the next ones; at most 8 jobs are in flight). After any error the writer is unusable:
  * free it (which removes the temporary file).
  */
 #ifndef PARQUET_WRITER_H
