@@ -158,6 +158,9 @@ const struct config_key config_keys[] = {
      "The data lake: a local folder, or s3://bucket/prefix."},
     {"ingest.group", STR(ingest_group), "topsongs-ingest", 0, 0, 0, NULL,
      "Kafka consumer group of `topsongs ingest`."},
+    {"ingest.instance-id", STR(ingest_instance_id), "", 0, 0, 0, NULL,
+     "Static group membership (group.instance.id): a restarted ingest with the same id "
+     "gets its partitions back at once; empty for dynamic membership."},
     {"ingest.dlq-topic", STR(ingest_dlq_topic), "plays-dlq", 0, 0, 0, NULL,
      "Topic for records ingest cannot file (unparsable, invalid, too old or new)."},
     {"ingest.flush-ms", INT(ingest_flush_ms), "1000", 50, 3600000, 0, NULL,

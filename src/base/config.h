@@ -47,6 +47,7 @@ struct ts_config {
 	char *lake_url;
 	char *ingest_group;
 	char *ingest_dlq_topic;
+	char *ingest_instance_id;
 	int64_t ingest_flush_ms;
 	int64_t ingest_max_rows;
 	int64_t ingest_max_bytes;

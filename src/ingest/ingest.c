@@ -7,6 +7,7 @@
  * assignment each partition is sought to its committed next offset.
  */
 #include "base/common.h"
+#include "base/failpoint.h"
 #include "base/fsutil.h"
 #include "base/log.h"
 #include "base/timeutil.h"
@@ -105,7 +106,11 @@ static int flush(struct ingest *in, int32_t partition, struct ts_err *err)
 		rc = ingest_file_close(&p->files[i], &in->lake, err);
 	if (!rc && rd_kafka_flush(in->dlq, 30000) != RD_KAFKA_RESP_ERR_NO_ERROR)
 		rc = ts_err_set(err, TS_EUNAVAIL, "dead-letter records not acknowledged in 30 s");
+	if (!rc)
+		failpoint("ingest.staged");
 	rc = rc ? rc : ingest_commit(in->db, &b, err);
+	if (!rc)
+		failpoint("ingest.committed");
 	if (rc) {
 		drop_batch(in, p, partition);
 		return rc;
@@ -311,6 +316,8 @@ static int open_consumer(struct ingest *in, struct ts_err *err)
 	rc = rc ? rc : set(conf, "enable.auto.commit", "false", err);
 	rc = rc ? rc : set(conf, "auto.offset.reset", "earliest", err);
 	rc = rc ? rc : set(conf, "enable.partition.eof", "false", err);
+	if (!rc && in->cfg->ingest_instance_id[0])
+		rc = set(conf, "group.instance.id", in->cfg->ingest_instance_id, err);
 	if (!rc) {
 		char ms[24];
 

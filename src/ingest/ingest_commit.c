@@ -2,6 +2,7 @@
  * See ingest_commit.h. Every statement is parameterised.
  */
 #include "base/common.h"
+#include "base/failpoint.h"
 #include "base/fsutil.h"
 #include "base/log.h"
 #include "ingest/ingest_commit.h"
@@ -287,9 +288,12 @@ int ingest_publish(struct db *db, const struct ingest_lake *lake, const char *to
 	              "SELECT path, staged_path FROM ingest_files WHERE topic = $1 AND "
 	              "kafka_partition = $2 AND NOT published ORDER BY first_offset",
 	              2, params, &r, err);
-	for (int i = 0; !rc && i < PQntuples(r); i++)
+	for (int i = 0; !rc && i < PQntuples(r); i++) {
 		rc = publish_one(db, lake, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), err);
+		failpoint("ingest.published-one");
+	}
 	PQclear(r);
+	failpoint("ingest.published");
 	snprintf(prefix, sizeof(prefix), "_staging/%s/p%d-o", topic, (int)partition);
 	return rc ? rc : ingest_discard_staging(lake, prefix, err);
 }

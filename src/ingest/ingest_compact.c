@@ -6,6 +6,7 @@
  */
 #include "base/common.h"
 #include "base/dbuf.h"
+#include "base/failpoint.h"
 #include "base/fsutil.h"
 #include "base/log.h"
 #include "ingest/ingest_compact.h"
@@ -304,7 +305,9 @@ static int compact_locked(struct db *db, const char *root, const char *dir, cons
 
 	snprintf(hour, sizeof(hour), "%s/%s", root, dir);
 	snprintf(staged, sizeof(staged), "%s/_staging/compact/%s-%s-%s", root, region, day, hour_s);
-	rc = list_files(hour, &names, &n, err);
+	/* Leftovers of a compaction that crashed, before or after its swap. */
+	rc = fs_remove_tree(staged, err);
+	rc = rc ? rc : list_files(hour, &names, &n, err);
 	*files_in = n;
 	if (!rc && n < 2) {
 		/* Nothing to merge (or a crash came between the swap and the
@@ -319,11 +322,15 @@ static int compact_locked(struct db *db, const char *root, const char *dir, cons
 	snprintf(out_name, sizeof(out_name), "compact-n%d-%.*s.parquet", n,
 	         (int)strlen(names[0]) - 8, names[0]);
 	snprintf(new_key, sizeof(new_key), "%s/%s", dir, out_name);
-	rc = fs_remove_tree(staged, err);
-	rc = rc ? rc : fs_mkdirs(staged, err);
+	rc = fs_mkdirs(staged, err);
 	rc = rc ? rc : merge(hour, names, n, staged, out_name, rows, err);
+	if (!rc)
+		failpoint("compact.merged");
 	rc = rc ? rc : swap(staged, hour, err);
+	if (!rc)
+		failpoint("compact.swapped");
 	rc = rc ? rc : fs_remove_tree(staged, err); /* the old files, now */
+
 	rc = rc ? rc : record(db, dir, new_key, region, day, hour_s, 1, err);
 	if (!rc)
 		log_info("compacted", "dir=%s files=%d rows=%lld", dir, n, (long long)*rows);

@@ -77,7 +77,35 @@ start_ingest() {
 }
 
 kills=0
-if [ "${INGEST_SCENARIO:-kill}" = broker ]; then
+if [ "${INGEST_SCENARIO:-kill}" = failpoints ]; then
+	# Static membership makes a restarted member get its partitions back at
+	# once, so many crashes fit in a short test.
+	args+=(--ingest-instance-id "i-$topic")
+	# A SIGKILL at every step of the commit protocol and of compaction ...
+	for fp in ingest.staged ingest.committed ingest.published-one ingest.published \
+		compact.merged compact.swapped; do
+		TS_FAILPOINT="$fp:2" "$TOPSONGS_BIN" ingest "${args[@]}" >>"$SCRATCH/ingest.log" 2>&1 &
+		pid=$!
+		for _ in $(seq 1 80); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.25
+		done
+		kill -9 "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+		kills=$((kills + 1))
+	done
+	for fp in ingest.staged ingest.committed ingest.published-one ingest.published; do
+		grep -q "failpoint $fp: SIGKILL" "$SCRATCH/ingest.log" || fail "failpoint $fp was never reached"
+	done
+	# ... then SIGKILLs at random moments, for at least 20 crashes in all.
+	while [ "$kills" -lt 22 ]; do
+		start_ingest
+		sleep "$(python3 -c "import random; print(round(random.uniform(0.2, 1.2), 2))")"
+		kill -9 "$last_pid" 2>/dev/null || true
+		wait "$last_pid" 2>/dev/null || true
+		kills=$((kills + 1))
+	done
+elif [ "${INGEST_SCENARIO:-kill}" = broker ]; then
 	# The broker stops under a running ingest and comes back; ingest rides
 	# through (or dies and is restarted) without losing or doubling a record.
 	: "${TS_KAFKA_STATE:?}" "${TS_KAFKA_PORT:?}"
