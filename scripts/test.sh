@@ -116,7 +116,7 @@ main() {
 	trap stop_services EXIT
 	run_step "services start" scripts/services.sh start "$state"
 	run_step "minio start" scripts/minio.sh start "$state/minio" 29000
-	export TS_MINIO_PORT=29000 TOPSONGS_S3_ENDPOINT="http://127.0.0.1:29000"
+	export TS_MINIO_PORT=29000 TS_MINIO_STATE="$state/minio" TOPSONGS_S3_ENDPOINT="http://127.0.0.1:29000"
 	export TOPSONGS_S3_ACCESS_KEY=topsongs-test TOPSONGS_S3_SECRET_KEY=topsongs-test-secret
 	export TOPSONGS_KAFKA_BROKERS="127.0.0.1:29092"
 	export TOPSONGS_PG_URL="postgresql://topsongs@127.0.0.1:25432/topsongs"
