@@ -62,6 +62,7 @@ cat >&2 <<MSG
     kafka        $(effective kafka.brokers)  topic $(effective kafka.topic)
     postgresql   $(effective pg.url | sed 's#://[^@]*:[^@]*@#://<redacted>@#')
     ingest       plays -> $(effective lake.url)/raw/region=*/date=*/hour=*/ (Parquet)
+                 metrics http://$(effective ingest.metrics-listen)/metrics
     simulator    $rate plays/s into the api
     logs         $state/api.log, $state/ingest.log, $state/simulate.log
   The dashboard is not built yet (issue 6); watch the plays arrive with

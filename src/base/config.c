@@ -161,6 +161,8 @@ const struct config_key config_keys[] = {
     {"ingest.instance-id", STR(ingest_instance_id), "", 0, 0, 0, NULL,
      "Static group membership (group.instance.id): a restarted ingest with the same id "
      "gets its partitions back at once; empty for dynamic membership."},
+    {"ingest.metrics-listen", STR(ingest_metrics_listen), "127.0.0.1:8081", 0, 0, 0, NULL,
+     "Where ingest serves GET /metrics (IPv4:PORT, port 0 = any free one; empty = off)."},
     {"ingest.dlq-topic", STR(ingest_dlq_topic), "plays-dlq", 0, 0, 0, NULL,
      "Topic for records ingest cannot file (unparsable, invalid, too old or new)."},
     {"ingest.flush-ms", INT(ingest_flush_ms), "1000", 50, 3600000, 0, NULL,

@@ -48,6 +48,7 @@ struct ts_config {
 	char *ingest_group;
 	char *ingest_dlq_topic;
 	char *ingest_instance_id;
+	char *ingest_metrics_listen;
 	int64_t ingest_flush_ms;
 	int64_t ingest_max_rows;
 	int64_t ingest_max_bytes;

@@ -15,6 +15,7 @@
 #include "ingest/ingest.h"
 #include "ingest/ingest_commit.h"
 #include "ingest/ingest_compact.h"
+#include "ingest/ingest_metrics.h"
 #include "store/store.h"
 
 #include <librdkafka/rdkafka.h>
@@ -26,7 +27,8 @@ struct part {
 	int64_t first, last; /* first < 0: no open batch */
 	int64_t opened_us;
 	int64_t max_ts_us;
-	int64_t bytes; /* record values taken into the batch */
+	int64_t bytes;    /* record values taken into the batch */
+	int64_t position; /* next offset to consume; -1: from the beginning */
 	struct ingest_file *files;
 	int nfiles;
 	int64_t rows;
@@ -45,6 +47,8 @@ struct ingest {
 	int failed;
 	struct ts_err fail_err;
 	int64_t next_compact_us;
+	int64_t next_lag_us;
+	struct ingest_metrics *metrics;
 };
 
 static void fail(struct ingest *in, const struct ts_err *err)
@@ -97,8 +101,11 @@ static int flush(struct ingest *in, int32_t partition, struct ts_err *err)
 	                         p->files,
 	                         p->nfiles,
 	                         p->max_ts_us,
-	                         in->cfg->ingest_lateness_s};
+	                         in->cfg->ingest_lateness_s,
+	                         0};
 	int rc = 0;
+
+	int64_t t0 = time_mono_us();
 
 	if (p->first < 0)
 		return 0;
@@ -118,10 +125,15 @@ static int flush(struct ingest *in, int32_t partition, struct ts_err *err)
 	in->stats->commits++;
 	in->stats->files += p->nfiles;
 	in->stats->rows += p->rows;
+	in->stats->late += b.late_rows;
+	for (int i = 0; i < p->nfiles; i++)
+		in->stats->bytes += p->files[i].bytes;
 	log_debug("committed", "partition=%d offsets=%lld..%lld rows=%lld files=%d", (int)partition,
 	          (long long)p->first, (long long)p->last, (long long)p->rows, p->nfiles);
 	reset_batch(p);
-	return ingest_publish(in->db, &in->lake, in->cfg->kafka_topic, partition, err);
+	rc = ingest_publish(in->db, &in->lake, in->cfg->kafka_topic, partition, err);
+	in->stats->commit_us += time_mono_us() - t0;
+	return rc;
 }
 
 static void dead_letter(struct ingest *in, const rd_kafka_message_t *m, const char *reason)
@@ -183,6 +195,7 @@ static int take(struct ingest *in, const rd_kafka_message_t *m, struct ts_err *e
 	char reason[300];
 
 	in->stats->records++;
+	p->position = m->offset + 1;
 	in->rules.now_us = time_now_us();
 	if (event_parse(m->payload, m->len, &in->rules, &ev, &why)) {
 		snprintf(reason, sizeof(reason), "%s%s%s%s%s", why.field ? why.field : "",
@@ -232,6 +245,7 @@ static int on_assign(struct ingest *in, rd_kafka_topic_partition_list_t *parts, 
 			return rc;
 		tp->offset = found ? next : RD_KAFKA_OFFSET_BEGINNING;
 		in->parts[tp->partition].active = 1;
+		in->parts[tp->partition].position = found ? next : -1;
 		in->parts[tp->partition].first = -1;
 		log_info("partition assigned", "partition=%d from_offset=%s%lld", tp->partition,
 		         found ? "" : "beginning ", found ? (long long)next : 0LL);
@@ -364,17 +378,47 @@ static int flush_old(struct ingest *in, struct ts_err *err)
 	return 0;
 }
 
+/* Records behind the high watermark, over the assigned partitions (from
+ * the consumer's cached watermarks: no broker round trip). */
+static void update_lag(struct ingest *in)
+{
+	rd_kafka_topic_partition_list_t *parts = NULL;
+	int64_t lag = 0;
+
+	if (rd_kafka_assignment(in->consumer, &parts) || !parts)
+		return;
+	for (int i = 0; i < parts->cnt; i++) {
+		int32_t p = parts->elems[i].partition;
+		int64_t lo = 0, hi = 0,
+		        pos = p >= 0 && p < MAX_PARTITIONS ? in->parts[p].position : -1;
+
+		if (rd_kafka_get_watermark_offsets(in->consumer, parts->elems[i].topic,
+		                                   parts->elems[i].partition, &lo, &hi) ||
+		    hi < 0)
+			continue;
+		lag += hi - (pos >= 0 ? pos : lo);
+	}
+	rd_kafka_topic_partition_list_destroy(parts);
+	in->stats->lag = lag;
+}
+
 /* Every ingest.compact-interval-s, merges the small files of a few closed
  * hours (local lakes only; see ingest_compact.h). */
 static int compact_due(struct ingest *in, struct ts_err *err)
 {
 	int64_t now = time_mono_us();
-	int hours = 0;
+	int hours = 0, rc;
 
+	if (now >= in->next_lag_us) {
+		update_lag(in);
+		in->next_lag_us = now + TIME_US_PER_SEC;
+	}
 	if (!in->lake.root || !in->cfg->ingest_compact_interval_s || now < in->next_compact_us)
 		return 0;
 	in->next_compact_us = now + in->cfg->ingest_compact_interval_s * TIME_US_PER_SEC;
-	return ingest_compact_closed(in->db, in->lake.root, 8, &hours, err);
+	rc = ingest_compact_closed(in->db, in->lake.root, 8, &hours, err);
+	in->stats->compacted += hours;
+	return rc;
 }
 
 static int poll_once(struct ingest *in, struct ts_err *err)
@@ -428,6 +472,16 @@ int ingest_run(const struct ts_config *cfg, volatile int *stop, struct ingest_st
 		return ts_err_set(err, TS_ENOMEM, "out of memory");
 	in->cfg = cfg;
 	in->stats = stats;
+	if (cfg->ingest_metrics_listen[0]) {
+		struct ts_err merr;
+
+		if (ingest_metrics_start(cfg->ingest_metrics_listen, stats, &in->metrics, &merr))
+			log_warn("metrics off", "%s", merr.msg);
+		else
+			log_info("metrics", "url=http://%.*s:%d/metrics",
+			         (int)strcspn(cfg->ingest_metrics_listen, ":"),
+			         cfg->ingest_metrics_listen, ingest_metrics_port(in->metrics));
+	}
 	in->rules.regions = cfg->regions;
 	in->rules.max_age_us = cfg->ingest_max_age_s * TIME_US_PER_SEC;
 	in->rules.max_future_us = cfg->ingest_max_future_s * TIME_US_PER_SEC;
@@ -448,6 +502,7 @@ int ingest_run(const struct ts_config *cfg, volatile int *stop, struct ingest_st
 		rd_kafka_destroy(in->dlq);
 	db_free(in->db);
 	store_free(in->lake.store);
+	ingest_metrics_stop(in->metrics);
 	for (int i = 0; i < MAX_PARTITIONS; i++)
 		free(in->parts[i].files);
 	free(in);

@@ -15,15 +15,21 @@
 #include "base/config.h"
 #include "base/error.h"
 
+/* Counters, updated by the ingest thread and read by the metrics thread. */
 struct ingest_stats {
-	int64_t records; /* consumed */
-	int64_t rows;    /* committed to the lake */
-	int64_t dead;    /* sent to the dead-letter topic */
-	int64_t commits; /* batches committed */
-	int64_t files;   /* files committed */
+	_Atomic int64_t records;   /* consumed */
+	_Atomic int64_t rows;      /* committed to the lake */
+	_Atomic int64_t dead;      /* sent to the dead-letter topic */
+	_Atomic int64_t late;      /* rows committed into hours already closed */
+	_Atomic int64_t commits;   /* batches committed */
+	_Atomic int64_t files;     /* files committed */
+	_Atomic int64_t bytes;     /* bytes of files committed */
+	_Atomic int64_t commit_us; /* time spent committing (close, commit, publish) */
+	_Atomic int64_t lag;       /* records behind the partitions' high watermarks */
+	_Atomic int64_t compacted; /* hours compacted */
 };
 
-/* The lake must be a local folder for now. Returns 0 after a clean stop
+/* Returns 0 after a clean stop
  * (every batch committed), or an error — in which case nothing uncommitted
  * is visible and a restart resumes from the last commit. */
 int ingest_run(const struct ts_config *cfg, volatile int *stop, struct ingest_stats *stats,

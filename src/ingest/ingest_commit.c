@@ -113,23 +113,31 @@ static int move_offset(struct db *db, const struct ingest_batch *b, struct ts_er
 }
 
 /* Counts a file's rows into its hour; rows landing in a closed hour are late. */
-static int count_hour(struct db *db, const struct ingest_file *f, struct ts_err *err)
+static int count_hour(struct db *db, const struct ingest_file *f, int64_t *late, struct ts_err *err)
 {
 	char day[16], hour[8], rows[24];
 	const char *params[] = {f->region, day, hour, rows};
+	PGresult *r = NULL;
+	int rc;
 
 	snprintf(day, sizeof(day), "%04d-%02d-%02d", f->year, f->month, f->day);
 	snprintf(hour, sizeof(hour), "%d", f->hour);
 	snprintf(rows, sizeof(rows), "%lld", (long long)f->rows);
-	return db_execp(db,
-	                "INSERT INTO lake_hours (region, day, hour, rows, files) VALUES "
-	                "($1, $2, $3, $4, 1) ON CONFLICT (region, day, hour) DO UPDATE SET "
-	                "rows = lake_hours.rows + EXCLUDED.rows, files = lake_hours.files + 1, "
-	                "late_rows = lake_hours.late_rows + CASE WHEN lake_hours.closed_at IS NULL "
-	                "THEN 0 ELSE EXCLUDED.rows END, needs_recompute = "
-	                "lake_hours.needs_recompute OR lake_hours.closed_at IS NOT NULL, "
-	                "updated_at = now()",
-	                4, params, NULL, err);
+	/* closed_at is not changed here, so RETURNING it tells whether the hour
+	 * was already closed when these rows arrived. */
+	rc = db_execp(db,
+	              "INSERT INTO lake_hours (region, day, hour, rows, files) VALUES "
+	              "($1, $2, $3, $4, 1) ON CONFLICT (region, day, hour) DO UPDATE SET "
+	              "rows = lake_hours.rows + EXCLUDED.rows, files = lake_hours.files + 1, "
+	              "late_rows = lake_hours.late_rows + CASE WHEN lake_hours.closed_at IS NULL "
+	              "THEN 0 ELSE EXCLUDED.rows END, needs_recompute = "
+	              "lake_hours.needs_recompute OR lake_hours.closed_at IS NOT NULL, "
+	              "updated_at = now() RETURNING closed_at IS NOT NULL",
+	              4, params, &r, err);
+	if (!rc && PQntuples(r) == 1 && PQgetvalue(r, 0, 0)[0] == 't')
+		*late += f->rows;
+	PQclear(r);
+	return rc;
 }
 
 /* Closes the hours every partition's watermark has passed by the lateness.
@@ -150,14 +158,14 @@ static int close_hours(struct db *db, const struct ingest_batch *b, struct ts_er
 	                2, params, NULL, err);
 }
 
-int ingest_commit(struct db *db, const struct ingest_batch *b, struct ts_err *err)
+int ingest_commit(struct db *db, struct ingest_batch *b, struct ts_err *err)
 {
 	int rc = db_exec(db, "BEGIN", err);
 
 	rc = rc ? rc : fence(db, b, err);
 	for (int i = 0; !rc && i < b->nfiles; i++) {
 		rc = record_file(db, b, &b->files[i], err);
-		rc = rc ? rc : count_hour(db, &b->files[i], err);
+		rc = rc ? rc : count_hour(db, &b->files[i], &b->late_rows, err);
 	}
 	rc = rc ? rc : move_offset(db, b, err);
 	rc = rc ? rc : close_hours(db, b, err);

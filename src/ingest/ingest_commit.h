@@ -28,6 +28,7 @@ struct ingest_batch {
 	int nfiles;
 	int64_t max_ts_us;  /* newest event time filed by the batch; 0 if none */
 	int64_t lateness_s; /* ingest.lateness-s */
+	int64_t late_rows;  /* out: rows that went into hours already closed */
 };
 
 /* Makes the partition known (next offset 0, no watermark) if it is not:
@@ -45,7 +46,7 @@ int ingest_load_offset(struct db *db, const char *topic, int32_t partition, int6
  * that all watermarks have passed by lateness_s. Fails with
  * TS_EFAILED, changing nothing, when another consumer has committed past
  * b->first (a zombie after a rebalance). */
-int ingest_commit(struct db *db, const struct ingest_batch *b, struct ts_err *err);
+int ingest_commit(struct db *db, struct ingest_batch *b, struct ts_err *err);
 
 /* Moves every committed, unpublished file of the partition into raw/ (a
  * rename in a local lake; upload of the staged copy, then its deletion, in

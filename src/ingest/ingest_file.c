@@ -140,6 +140,9 @@ int ingest_file_close(struct ingest_file *f, const struct ingest_lake *lake, str
 		bytes = parquet_writer_take(f->writer, &len);
 		rc = store_put(lake->store, f->staged, bytes, len, err);
 		free(bytes);
+		f->bytes = (int64_t)len;
+	} else if (!rc) {
+		f->bytes = (int64_t)parquet_writer_bytes(f->writer);
 	}
 	parquet_writer_free(f->writer);
 	f->writer = NULL;

@@ -34,6 +34,7 @@ struct ingest_file {
 	char region[9];
 	int year, month, day, hour;
 	int64_t rows;
+	int64_t bytes;                /* the file's size, once closed */
 	char staged[INGEST_PATH_MAX]; /* key relative to the lake */
 	struct parquet_writer *writer;
 };

@@ -29,7 +29,7 @@ if [ "${INGEST_LAKE_KIND:-local}" = s3 ]; then
 fi
 args=(--kafka-topic "$topic" --ingest-group "g-$topic" --ingest-dlq-topic "$topic-dlq"
 	--lake-url "$lake" --ingest-flush-ms 500 --ingest-max-rows 700 --ingest-session-timeout-ms 6000
-	--ingest-compact-interval-s 1)
+	--ingest-compact-interval-s 1 --ingest-metrics-listen 127.0.0.1:0)
 
 # 6000 plays over the last 6 hours, in event-time order as clients send them,
 # plus 5 records ingest must refuse.
@@ -185,7 +185,8 @@ else
 fi
 
 # Then run to the end and stop cleanly.
-"$TOPSONGS_BIN" ingest "${args[@]}" >>"$SCRATCH/ingest.log" 2>&1 &
+mport="$(free_port)"
+"$TOPSONGS_BIN" ingest "${args[@]}" --ingest-metrics-listen "127.0.0.1:$mport" >>"$SCRATCH/ingest.log" 2>&1 &
 pid=$!
 pids_to_stop+=("$pid")
 for _ in $(seq 1 120); do
@@ -200,6 +201,13 @@ if [ "${INGEST_LAKE_KIND:-local}" = local ]; then
 		sleep 0.25
 	done
 fi
+curl -fs "http://127.0.0.1:$mport/metrics" >"$SCRATCH/metrics" || fail "no /metrics on the ingest"
+for m in records_consumed_total rows_committed_total dead_letters_total late_rows_total \
+	files_committed_total bytes_committed_total consumer_lag_records commit_seconds_count; do
+	grep -q "^topsongs_ingest_$m " "$SCRATCH/metrics" || fail "metric $m missing"
+done
+grep -q '^topsongs_ingest_consumer_lag_records 0$' "$SCRATCH/metrics" ||
+	fail "lag not 0 at the end: $(grep lag "$SCRATCH/metrics")"
 kill -TERM "$pid"
 wait "$pid" || fail "ingest exited $? on SIGTERM: $(tail -5 "$SCRATCH/ingest.log")"
 if [ "${INGEST_LAKE_KIND:-local}" = local ]; then
