@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 #include <math.h>
+#include <pthread.h>
 
 /* Officially assigned ISO 3166-1 alpha-2 codes. */
 static const char countries[] =
@@ -24,14 +25,22 @@ static const char countries[] =
     "SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM "
     "US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW";
 
+/* One bit per two-letter code, built from `countries` on first use. */
+static uint32_t country_bits[26];
+static pthread_once_t country_once = PTHREAD_ONCE_INIT;
+
+static void country_init(void)
+{
+	for (const char *p = countries; *p; p += p[2] ? 3 : 2)
+		country_bits[p[0] - 'A'] |= 1u << (p[1] - 'A');
+}
+
 int event_is_country(const char *s)
 {
-	if (strlen(s) != 2 || s[0] < 'A' || s[0] > 'Z' || s[1] < 'A' || s[1] > 'Z')
+	if (s[0] < 'A' || s[0] > 'Z' || s[1] < 'A' || s[1] > 'Z' || s[2])
 		return 0;
-	for (const char *p = countries; *p; p += p[2] ? 3 : 2)
-		if (p[0] == s[0] && p[1] == s[1])
-			return 1;
-	return 0;
+	pthread_once(&country_once, country_init);
+	return (country_bits[s[0] - 'A'] >> (s[1] - 'A')) & 1;
 }
 
 static int reject(struct event_error *why, const char *field, const char *rule, const char *detail)

@@ -48,6 +48,7 @@ struct ingest {
 	struct ts_err fail_err;
 	int64_t next_compact_us;
 	int64_t next_lag_us;
+	int64_t next_age_check_us; /* flush_old looks every 10 ms at most */
 	struct ingest_metrics *metrics;
 };
 
@@ -364,6 +365,11 @@ static int open_consumer(struct ingest *in, struct ts_err *err)
 static int flush_old(struct ingest *in, struct ts_err *err)
 {
 	int64_t now = time_mono_us(), max_age = in->cfg->ingest_flush_ms * 1000;
+
+	/* Scanning every partition per record would cost more than the record. */
+	if (now < in->next_age_check_us)
+		return 0;
+	in->next_age_check_us = now + 10000;
 
 	for (int32_t i = 0; i < MAX_PARTITIONS; i++) {
 		struct part *p = &in->parts[i];
