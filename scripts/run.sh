@@ -23,6 +23,7 @@ stop_all() {
 		wait "${pids[i]}" 2>/dev/null || true
 	done
 	"$root/scripts/services.sh" stop "$state" >/dev/null 2>&1 || true
+	[ "${minio_started:-0}" = 1 ] && "$root/scripts/minio.sh" stop "$state/minio" >/dev/null 2>&1
 	say "stopped"
 	exit 0
 }
@@ -39,6 +40,22 @@ export TOPSONGS_LOG_FORMAT="${TOPSONGS_LOG_FORMAT:-text}"
 [ "$(effective pg.url)" = "postgresql://topsongs@127.0.0.1:15432/topsongs" ] || export SKIP_PG=1
 trap stop_all INT TERM EXIT
 scripts/services.sh start "$state"
+
+# An s3:// lake with no endpoint configured gets a local MinIO on
+# 127.0.0.1:19000 (credentials from MINIO_ROOT_USER/PASSWORD or the local
+# pair in scripts/minio.sh), with its bucket created.
+lake="$(effective lake.url)"
+if [ "${lake#s3://}" != "$lake" ] && [ -z "$(effective s3.endpoint)" ]; then
+	scripts/minio.sh install
+	scripts/minio.sh start "$state/minio" 19000
+	minio_started=1
+	bucket="${lake#s3://}"
+	bucket="${bucket%%/*}"
+	scripts/minio.sh mb 19000 "$bucket" || true
+	export TOPSONGS_S3_ENDPOINT=http://127.0.0.1:19000
+	export TOPSONGS_S3_ACCESS_KEY="${MINIO_ROOT_USER:-topsongs-test}"
+	export TOPSONGS_S3_SECRET_KEY="${MINIO_ROOT_PASSWORD:-topsongs-test-secret}"
+fi
 
 "$bin" api >>"$state/api.log" 2>&1 &
 pids+=($!)
