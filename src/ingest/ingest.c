@@ -331,6 +331,9 @@ static int open_consumer(struct ingest *in, struct ts_err *err)
 	rc = rc ? rc : set(conf, "enable.auto.commit", "false", err);
 	rc = rc ? rc : set(conf, "auto.offset.reset", "earliest", err);
 	rc = rc ? rc : set(conf, "enable.partition.eof", "false", err);
+	/* librdkafka prefetches up to 64 MiB per partition by default; 32 MiB
+	 * keeps the consumer busy and the process small. */
+	rc = rc ? rc : set(conf, "queued.max.messages.kbytes", "32768", err);
 	if (!rc && in->cfg->ingest_instance_id[0])
 		rc = set(conf, "group.instance.id", in->cfg->ingest_instance_id, err);
 	if (!rc) {
