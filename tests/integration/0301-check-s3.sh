@@ -5,15 +5,7 @@
 # secret never printed. Uses the MinIO of scripts/test.sh or starts its own.
 . "$(dirname "$0")/lib.sh"
 cd "$SCRATCH"
-if [ -z "${TOPSONGS_S3_ENDPOINT:-}" ]; then
-	port="$(free_port)"
-	"$ROOT/scripts/minio.sh" start "$SCRATCH/minio" "$port" 2>/dev/null ||
-		fail "could not start MinIO on 127.0.0.1:$port"
-	pids_to_stop+=("$(cat "$SCRATCH/minio/minio.pid")")
-	export TS_MINIO_PORT="$port" TOPSONGS_S3_ENDPOINT="http://127.0.0.1:$port"
-	export TOPSONGS_S3_ACCESS_KEY=topsongs-test TOPSONGS_S3_SECRET_KEY=topsongs-test-secret
-fi
-: "${TS_MINIO_PORT:?}" "${TOPSONGS_S3_ACCESS_KEY:?}" "${TOPSONGS_S3_SECRET_KEY:?}"
+use_minio
 export TOPSONGS_ENV_FILE=/dev/null TOPSONGS_CHECK_REQUIRED=lake TOPSONGS_CHECK_TIMEOUT_MS=2000
 bucket="t0301-$$-$RANDOM"
 MINIO_ROOT_USER="$TOPSONGS_S3_ACCESS_KEY" MINIO_ROOT_PASSWORD="$TOPSONGS_S3_SECRET_KEY" \

@@ -13,15 +13,7 @@ db="t$$_$RANDOM"
 psql -X -q "$TOPSONGS_PG_URL" -c "CREATE DATABASE $db" || fail "cannot create database $db"
 export TOPSONGS_PG_URL="${TOPSONGS_PG_URL%/*}/$db"
 if [ "${INGEST_LAKE_KIND:-local}" = s3 ]; then
-	if [ -z "${TOPSONGS_S3_ENDPOINT:-}" ]; then
-		port="$(free_port)"
-		"$ROOT/scripts/minio.sh" start "$SCRATCH/minio" "$port" 2>/dev/null ||
-			fail "could not start MinIO on 127.0.0.1:$port"
-		pids_to_stop+=("$(cat "$SCRATCH/minio/minio.pid")")
-		export TS_MINIO_PORT="$port" TOPSONGS_S3_ENDPOINT="http://127.0.0.1:$port"
-		export TOPSONGS_S3_ACCESS_KEY=topsongs-test TOPSONGS_S3_SECRET_KEY=topsongs-test-secret
-		export TS_MINIO_STATE="$SCRATCH/minio"
-	fi
+	use_minio
 	bucket="t0401-$$-$RANDOM"
 	MINIO_ROOT_USER="$TOPSONGS_S3_ACCESS_KEY" MINIO_ROOT_PASSWORD="$TOPSONGS_S3_SECRET_KEY" \
 		"$ROOT/scripts/minio.sh" mb "$TS_MINIO_PORT" "$bucket" || fail "cannot create the bucket"

@@ -88,3 +88,20 @@ post() { # PATH CONTENT-TYPE DATA-FILE -> prints status code, body in $SCRATCH/b
 	curl -s -o "$SCRATCH/body" -w '%{http_code}' -XPOST -H "Content-Type: $2" \
 		--data-binary "@$3" "http://127.0.0.1:$API_PORT$1"
 }
+
+# use_minio: the MinIO of scripts/test.sh (TOPSONGS_S3_ENDPOINT), or one of
+# this script's own on a free port; exports the TOPSONGS_S3_* and TS_MINIO_*
+# variables either way.
+use_minio() {
+	if [ -z "${TOPSONGS_S3_ENDPOINT:-}" ]; then
+		local port
+		port="$(free_port)"
+		"$ROOT/scripts/minio.sh" start "$SCRATCH/minio" "$port" 2>/dev/null ||
+			fail "could not start MinIO on 127.0.0.1:$port"
+		pids_to_stop+=("$(cat "$SCRATCH/minio/minio.pid")")
+		export TS_MINIO_PORT="$port" TS_MINIO_STATE="$SCRATCH/minio"
+		export TOPSONGS_S3_ENDPOINT="http://127.0.0.1:$port"
+		export TOPSONGS_S3_ACCESS_KEY=topsongs-test TOPSONGS_S3_SECRET_KEY=topsongs-test-secret
+	fi
+	: "${TS_MINIO_PORT:?}" "${TOPSONGS_S3_ACCESS_KEY:?}" "${TOPSONGS_S3_SECRET_KEY:?}"
+}
