@@ -76,7 +76,8 @@ if [ "${INGEST_SCENARIO:-kill}" = minio ]; then
 	# a supervisor would. Nothing may be lost or doubled.
 	: "${TS_MINIO_STATE:?}" "${TS_MINIO_PORT:?}"
 	restart_minio() { "$ROOT/scripts/minio.sh" start "$TS_MINIO_STATE" "$TS_MINIO_PORT" >/dev/null 2>&1; }
-	trap 'restart_minio; cleanup' EXIT
+	# Leave the shared MinIO running as it was; stop one of our own.
+	trap 'restart_minio; cleanup; case "$TS_MINIO_STATE" in "$SCRATCH"/*) "$ROOT/scripts/minio.sh" stop "$TS_MINIO_STATE" ;; esac' EXIT
 	start_ingest
 	wait_more 300
 	"$ROOT/scripts/minio.sh" stop "$TS_MINIO_STATE"
