@@ -186,6 +186,19 @@ for _ in $(seq 1 120); do
 	[ "$(count_rows)" -ge 6000 ] && break
 	sleep 0.5
 done
+# A member killed earlier keeps its partitions until its session times out;
+# once they move here, their staging leftovers are removed. Wait for that.
+staging_clean() {
+	if [ "${INGEST_LAKE_KIND:-local}" = s3 ]; then
+		[ -z "$("$TOPSONGS_BIN" store ls _staging/ --lake-url "$lake" 2>/dev/null)" ]
+	else
+		[ -z "$(find "$lake/_staging" -name '*.parquet' 2>/dev/null)" ]
+	fi
+}
+for _ in $(seq 1 120); do
+	staging_clean && break
+	sleep 0.25
+done
 sleep 1
 if [ "${INGEST_LAKE_KIND:-local}" = local ]; then
 	# Closed hours get compacted into one file each (local lakes).
