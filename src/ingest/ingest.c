@@ -16,6 +16,7 @@
 #include "ingest/ingest_commit.h"
 #include "ingest/ingest_compact.h"
 #include "ingest/ingest_metrics.h"
+#include "kafka/kafka_producer.h"
 #include "store/store.h"
 
 #include <librdkafka/rdkafka.h>
@@ -279,36 +280,14 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t e,
 	rd_kafka_assign(rk, NULL);
 }
 
-static int set(rd_kafka_conf_t *conf, const char *k, const char *v, struct ts_err *err)
-{
-	char errstr[512];
-
-	if (rd_kafka_conf_set(conf, k, v, errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK)
-		return ts_err_set(err, TS_EINVAL, "kafka setting %s: %s", k, errstr);
-	return 0;
-}
-
-static int common_conf(rd_kafka_conf_t *conf, const struct ts_config *cfg, struct ts_err *err)
-{
-	int rc = set(conf, "bootstrap.servers", cfg->kafka_brokers, err);
-
-	rc = rc ? rc : set(conf, "security.protocol", cfg->kafka_security_protocol, err);
-	if (!rc && cfg->kafka_sasl_mechanism[0]) {
-		rc = set(conf, "sasl.mechanisms", cfg->kafka_sasl_mechanism, err);
-		rc = rc ? rc : set(conf, "sasl.username", cfg->kafka_sasl_username, err);
-		rc = rc ? rc : set(conf, "sasl.password", cfg->kafka_sasl_password, err);
-	}
-	return rc;
-}
-
 static int open_dlq(struct ingest *in, struct ts_err *err)
 {
 	rd_kafka_conf_t *conf = rd_kafka_conf_new();
 	char errstr[512];
-	int rc = common_conf(conf, in->cfg, err);
+	int rc = kafka_conf_connection(conf, in->cfg, err);
 
-	rc = rc ? rc : set(conf, "enable.idempotence", "true", err);
-	rc = rc ? rc : set(conf, "client.id", "topsongs-ingest-dlq", err);
+	rc = rc ? rc : kafka_conf_set(conf, "enable.idempotence", "true", err);
+	rc = rc ? rc : kafka_conf_set(conf, "client.id", "topsongs-ingest-dlq", err);
 	if (!rc) {
 		in->dlq = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
 		if (in->dlq)
@@ -324,24 +303,24 @@ static int open_consumer(struct ingest *in, struct ts_err *err)
 	rd_kafka_conf_t *conf = rd_kafka_conf_new();
 	rd_kafka_topic_partition_list_t *topics;
 	char errstr[512];
-	int rc = common_conf(conf, in->cfg, err);
+	int rc = kafka_conf_connection(conf, in->cfg, err);
 
-	rc = rc ? rc : set(conf, "group.id", in->cfg->ingest_group, err);
-	rc = rc ? rc : set(conf, "client.id", "topsongs-ingest", err);
-	rc = rc ? rc : set(conf, "enable.auto.commit", "false", err);
-	rc = rc ? rc : set(conf, "auto.offset.reset", "earliest", err);
-	rc = rc ? rc : set(conf, "enable.partition.eof", "false", err);
+	rc = rc ? rc : kafka_conf_set(conf, "group.id", in->cfg->ingest_group, err);
+	rc = rc ? rc : kafka_conf_set(conf, "client.id", "topsongs-ingest", err);
+	rc = rc ? rc : kafka_conf_set(conf, "enable.auto.commit", "false", err);
+	rc = rc ? rc : kafka_conf_set(conf, "auto.offset.reset", "earliest", err);
+	rc = rc ? rc : kafka_conf_set(conf, "enable.partition.eof", "false", err);
 	/* librdkafka prefetches up to 64 MiB per partition by default; 32 MiB
 	 * keeps the consumer busy and the process small. */
-	rc = rc ? rc : set(conf, "queued.max.messages.kbytes", "32768", err);
+	rc = rc ? rc : kafka_conf_set(conf, "queued.max.messages.kbytes", "32768", err);
 	if (!rc && in->cfg->ingest_instance_id[0])
-		rc = set(conf, "group.instance.id", in->cfg->ingest_instance_id, err);
+		rc = kafka_conf_set(conf, "group.instance.id", in->cfg->ingest_instance_id, err);
 	if (!rc) {
 		char ms[24];
 
 		snprintf(ms, sizeof(ms), "%lld", (long long)in->cfg->ingest_session_timeout_ms);
-		rc = set(conf, "session.timeout.ms", ms, err);
-		rc = rc ? rc : set(conf, "heartbeat.interval.ms", "1000", err);
+		rc = kafka_conf_set(conf, "session.timeout.ms", ms, err);
+		rc = rc ? rc : kafka_conf_set(conf, "heartbeat.interval.ms", "1000", err);
 	}
 	if (rc) {
 		rd_kafka_conf_destroy(conf);

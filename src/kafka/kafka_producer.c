@@ -82,7 +82,7 @@ static void *poll_loop(void *arg)
 	return NULL;
 }
 
-static int set(rd_kafka_conf_t *conf, const char *name, const char *value, struct ts_err *err)
+int kafka_conf_set(rd_kafka_conf_t *conf, const char *name, const char *value, struct ts_err *err)
 {
 	char errstr[512];
 
@@ -96,31 +96,37 @@ static int set_int(rd_kafka_conf_t *conf, const char *name, long long v, struct 
 	char buf[32];
 
 	snprintf(buf, sizeof(buf), "%lld", v);
-	return set(conf, name, buf, err);
+	return kafka_conf_set(conf, name, buf, err);
+}
+
+int kafka_conf_connection(rd_kafka_conf_t *conf, const struct ts_config *cfg, struct ts_err *err)
+{
+	int rc = kafka_conf_set(conf, "bootstrap.servers", cfg->kafka_brokers, err);
+
+	rc = rc ? rc : kafka_conf_set(conf, "security.protocol", cfg->kafka_security_protocol, err);
+	if (!rc && cfg->kafka_sasl_mechanism[0]) {
+		rc = kafka_conf_set(conf, "sasl.mechanisms", cfg->kafka_sasl_mechanism, err);
+		rc = rc ? rc : kafka_conf_set(conf, "sasl.username", cfg->kafka_sasl_username, err);
+		rc = rc ? rc : kafka_conf_set(conf, "sasl.password", cfg->kafka_sasl_password, err);
+	}
+	return rc;
 }
 
 static int configure(rd_kafka_conf_t *conf, const struct ts_config *cfg, struct ts_err *err)
 {
-	int rc = set(conf, "bootstrap.servers", cfg->kafka_brokers, err);
+	int rc = kafka_conf_connection(conf, cfg, err);
 
-	rc = rc ? rc : set(conf, "client.id", "topsongs-api", err);
-	rc = rc ? rc : set(conf, "enable.idempotence", "true", err);
-	rc = rc ? rc : set(conf, "acks", "all", err);
-	rc = rc ? rc : set(conf, "compression.type", cfg->kafka_compression, err);
+	rc = rc ? rc : kafka_conf_set(conf, "client.id", "topsongs-api", err);
+	rc = rc ? rc : kafka_conf_set(conf, "enable.idempotence", "true", err);
+	rc = rc ? rc : kafka_conf_set(conf, "acks", "all", err);
+	rc = rc ? rc : kafka_conf_set(conf, "compression.type", cfg->kafka_compression, err);
 	rc = rc ? rc : set_int(conf, "linger.ms", cfg->kafka_linger_ms, err);
 	rc = rc ? rc : set_int(conf, "message.timeout.ms", cfg->kafka_produce_timeout_ms, err);
 	rc = rc ? rc
 	        : set_int(conf, "queue.buffering.max.messages", cfg->kafka_queue_max_messages, err);
-	rc = rc ? rc : set(conf, "queue.buffering.max.kbytes", "262144", err);
-	rc = rc ? rc : set(conf, "batch.num.messages", "10000", err);
-	rc = rc ? rc : set(conf, "partitioner", "murmur2_random", err);
-	rc = rc ? rc : set(conf, "security.protocol", cfg->kafka_security_protocol, err);
-	if (!rc && cfg->kafka_sasl_mechanism[0]) {
-		rc = set(conf, "sasl.mechanisms", cfg->kafka_sasl_mechanism, err);
-		rc = rc ? rc : set(conf, "sasl.username", cfg->kafka_sasl_username, err);
-		rc = rc ? rc : set(conf, "sasl.password", cfg->kafka_sasl_password, err);
-	}
-	return rc;
+	rc = rc ? rc : kafka_conf_set(conf, "queue.buffering.max.kbytes", "262144", err);
+	rc = rc ? rc : kafka_conf_set(conf, "batch.num.messages", "10000", err);
+	return rc ? rc : kafka_conf_set(conf, "partitioner", "murmur2_random", err);
 }
 
 int kafka_producer_new(const struct ts_config *cfg, kafka_delivery_cb on_delivery,

@@ -15,10 +15,18 @@
 
 #include <stddef.h>
 
+#include <librdkafka/rdkafka.h>
+
 #include "base/config.h"
 #include "base/error.h"
 
 struct kafka_producer;
+
+/* One librdkafka setting; TS_EINVAL with librdkafka's reason otherwise. */
+int kafka_conf_set(rd_kafka_conf_t *conf, const char *name, const char *value, struct ts_err *err);
+
+/* The settings every client of ours shares: brokers, security, SASL. */
+int kafka_conf_connection(rd_kafka_conf_t *conf, const struct ts_config *cfg, struct ts_err *err);
 
 /* Called once per accepted message, on the poll thread. */
 typedef void (*kafka_delivery_cb)(void *msg_opaque, int rc);
