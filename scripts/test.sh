@@ -3,7 +3,9 @@
 # "N passed, N failed" (see docs/CONTRIBUTING-tests.md).
 #
 # Environment: TEST_FILTER=substring runs only matching integration scripts;
-# SKIP_SAN=1 skips the sanitizer pass; FUZZ_SECONDS (default 5) per target.
+# SKIP_SAN=1 skips the sanitizer pass; FUZZ_SECONDS (default 5) per target;
+# TS_TEST_PORT_OFFSET=N moves every service port by N, so two checkouts can
+# run their tests on one machine at the same time.
 set -uo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -112,14 +114,17 @@ main() {
 	run_fuzz
 
 	note "services (PostgreSQL, Kafka) on loopback, state in $state"
-	export TS_PG_PORT=25432 TS_KAFKA_PORT=29092 TS_KAFKA_STATE="$state/kafka"
+	local off="${TS_TEST_PORT_OFFSET:-0}"
+	local pg_port=$((25432 + off)) kafka_port=$((29092 + off)) minio_port=$((29000 + off))
+	export TS_PG_PORT=$pg_port TS_KAFKA_PORT=$kafka_port TS_KAFKA_STATE="$state/kafka"
 	trap stop_services EXIT
 	run_step "services start" scripts/services.sh start "$state"
-	run_step "minio start" scripts/minio.sh start "$state/minio" 29000
-	export TS_MINIO_PORT=29000 TS_MINIO_STATE="$state/minio" TOPSONGS_S3_ENDPOINT="http://127.0.0.1:29000"
+	run_step "minio start" scripts/minio.sh start "$state/minio" $minio_port
+	export TS_MINIO_PORT=$minio_port TS_MINIO_STATE="$state/minio"
+	export TOPSONGS_S3_ENDPOINT="http://127.0.0.1:$minio_port"
 	export TOPSONGS_S3_ACCESS_KEY=topsongs-test TOPSONGS_S3_SECRET_KEY=topsongs-test-secret
-	export TOPSONGS_KAFKA_BROKERS="127.0.0.1:29092"
-	export TOPSONGS_PG_URL="postgresql://topsongs@127.0.0.1:25432/topsongs"
+	export TOPSONGS_KAFKA_BROKERS="127.0.0.1:$kafka_port"
+	export TOPSONGS_PG_URL="postgresql://topsongs@127.0.0.1:$pg_port/topsongs"
 	export TOPSONGS_LOG_FORMAT=text
 	note "integration tests"
 	run_integration "$root/build/topsongs" ""
