@@ -182,7 +182,7 @@ const struct config_key config_keys[] = {
     {"ingest.lateness-s", INT(ingest_lateness_s), "300", 0, 604800, 0, NULL,
      "An hour is closed once every partition's watermark passed its end by this much."},
     {"ingest.compact-interval-s", INT(ingest_compact_interval_s), "10", 0, 86400, 0, NULL,
-     "How often ingest merges the small files of closed hours (local lakes); 0 = never."},
+     "How often ingest merges the small files of closed hours; 0 = never."},
     {"regions", STR(regions), "NA SA EU AF AS OC", 0, 0, 0, check_regions,
      "Region codes plays may carry, separated by spaces or commas."},
     {"event.max-age-s", INT(event_max_age_s), "604800", 60, 315360000, 0, NULL,

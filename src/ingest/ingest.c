@@ -391,22 +391,26 @@ static void update_lag(struct ingest *in)
 }
 
 /* Every ingest.compact-interval-s, merges the small files of a few closed
- * hours (local lakes only; see ingest_compact.h). */
-static int compact_due(struct ingest *in, struct ts_err *err)
+ * hours (see ingest_compact.h). Compaction is housekeeping: when it fails
+ * (a store outage, an unreadable file) the lake is unchanged, the reason is
+ * logged and the next round tries again, while ingest goes on. */
+static int compact_due(struct ingest *in)
 {
 	int64_t now = time_mono_us();
-	int hours = 0, rc;
+	struct ts_err err = {0};
+	int hours = 0;
 
 	if (now >= in->next_lag_us) {
 		update_lag(in);
 		in->next_lag_us = now + TIME_US_PER_SEC;
 	}
-	if (!in->lake.root || !in->cfg->ingest_compact_interval_s || now < in->next_compact_us)
+	if (!in->cfg->ingest_compact_interval_s || now < in->next_compact_us)
 		return 0;
 	in->next_compact_us = now + in->cfg->ingest_compact_interval_s * TIME_US_PER_SEC;
-	rc = ingest_compact_closed(in->db, in->lake.root, 8, &hours, err);
+	if (ingest_compact_closed(in->db, &in->lake, 8, &hours, &err))
+		log_warn("compact", "error=\"%s\"", err.msg);
 	in->stats->compacted += hours;
-	return rc;
+	return 0;
 }
 
 static int poll_once(struct ingest *in, struct ts_err *err)
@@ -424,7 +428,7 @@ static int poll_once(struct ingest *in, struct ts_err *err)
 	if (m)
 		rd_kafka_message_destroy(m);
 	rc = rc ? rc : flush_old(in, err);
-	return rc ? rc : compact_due(in, err);
+	return rc ? rc : compact_due(in);
 }
 
 static int open_lake(struct ingest *in, struct ts_err *err)

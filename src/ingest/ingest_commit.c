@@ -226,17 +226,16 @@ static int publish_one(struct db *db, const struct ingest_lake *lake, const char
 	char dir[INGEST_PATH_MAX];
 	int rc;
 
-	if (!lake->root) {
-		rc = move_object(lake->store, final_key, staged_key, err);
-	} else {
-		/* The hour folder's lock keeps compaction from swapping it under
-		 * this rename (ingest_compact.h). */
-		snprintf(dir, sizeof(dir), "%.*s", (int)(strrchr(final_key, '/') - final_key),
-		         final_key);
-		rc = ingest_hour_lock(db, dir, 1, err);
-		rc = rc ? rc : move_local(lake->root, final_key, staged_key, err);
-		ingest_hour_lock(db, dir, 0, NULL);
-	}
+	/* The hour's lock keeps compaction from swapping the folder under this
+	 * rename, or from taking the new object for a leftover
+	 * (ingest_compact.h). */
+	snprintf(dir, sizeof(dir), "%.*s", (int)(strrchr(final_key, '/') - final_key), final_key);
+	rc = ingest_hour_lock(db, dir, 1, err);
+	if (rc)
+		return rc;
+	rc = lake->root ? move_local(lake->root, final_key, staged_key, err)
+	                : move_object(lake->store, final_key, staged_key, err);
+	ingest_hour_lock(db, dir, 0, NULL);
 
 	return rc ? rc
 	          : db_execp(db, "UPDATE ingest_files SET published = true WHERE path = $1", 1,

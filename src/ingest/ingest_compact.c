@@ -1,8 +1,9 @@
 /*
  * See ingest_compact.h. The merge reads one row group of one input at a
  * time, column by column, into memory (bounded by the row-group size ingest
- * writes), then writes its rows; strings are copied into one arena per row
- * group because decoded batches only live until the next read.
+ * writes), then hands each column to the writer in one call; strings are
+ * copied into one arena per row group because decoded batches only live
+ * until the next read.
  */
 #include "base/common.h"
 #include "base/dbuf.h"
@@ -10,11 +11,11 @@
 #include "base/fsutil.h"
 #include "base/log.h"
 #include "ingest/ingest_compact.h"
-#include "ingest/ingest_file.h"
 #include "parquet/parquet_chunk.h"
 #include "parquet/parquet_compress.h"
 #include "parquet/parquet_reader.h"
 #include "parquet/parquet_writer.h"
+#include "store/store.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -24,8 +25,12 @@
 
 #define MAX_INPUTS   4096
 #define MAX_RG_ROWS  (4u << 20)
+#define MAX_COLS     32
 #define ARENA_MAX    (1u << 30)
 #define NAME_MAX_LEN 256
+/* The largest input object read into memory, and the merged object. */
+#define OBJECT_MAX (1ull << 30)
+#define MERGED_MAX (2ull << 30)
 
 int ingest_hour_lock(struct db *db, const char *dir, int lock, struct ts_err *err)
 {
@@ -37,18 +42,47 @@ int ingest_hour_lock(struct db *db, const char *dir, int lock, struct ts_err *er
 	                1, params, NULL, err);
 }
 
-/* One column of one row group, in memory. */
+/* One hour folder: "raw/region=EU/date=2026-11-25/hour=13" and its parts. */
+struct hour {
+	const char *dir;
+	char region[16], day[16], hour[8];
+};
+
+/* ---- copying rows ------------------------------------------------------ */
+
+/* One column of one row group, in memory: values per row, or for strings
+ * (offset << 32 | length) into the arena until every value is read. */
 struct colbuf {
 	int type;
 	size_t n;
 	uint8_t *valid;
-	void *values;      /* int32_t, int64_t or double per row */
-	uint64_t *str_off; /* BYTE_ARRAY: offset (<< 32 | length) into arena */
+	void *values;
 };
 
 static size_t width(int type)
 {
 	return type == PARQUET_INT32 ? 4 : 8;
+}
+
+static int add_batch(struct colbuf *cb, size_t at, const struct parquet_batch *b,
+                     struct dbuf *arena)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < b->n; i++)
+		cb->valid[at + i] = b->valid ? b->valid[i] : 1;
+	if (cb->type != PARQUET_BYTE_ARRAY) {
+		memcpy((char *)cb->values + at * width(cb->type), b->values,
+		       b->n * width(cb->type));
+		return 0;
+	}
+	for (size_t i = 0; !rc && i < b->n; i++) {
+		const struct parquet_bytes *v = (const struct parquet_bytes *)b->values + i;
+
+		((uint64_t *)cb->values)[at + i] = (uint64_t)arena->len << 32 | v->len;
+		rc = dbuf_add(arena, v->ptr, v->len);
+	}
+	return rc;
 }
 
 static int read_column(struct parquet_reader *r, int rg, int col, struct colbuf *cb,
@@ -65,19 +99,9 @@ static int read_column(struct parquet_reader *r, int rg, int col, struct colbuf 
 			                parquet_reader_name(r));
 			break;
 		}
-		for (size_t i = 0; i < b.n; i++)
-			cb->valid[at + i] = b.valid ? b.valid[i] : 1;
-		if (cb->type != PARQUET_BYTE_ARRAY) {
-			memcpy((char *)cb->values + at * width(cb->type), b.values,
-			       b.n * width(cb->type));
-		} else {
-			const struct parquet_bytes *v = b.values;
-
-			for (size_t i = 0; !rc && i < b.n; i++) {
-				cb->str_off[at + i] = (uint64_t)arena->len << 32 | v[i].len;
-				rc = dbuf_add(arena, v[i].ptr, v[i].len);
-			}
-		}
+		if (add_batch(cb, at, &b, arena))
+			rc = ts_err_set(err, TS_ETOOBIG, "%s: row group too large to compact",
+			                parquet_reader_name(r));
 		at += b.n;
 	}
 	parquet_chunk_free(c);
@@ -87,34 +111,67 @@ static int read_column(struct parquet_reader *r, int rg, int col, struct colbuf 
 	return rc;
 }
 
-static int put_value(struct parquet_writer *w, int col, const struct colbuf *cb, size_t i,
-                     const struct dbuf *arena)
+/* Hands one column to the writer; strings become parquet_bytes now that the
+ * arena no longer moves. */
+static int put_column(struct parquet_writer *w, int col, const struct colbuf *cb,
+                      const struct dbuf *arena, struct ts_err *err)
 {
-	if (!cb->valid[i])
-		return parquet_writer_put_null(w, col);
-	switch (cb->type) {
-	case PARQUET_INT32:
-		return parquet_writer_put_i32(w, col, ((const int32_t *)cb->values)[i]);
-	case PARQUET_INT64:
-		return parquet_writer_put_i64(w, col, ((const int64_t *)cb->values)[i]);
-	case PARQUET_DOUBLE:
-		return parquet_writer_put_double(w, col, ((const double *)cb->values)[i]);
-	default:
-		return parquet_writer_put_bytes(w, col, arena->buf + (cb->str_off[i] >> 32),
-		                                (size_t)(cb->str_off[i] & 0xffffffffu));
+	struct parquet_bytes *bytes = NULL;
+	const void *values = cb->values;
+	int rc;
+
+	if (cb->type == PARQUET_BYTE_ARRAY) {
+		bytes = malloc(cb->n * sizeof(*bytes) + 1);
+		if (!bytes)
+			return ts_err_set(err, TS_ENOMEM, "out of memory");
+		for (size_t i = 0; i < cb->n; i++) {
+			uint64_t o = ((const uint64_t *)cb->values)[i];
+
+			bytes[i].ptr = (const uint8_t *)arena->buf + (o >> 32);
+			bytes[i].len = (uint32_t)(o & 0xffffffffu);
+		}
+		values = bytes;
 	}
+	rc = parquet_writer_put_column(w, col, values, cb->valid, cb->n);
+	free(bytes);
+	return rc ? ts_err_set(err, rc, "cannot add column %d while compacting", col) : 0;
 }
 
-static void colbufs_free(struct colbuf *cbs, int n)
+static int copy_row_group(struct parquet_reader *r, int rg, const int *map,
+                          const struct parquet_writer_column *schema, int ncols,
+                          struct parquet_writer *w, struct ts_err *err)
 {
-	for (int c = 0; c < n; c++) {
+	int64_t rows = parquet_reader_footer(r)->rgs[rg].num_rows;
+	struct colbuf cbs[MAX_COLS] = {{0}};
+	struct dbuf arena;
+	int rc = 0;
+
+	if (rows < 0 || rows > MAX_RG_ROWS)
+		return ts_err_set(err, TS_ECORRUPT, "%s: row group of %lld rows",
+		                  parquet_reader_name(r), (long long)rows);
+	dbuf_init(&arena, ARENA_MAX);
+	for (int c = 0; !rc && c < ncols; c++) {
+		cbs[c].type = schema[c].type;
+		cbs[c].n = (size_t)rows;
+		cbs[c].valid = malloc((size_t)rows + 1);
+		/* Strings keep an 8-byte arena reference per row. */
+		cbs[c].values = malloc((size_t)rows * width(cbs[c].type) + 1);
+		rc = cbs[c].valid && cbs[c].values
+		         ? read_column(r, rg, map[c], &cbs[c], &arena, err)
+		         : ts_err_set(err, TS_ENOMEM, "out of memory");
+	}
+	for (int c = 0; !rc && c < ncols; c++)
+		rc = put_column(w, c, &cbs[c], &arena, err);
+	rc = rc ? rc : parquet_writer_end_rows(w, (size_t)rows, err);
+	for (int c = 0; c < ncols; c++) {
 		free(cbs[c].valid);
 		free(cbs[c].values);
-		free(cbs[c].str_off);
 	}
+	dbuf_release(&arena);
+	return rc;
 }
 
-/* Maps the raw schema onto the input's columns; -1 where absent. */
+/* Maps the raw schema onto the input's columns. */
 static int map_columns(struct parquet_reader *r, const struct parquet_writer_column *schema,
                        int ncols, int *map, struct ts_err *err)
 {
@@ -130,49 +187,16 @@ static int map_columns(struct parquet_reader *r, const struct parquet_writer_col
 	return 0;
 }
 
-static int copy_row_group(struct parquet_reader *r, int rg, const int *map,
-                          const struct parquet_writer_column *schema, int ncols,
-                          struct parquet_writer *w, struct ts_err *err)
+/* Appends every row of r to w; takes r. */
+static int copy_rows(struct parquet_reader *r, struct parquet_writer *w, int64_t *rows,
+                     struct ts_err *err)
 {
-	const struct parquet_footer *f = parquet_reader_footer(r);
-	int64_t rows = f->rgs[rg].num_rows;
-	struct colbuf cbs[32] = {{0}};
-	struct dbuf arena;
-	int rc = 0;
+	int ncols, map[MAX_COLS], rc;
+	const struct parquet_writer_column *schema = ingest_raw_schema(&ncols);
 
-	if (rows < 0 || rows > MAX_RG_ROWS || ncols > 32)
-		return ts_err_set(err, TS_ECORRUPT, "%s: row group of %lld rows",
-		                  parquet_reader_name(r), (long long)rows);
-	dbuf_init(&arena, ARENA_MAX);
-	for (int c = 0; !rc && c < ncols; c++) {
-		cbs[c].type = schema[c].type;
-		cbs[c].n = (size_t)rows;
-		cbs[c].valid = malloc((size_t)rows + 1);
-		cbs[c].values = malloc((size_t)rows * 8 + 1);
-		cbs[c].str_off = malloc((size_t)rows * 8 + 1);
-		rc = cbs[c].valid && cbs[c].values && cbs[c].str_off
-		         ? read_column(r, rg, map[c], &cbs[c], &arena, err)
-		         : ts_err_set(err, TS_ENOMEM, "out of memory");
-	}
-	for (size_t i = 0; !rc && i < (size_t)rows; i++) {
-		for (int c = 0; !rc && c < ncols; c++)
-			rc = put_value(w, c, &cbs[c], i, &arena);
-		if (rc)
-			ts_err_set(err, rc, "cannot add a row while compacting");
-		rc = rc ? rc : parquet_writer_end_row(w, err);
-	}
-	colbufs_free(cbs, ncols);
-	dbuf_release(&arena);
-	return rc;
-}
-
-static int copy_file(const char *path, const struct parquet_writer_column *schema, int ncols,
-                     struct parquet_writer *w, int64_t *rows, struct ts_err *err)
-{
-	struct parquet_reader *r = NULL;
-	int map[32], rc = parquet_reader_open_file(path, &r, err);
-
-	rc = rc ? rc : map_columns(r, schema, ncols, map, err);
+	if (ncols > MAX_COLS)
+		BUG("the raw schema has %d columns", ncols);
+	rc = map_columns(r, schema, ncols, map, err);
 	for (int rg = 0; !rc && rg < parquet_reader_footer(r)->nrg; rg++) {
 		rc = copy_row_group(r, rg, map, schema, ncols, w, err);
 		*rows += rc ? 0 : parquet_reader_footer(r)->rgs[rg].num_rows;
@@ -181,47 +205,123 @@ static int copy_file(const char *path, const struct parquet_writer_column *schem
 	return rc;
 }
 
+static void writer_opts(struct parquet_writer_opts *o)
+{
+	parquet_writer_opts_init(o);
+	o->codec = PARQUET_ZSTD;
+	o->row_group_rows = 1 << 20;
+	o->mem_max = MERGED_MAX;
+}
+
+/* ---- names ------------------------------------------------------------- */
+
+struct names {
+	char **v;
+	int n;
+};
+
+static int names_add(struct names *ns, const char *s, size_t len, struct ts_err *err)
+{
+	char **v;
+
+	if (ns->n == MAX_INPUTS)
+		return ts_err_set(err, TS_ETOOBIG, "more than %d files in one hour", MAX_INPUTS);
+	v = realloc(ns->v, sizeof(char *) * (size_t)(ns->n + 1));
+	if (!v || !(v[ns->n] = strndup(s, len))) {
+		if (v)
+			ns->v = v;
+		return ts_err_set(err, TS_ENOMEM, "out of memory");
+	}
+	ns->v = v;
+	ns->n++;
+	return 0;
+}
+
+static int names_has(const struct names *ns, const char *s)
+{
+	for (int i = 0; i < ns->n; i++)
+		if (!strcmp(ns->v[i], s))
+			return 1;
+	return 0;
+}
+
 static int by_name(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The .parquet files of a folder, sorted; *n = 0 when it does not exist. */
-static int list_files(const char *dir, char ***out, int *n, struct ts_err *err)
+static void names_sort(struct names *ns)
 {
-	struct dirent *e;
-	char **names = NULL;
-	DIR *d = opendir(dir);
-
-	*n = 0;
-	*out = NULL;
-	if (!d)
-		return 0;
-	while ((e = readdir(d))) {
-		size_t len = strlen(e->d_name);
-
-		if (len < 9 || len > NAME_MAX_LEN || strcmp(e->d_name + len - 8, ".parquet") ||
-		    e->d_name[0] == '.')
-			continue;
-		if (*n == MAX_INPUTS ||
-		    !(names = realloc(*out, sizeof(char *) * (size_t)(*n + 1)))) {
-			closedir(d);
-			return ts_err_set(err, TS_ETOOBIG, "%s: too many files to compact", dir);
-		}
-		*out = names;
-		names[(*n)++] = strdup(e->d_name);
-	}
-	closedir(d);
-	if (*n)
-		qsort(*out, (size_t)*n, sizeof(char *), by_name);
-	return 0;
+	if (ns->n)
+		qsort(ns->v, (size_t)ns->n, sizeof(char *), by_name);
 }
 
-static void free_names(char **names, int n)
+static void names_release(struct names *ns)
 {
-	for (int i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
+	for (int i = 0; i < ns->n; i++)
+		free(ns->v[i]);
+	free(ns->v);
+	ns->v = NULL;
+	ns->n = 0;
+}
+
+/* "compact-nN-<first input's name>.parquet": derived from the inputs only,
+ * so a re-run after a crash makes the same name. */
+static void merged_name(const struct names *inputs, char *out, size_t size)
+{
+	const char *first = strrchr(inputs->v[0], '/');
+
+	first = first ? first + 1 : inputs->v[0];
+	snprintf(out, size, "compact-n%d-%.*s.parquet", inputs->n, (int)strlen(first) - 8, first);
+}
+
+/* ---- bookkeeping --------------------------------------------------------- */
+
+/* Every committed file of the hour now lives in new_key. */
+static int record_rows(struct db *db, const struct hour *h, const char *new_key, struct ts_err *err)
+{
+	const char *params[] = {new_key, h->region, h->day, h->hour};
+
+	return db_execp(
+	    db,
+	    "UPDATE ingest_files SET compacted_into = $1 WHERE region = $2 AND day = $3 "
+	    "AND hour = $4 AND path <> $1 AND compacted_into IS DISTINCT FROM $1",
+	    4, params, NULL, err);
+}
+
+static int record_hour(struct db *db, const struct hour *h, int files, struct ts_err *err)
+{
+	char nfiles[16];
+	const char *params[] = {h->region, h->day, h->hour, nfiles};
+
+	snprintf(nfiles, sizeof(nfiles), "%d", files);
+	return db_execp(db,
+	                "UPDATE lake_hours SET files = $4, compacted_at = now() WHERE region = $1 "
+	                "AND day = $2 AND hour = $3",
+	                4, params, NULL, err);
+}
+
+/* ---- local lake ---------------------------------------------------------- */
+
+/* The .parquet files of a folder (names only); none when it is missing. */
+static int list_folder(const char *dir, struct names *out, struct ts_err *err)
+{
+	struct dirent *e;
+	DIR *d = opendir(dir);
+	int rc = 0;
+
+	if (!d)
+		return 0;
+	while (!rc && (e = readdir(d))) {
+		size_t len = strlen(e->d_name);
+
+		if (len >= 9 && len <= NAME_MAX_LEN && !strcmp(e->d_name + len - 8, ".parquet") &&
+		    e->d_name[0] != '.')
+			rc = names_add(out, e->d_name, len, err);
+	}
+	closedir(d);
+	names_sort(out);
+	return rc;
 }
 
 static int fsync_path(const char *path)
@@ -235,24 +335,24 @@ static int fsync_path(const char *path)
 	return rc;
 }
 
-/* Writes the merge of names (in hour) as staged/out_name. */
-static int merge(const char *hour, char **names, int n, const char *staged, const char *out_name,
-                 int64_t *rows, struct ts_err *err)
+/* Writes the merge of the files `names` of folder hour into path. */
+static int merge_files(const char *hour, const struct names *names, const char *path, int64_t *rows,
+                       struct ts_err *err)
 {
 	struct parquet_writer *w = NULL;
 	struct parquet_writer_opts o;
-	char path[4096];
+	char in[4096];
 	int ncols, rc;
 	const struct parquet_writer_column *schema = ingest_raw_schema(&ncols);
 
-	parquet_writer_opts_init(&o);
-	o.codec = PARQUET_ZSTD;
-	o.row_group_rows = 1 << 20;
-	snprintf(path, sizeof(path), "%s/%s", staged, out_name);
+	writer_opts(&o);
 	rc = parquet_writer_new_file(path, schema, ncols, &o, &w, err);
-	for (int i = 0; !rc && i < n; i++) {
-		snprintf(path, sizeof(path), "%s/%s", hour, names[i]);
-		rc = copy_file(path, schema, ncols, w, rows, err);
+	for (int i = 0; !rc && i < names->n; i++) {
+		struct parquet_reader *r = NULL;
+
+		snprintf(in, sizeof(in), "%s/%s", hour, names->v[i]);
+		rc = parquet_reader_open_file(in, &r, err);
+		rc = rc ? rc : copy_rows(r, w, rows, err);
 	}
 	rc = rc ? rc : parquet_writer_close(w, err);
 	parquet_writer_free(w);
@@ -273,90 +373,208 @@ static int swap(const char *staged, const char *hour, struct ts_err *err)
 	return 0;
 }
 
-static int record(struct db *db, const char *dir, const char *new_key, const char *region,
-                  const char *day, const char *hour, int files, struct ts_err *err)
+static int compact_local(struct db *db, const char *root, const struct hour *h, int *files_in,
+                         int64_t *rows, struct ts_err *err)
 {
-	char nfiles[16];
-	const char *p1[] = {new_key, dir};
-	const char *p2[] = {region, day, hour, nfiles};
+	char hour[4096], staged[4096], name[NAME_MAX_LEN + 64], key[4096], path[8192];
+	struct names names = {0};
 	int rc;
 
-	snprintf(nfiles, sizeof(nfiles), "%d", files);
-	rc = db_execp(db,
-	              "UPDATE ingest_files SET compacted_into = $1 WHERE compacted_into IS "
-	              "NULL AND path LIKE $2 || '/%' AND path <> $1",
-	              2, p1, NULL, err);
-
-	return rc ? rc
-	          : db_execp(
-	                db,
-	                "UPDATE lake_hours SET files = $4, compacted_at = now() WHERE region = "
-	                "$1 AND day = $2 AND hour = $3",
-	                4, p2, NULL, err);
-}
-
-static int compact_locked(struct db *db, const char *root, const char *dir, const char *region,
-                          const char *day, const char *hour_s, int *files_in, int64_t *rows,
-                          struct ts_err *err)
-{
-	char hour[4096], staged[4096], out_name[NAME_MAX_LEN + 64], new_key[4096];
-	char **names = NULL;
-	int n = 0, rc;
-
-	snprintf(hour, sizeof(hour), "%s/%s", root, dir);
-	snprintf(staged, sizeof(staged), "%s/_staging/compact/%s-%s-%s", root, region, day, hour_s);
+	snprintf(hour, sizeof(hour), "%s/%s", root, h->dir);
+	snprintf(staged, sizeof(staged), "%s/_staging/compact/%s-%s-%s", root, h->region, h->day,
+	         h->hour);
 	/* Leftovers of a compaction that crashed, before or after its swap. */
 	rc = fs_remove_tree(staged, err);
-	rc = rc ? rc : list_files(hour, &names, &n, err);
-	*files_in = n;
-	if (!rc && n < 2) {
+	rc = rc ? rc : list_folder(hour, &names, err);
+	*files_in = names.n;
+	if (!rc && names.n < 2) {
 		/* Nothing to merge (or a crash came between the swap and the
-		 * bookkeeping): just record the state, so the hour is not picked
-		 * again. */
-		snprintf(new_key, sizeof(new_key), "%s/%s", dir, n ? names[0] : "");
-		rc = record(db, dir, new_key, region, day, hour_s, n, err);
+		 * bookkeeping): record the state, so the hour is not picked again. */
+		snprintf(key, sizeof(key), "%s/%s", h->dir, names.n ? names.v[0] : "");
+		rc = names.n ? record_rows(db, h, key, err) : 0;
+		rc = rc ? rc : record_hour(db, h, names.n, err);
 		goto out;
 	}
 	if (rc)
 		goto out;
-	snprintf(out_name, sizeof(out_name), "compact-n%d-%.*s.parquet", n,
-	         (int)strlen(names[0]) - 8, names[0]);
-	snprintf(new_key, sizeof(new_key), "%s/%s", dir, out_name);
+	merged_name(&names, name, sizeof(name));
+	snprintf(key, sizeof(key), "%s/%s", h->dir, name);
+	snprintf(path, sizeof(path), "%s/%s", staged, name);
 	rc = fs_mkdirs(staged, err);
-	rc = rc ? rc : merge(hour, names, n, staged, out_name, rows, err);
+	rc = rc ? rc : merge_files(hour, &names, path, rows, err);
 	if (!rc)
 		failpoint("compact.merged");
 	rc = rc ? rc : swap(staged, hour, err);
 	if (!rc)
 		failpoint("compact.swapped");
 	rc = rc ? rc : fs_remove_tree(staged, err); /* the old files, now */
-
-	rc = rc ? rc : record(db, dir, new_key, region, day, hour_s, 1, err);
-	if (!rc)
-		log_info("compacted", "dir=%s files=%d rows=%lld", dir, n, (long long)*rows);
+	rc = rc ? rc : record_rows(db, h, key, err);
+	rc = rc ? rc : record_hour(db, h, 1, err);
 out:
-	free_names(names, n);
+	names_release(&names);
 	return rc;
 }
 
-int ingest_compact_dir(struct db *db, const char *root, const char *dir, int *files_in,
-                       int64_t *rows, struct ts_err *err)
+/* ---- object store ------------------------------------------------------ */
+
+/* The hour's live files according to the bookkeeping (the manifest).
+ * TS_EUNAVAIL while one of its files is committed but not yet published. */
+static int live_files(struct db *db, const struct hour *h, struct names *live, struct ts_err *err)
 {
-	char region[16], day[16], hour[8];
+	const char *params[] = {h->region, h->day, h->hour};
+	PGresult *r = NULL;
+	int rc = db_execp(db,
+	                  "SELECT coalesce(compacted_into, path), bool_and(published) FROM "
+	                  "ingest_files WHERE region = $1 AND day = $2 AND hour = $3 GROUP BY 1 "
+	                  "ORDER BY 1",
+	                  3, params, &r, err);
+
+	for (int i = 0; !rc && i < PQntuples(r); i++) {
+		if (strcmp(PQgetvalue(r, i, 1), "t"))
+			rc =
+			    ts_err_set(err, TS_EUNAVAIL, "%s: a file is not yet published", h->dir);
+		else
+			rc = names_add(live, PQgetvalue(r, i, 0), strlen(PQgetvalue(r, i, 0)), err);
+	}
+	PQclear(r);
+	return rc;
+}
+
+static int add_listed(const struct store_entry *e, void *arg)
+{
+	size_t len = strlen(e->key);
+
+	if (len < 9 || strcmp(e->key + len - 8, ".parquet"))
+		return 0;
+	return names_add(arg, e->key, len, NULL);
+}
+
+/* Deletes the objects of the hour that the bookkeeping does not list: old
+ * inputs of a recorded compaction, or a merge uploaded but never recorded.
+ * Fails when a live file is missing. */
+static int clean_hour(struct store *s, const char *dir, const struct names *live,
+                      struct ts_err *err)
+{
+	struct names listed = {0};
+	char prefix[STORE_KEY_MAX];
+	int rc;
+
+	snprintf(prefix, sizeof(prefix), "%s/", dir);
+	rc = store_list(s, prefix, add_listed, &listed, err);
+	if (rc)
+		ts_err_wrap(err, "listing %s", prefix);
+	for (int i = 0; !rc && i < listed.n; i++) {
+		if (!names_has(live, listed.v[i])) {
+			log_info("compact-clean", "key=%s", listed.v[i]);
+			rc = store_delete(s, listed.v[i], err);
+		}
+	}
+	for (int i = 0; !rc && i < live->n; i++)
+		if (!names_has(&listed, live->v[i]))
+			rc = ts_err_set(err, TS_ECORRUPT,
+			                "committed file %s is missing from the lake", live->v[i]);
+	names_release(&listed);
+	return rc;
+}
+
+/* Builds the merge of the live objects in memory; *out is the caller's. */
+static int merge_objects(struct store *s, const struct names *live, void **out, size_t *len,
+                         int64_t *rows, struct ts_err *err)
+{
+	struct parquet_writer *w = NULL;
+	struct parquet_writer_opts o;
+	struct dbuf buf;
+	int ncols, rc;
+	const struct parquet_writer_column *schema = ingest_raw_schema(&ncols);
+
+	writer_opts(&o);
+	dbuf_init(&buf, OBJECT_MAX);
+	rc = parquet_writer_new_mem(schema, ncols, &o, &w, err);
+	for (int i = 0; !rc && i < live->n; i++) {
+		struct parquet_reader *r = NULL;
+
+		rc = store_get(s, live->v[i], OBJECT_MAX, &buf, err);
+		rc = rc ? rc : parquet_reader_open_mem(buf.buf, buf.len, live->v[i], &r, err);
+		rc = rc ? rc : copy_rows(r, w, rows, err);
+	}
+	rc = rc ? rc : parquet_writer_close(w, err);
+	*out = rc ? NULL : parquet_writer_take(w, len);
+	parquet_writer_free(w);
+	dbuf_release(&buf);
+	return rc;
+}
+
+static int compact_store(struct db *db, struct store *s, const struct hour *h, int *files_in,
+                         int64_t *rows, struct ts_err *err)
+{
+	char name[NAME_MAX_LEN + 64], key[STORE_KEY_MAX];
+	struct names live = {0};
+	void *data = NULL;
+	size_t len = 0;
+	int rc = live_files(db, h, &live, err);
+
+	*files_in = 0;
+	if (rc == TS_EUNAVAIL) { /* ingest publishes it soon; try next round */
+		rc = 0;
+		goto out;
+	}
+	rc = rc ? rc : clean_hour(s, h->dir, &live, err);
+	*files_in = live.n;
+	if (!rc && live.n < 2) {
+		rc = live.n ? record_rows(db, h, live.v[0], err) : 0;
+		rc = rc ? rc : record_hour(db, h, live.n, err);
+		goto out;
+	}
+	if (rc)
+		goto out;
+	merged_name(&live, name, sizeof(name));
+	snprintf(key, sizeof(key), "%s/%s", h->dir, name);
+	if (names_has(&live, key))
+		BUG("merged name %s is one of its inputs", key);
+	rc = merge_objects(s, &live, &data, &len, rows, err);
+	if (!rc)
+		failpoint("compact.merged");
+	rc = rc ? rc : store_put(s, key, data, len, err);
+	if (!rc)
+		failpoint("compact.uploaded");
+	/* The commit point: from here on the old objects are garbage. */
+	rc = rc ? rc : record_rows(db, h, key, err);
+	if (!rc)
+		failpoint("compact.recorded");
+	for (int i = 0; !rc && i < live.n; i++)
+		rc = store_delete(s, live.v[i], err);
+	rc = rc ? rc : record_hour(db, h, 1, err);
+out:
+	free(data);
+	names_release(&live);
+	return rc;
+}
+
+/* ---- entry points ------------------------------------------------------ */
+
+int ingest_compact_dir(struct db *db, const struct ingest_lake *lake, const char *dir,
+                       int *files_in, int64_t *rows, struct ts_err *err)
+{
+	struct hour h = {.dir = dir};
 	int rc;
 
 	*rows = 0;
-	if (sscanf(dir, "raw/region=%15[^/]/date=%15[^/]/hour=%7s", region, day, hour) != 3)
+	*files_in = 0;
+	if (sscanf(dir, "raw/region=%15[^/]/date=%15[^/]/hour=%7s", h.region, h.day, h.hour) != 3)
 		return ts_err_set(err, TS_EINVAL, "%s is not an hour folder of raw/", dir);
 	rc = ingest_hour_lock(db, dir, 1, err);
 	if (rc)
 		return rc;
-	rc = compact_locked(db, root, dir, region, day, hour, files_in, rows, err);
+	rc = lake->root ? compact_local(db, lake->root, &h, files_in, rows, err)
+	                : compact_store(db, lake->store, &h, files_in, rows, err);
 	ingest_hour_lock(db, dir, 0, NULL);
-	return rc;
+	if (!rc && *files_in > 1)
+		log_info("compacted", "dir=%s files=%d rows=%lld", dir, *files_in,
+		         (long long)*rows);
+	return rc ? ts_err_wrap(err, "compacting %s", dir) : 0;
 }
 
-int ingest_compact_closed(struct db *db, const char *root, int max_hours, int *hours,
+int ingest_compact_closed(struct db *db, const struct ingest_lake *lake, int max_hours, int *hours,
                           struct ts_err *err)
 {
 	char limit[16], dir[256];
@@ -377,7 +595,7 @@ int ingest_compact_closed(struct db *db, const char *root, int max_hours, int *h
 
 		snprintf(dir, sizeof(dir), "raw/region=%s/date=%s/hour=%s", PQgetvalue(r, i, 0),
 		         PQgetvalue(r, i, 1), PQgetvalue(r, i, 2));
-		rc = ingest_compact_dir(db, root, dir, &files, &rows, err);
+		rc = ingest_compact_dir(db, lake, dir, &files, &rows, err);
 		*hours += !rc && files > 1;
 	}
 	PQclear(r);

@@ -1,17 +1,29 @@
 /*
- * Compaction of closed hours in a local lake: the small files of one
- * (region, date, hour) folder are merged into one file, which replaces the
- * folder's contents in a single atomic step — renameat2(RENAME_EXCHANGE)
- * of the hour folder with a staged one — so a reader lists either the old
- * files or the merged one, never both and never neither.
+ * Compaction of closed hours: the small files of one (region, date, hour)
+ * are merged into one file, atomically for every reader that goes through
+ * the lake's bookkeeping, and — on a local lake — for readers that list the
+ * folder too.
  *
- * Publishing into an hour folder and compacting it take the same
- * PostgreSQL advisory lock (ingest_hour_lock), so no committed file can
- * slip in between the merge and the swap. Rows are copied value by value,
- * so the lake holds exactly the same records before and after.
+ * Local lake: the merge is written into a staged folder, which then trades
+ * places with the hour folder in one renameat2(RENAME_EXCHANGE), so a
+ * reader lists either the old files or the merged one, never both and
+ * never neither.
  *
- * S3 lakes are not compacted: an object store has no atomic swap of many
- * objects.
+ * S3 lake: an object store has no atomic swap of many objects, so the
+ * commit point is PostgreSQL, as in table formats like Iceberg: the merged
+ * object is uploaded, then one transaction points every ingest_files row of
+ * the hour at it (compacted_into), then the old objects are deleted.
+ * Readers of ingest_files (the flows) switch from the old files to the
+ * merged one in that transaction; an engine that lists the bucket itself
+ * can see both for the moment between the upload and the deletes.
+ * Whatever a crash leaves behind — a merged object not yet recorded, old
+ * objects not yet deleted — is removed by the next round for that hour.
+ *
+ * Either way, after a compaction the one physical file that holds a
+ * committed file's rows is coalesce(compacted_into, path), and rows are
+ * copied value by value, so the lake holds exactly the same records.
+ * Publishing into an hour and compacting it take the same PostgreSQL
+ * advisory lock (ingest_hour_lock), so no committed file slips in between.
  */
 #ifndef INGEST_INGEST_COMPACT_H
 #define INGEST_INGEST_COMPACT_H
@@ -20,6 +32,7 @@
 
 #include "base/error.h"
 #include "db/db.h"
+#include "ingest/ingest_file.h"
 
 /* Takes (lock = 1) or releases (lock = 0) the advisory lock of the hour
  * folder `dir` ("raw/region=EU/date=2026-11-25/hour=13"). */
@@ -27,12 +40,12 @@ int ingest_hour_lock(struct db *db, const char *dir, int lock, struct ts_err *er
 
 /* Compacts up to max_hours closed hours that have more than one file and
  * changed since their last compaction. *hours gets how many were merged. */
-int ingest_compact_closed(struct db *db, const char *root, int max_hours, int *hours,
+int ingest_compact_closed(struct db *db, const struct ingest_lake *lake, int max_hours, int *hours,
                           struct ts_err *err);
 
-/* Merges the files of one hour folder (key relative to root) into one.
+/* Merges the files of one hour folder (key relative to the lake) into one.
  * *files_in gets how many files were merged (0 or 1: nothing to do). */
-int ingest_compact_dir(struct db *db, const char *root, const char *dir, int *files_in,
-                       int64_t *rows, struct ts_err *err);
+int ingest_compact_dir(struct db *db, const struct ingest_lake *lake, const char *dir,
+                       int *files_in, int64_t *rows, struct ts_err *err);
 
 #endif

@@ -96,8 +96,12 @@ elif [ "${INGEST_SCENARIO:-kill}" = failpoints ]; then
 	# once, so many crashes fit in a short test.
 	args+=(--ingest-instance-id "i-$topic")
 	# A SIGKILL at every step of the commit protocol and of compaction ...
-	for fp in ingest.staged ingest.committed ingest.published-one ingest.published \
-		compact.merged compact.swapped; do
+	if [ "${INGEST_LAKE_KIND:-local}" = s3 ]; then
+		compact_fps="compact.merged compact.uploaded compact.recorded"
+	else
+		compact_fps="compact.merged compact.swapped"
+	fi
+	for fp in ingest.staged ingest.committed ingest.published-one ingest.published $compact_fps; do
 		TS_FAILPOINT="$fp:2" "$TOPSONGS_BIN" ingest "${args[@]}" >>"$SCRATCH/ingest.log" 2>&1 &
 		pid=$!
 		for _ in $(seq 1 80); do
@@ -108,7 +112,7 @@ elif [ "${INGEST_SCENARIO:-kill}" = failpoints ]; then
 		wait "$pid" 2>/dev/null || true
 		kills=$((kills + 1))
 	done
-	for fp in ingest.staged ingest.committed ingest.published-one ingest.published; do
+	for fp in ingest.staged ingest.committed ingest.published-one ingest.published $compact_fps; do
 		grep -q "failpoint $fp: SIGKILL" "$SCRATCH/ingest.log" || fail "failpoint $fp was never reached"
 	done
 	# ... then SIGKILLs at random moments, for at least 20 crashes in all.
@@ -200,13 +204,11 @@ for _ in $(seq 1 120); do
 	sleep 0.25
 done
 sleep 1
-if [ "${INGEST_LAKE_KIND:-local}" = local ]; then
-	# Closed hours get compacted into one file each (local lakes).
-	for _ in $(seq 1 120); do
-		[ "$(psql -X -q -tA "$TOPSONGS_PG_URL" -c "SELECT count(*) FROM lake_hours WHERE closed_at IS NOT NULL AND files > 1")" = 0 ] && break
-		sleep 0.25
-	done
-fi
+# Closed hours get compacted into one file each.
+for _ in $(seq 1 120); do
+	[ "$(psql -X -q -tA "$TOPSONGS_PG_URL" -c "SELECT count(*) FROM lake_hours WHERE closed_at IS NOT NULL AND (files > 1 OR compacted_at IS NULL OR updated_at > compacted_at)")" = 0 ] && break
+	sleep 0.25
+done
 curl -fs "http://127.0.0.1:$mport/metrics" >"$SCRATCH/metrics" || fail "no /metrics on the ingest"
 for m in records_consumed_total rows_committed_total dead_letters_total late_rows_total \
 	files_committed_total bytes_committed_total consumer_lag_records commit_seconds_count; do
@@ -216,16 +218,19 @@ grep -q '^topsongs_ingest_consumer_lag_records 0$' "$SCRATCH/metrics" ||
 	fail "lag not 0 at the end: $(grep lag "$SCRATCH/metrics")"
 kill -TERM "$pid"
 wait "$pid" || fail "ingest exited $? on SIGTERM: $(tail -5 "$SCRATCH/ingest.log")"
-if [ "${INGEST_LAKE_KIND:-local}" = local ]; then
-	closed="$(psql -X -q -tA "$TOPSONGS_PG_URL" -c "SELECT 'raw/region=' || region || '/date=' || day || '/hour=' || lpad(hour::text, 2, '0') FROM lake_hours WHERE closed_at IS NOT NULL")"
-	[ -n "$closed" ] || fail "no closed hour to compact"
-	for d in $closed; do
+closed="$(psql -X -q -tA "$TOPSONGS_PG_URL" -c "SELECT 'raw/region=' || region || '/date=' || day || '/hour=' || lpad(hour::text, 2, '0') FROM lake_hours WHERE closed_at IS NOT NULL")"
+[ -n "$closed" ] || fail "no closed hour to compact"
+for d in $closed; do
+	if [ "${INGEST_LAKE_KIND:-local}" = s3 ]; then
+		n="$("$TOPSONGS_BIN" store ls "$d/" --lake-url "$lake" | grep -c '\.parquet' || true)"
+	else
 		n="$(find "$lake/$d" -name '*.parquet' | wc -l)"
-		[ "$n" = 1 ] || fail "$d holds $n files after compaction"
-	done
-	[ -z "$(find "$lake/_staging" -type f 2>/dev/null)" ] || fail "compaction leftovers in _staging"
-	echo "compacted: $(echo "$closed" | wc -l) closed hours hold one file each"
-fi
+	fi
+	[ "$n" = 1 ] || fail "$d holds $n files after compaction"
+done
+[ "${INGEST_LAKE_KIND:-local}" = s3 ] || [ -z "$(find "$lake/_staging" -type f 2>/dev/null)" ] ||
+	fail "compaction leftovers in _staging"
+echo "compacted: $(echo "$closed" | wc -l) closed hours hold one file each"
 
 if [ "${INGEST_LAKE_KIND:-local}" = s3 ]; then
 	# DuckDB cannot reach S3 here (its httpfs extension is a download), so
@@ -241,6 +246,12 @@ if [ "${INGEST_LAKE_KIND:-local}" = s3 ]; then
 	lake="$SCRATCH/mirror"
 fi
 [ -z "$(find "$lake/_staging" -name '*.parquet' 2>/dev/null)" ] || fail "staging leftovers after a clean stop"
+# The bookkeeping is the lake's manifest: the files that hold committed rows
+# (coalesce(compacted_into, path)) are exactly the files under raw/.
+psql -X -q -tA "$TOPSONGS_PG_URL" -c "SELECT DISTINCT coalesce(compacted_into, path) FROM ingest_files WHERE published ORDER BY 1" >"$SCRATCH/manifest"
+(cd "$lake" && find raw -name '*.parquet' | LC_ALL=C sort) >"$SCRATCH/listed"
+LC_ALL=C sort -o "$SCRATCH/manifest" "$SCRATCH/manifest"
+diff "$SCRATCH/manifest" "$SCRATCH/listed" >&2 || fail "ingest_files (left) and the files under raw/ (right) differ"
 "$PY" - "$lake" "$SCRATCH/records.tsv" <<'PY'
 import datetime, duckdb, json, sys
 lake, records = sys.argv[1], sys.argv[2]
