@@ -12,7 +12,7 @@ mkdir -p "$out/docs"
 	echo
 	echo "Generated from the configuration table in \`src/base/config.c\` by \`topsongs config --reference\` (\`make docs\` rewrites this file; a test checks it is current)."
 	echo
-	echo "Precedence: built-in default < \`.env\` (or the file named by \`TOPSONGS_ENV_FILE\`) < environment variable < command-line flag. Unknown keys are an error at every level. \`TOPSONGS_BIN\` and \`TOPSONGS_ENV_FILE\` are the only other \`TOPSONGS_*\` variables allowed."
+	echo "Precedence: built-in default < \`.env\` (or the file named by \`TOPSONGS_ENV_FILE\`) < environment variable < command-line flag. Unknown keys are an error at every level; in \`.env\`, upper-case names without the \`TOPSONGS_\` prefix (\`POSTGRES_PASSWORD\`, read by docker compose) belong to other tools and are skipped. \`TOPSONGS_BIN\` and \`TOPSONGS_ENV_FILE\` are the only other \`TOPSONGS_*\` variables allowed."
 	echo
 	env -i PATH="$PATH" TOPSONGS_ENV_FILE=/dev/null "$bin" config --reference
 } >"$out/docs/configuration.md"
@@ -23,4 +23,23 @@ mkdir -p "$out/docs"
 	env -i PATH="$PATH" TOPSONGS_ENV_FILE=/dev/null "$bin" config --reference | tail -n +3 |
 		awk -F' \\| ' '{gsub(/`/, ""); env=$2; def=$4; help=$5; sub(/ \|$/, "", help);
 			printf "\n# %s\n#%s=%s\n", help, env, (def == " " ? "" : def)}'
+	# Read by docker-compose.yaml only; topsongs skips upper-case names
+	# without its prefix. tests/integration/0007 checks that the compose
+	# file uses no other variable.
+	cat <<'EOF'
+
+# ---- docker compose only (docker-compose.yaml); topsongs skips these ----
+
+# Password of the topsongs role in the compose PostgreSQL.
+#POSTGRES_PASSWORD=topsongs
+
+# Bucket of the lake in the compose MinIO (created at start).
+#LAKE_BUCKET=topsongs
+
+# Port of the host the api (and dashboard) is published on.
+#API_PORT=8080
+
+# Plays per second the compose simulator sends.
+#SIM_RATE=50
+EOF
 } >"$out/.env.example"

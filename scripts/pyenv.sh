@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Creates or updates the Python virtualenv var/pyenv with the tools the tests
-# and benchmarks cross-validate against (pyarrow, duckdb), idempotently: when
+# and benchmarks cross-validate against (pyarrow, duckdb; pyyaml for the
+# static checks of the Docker files), idempotently: when
 # the stamp file matches the wanted package list, it only prints the path of
 # the virtualenv's python, in well under a second.
 #
@@ -15,7 +16,7 @@ pyenv_main() {
 	root="$(cd "$here/.." && pwd)" || return 1
 	venv="$root/var/pyenv"
 	stamp="$venv/.topsongs-stamp"
-	want="pyarrow duckdb"
+	want="pyarrow duckdb pyyaml"
 	py="$venv/bin/python"
 	if [ -x "$py" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
 		echo "$py"

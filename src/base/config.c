@@ -346,6 +346,19 @@ static char *trim(char *s)
 	return s;
 }
 
+/* An upper-case name without our prefix belongs to another tool reading the
+ * same .env (docker compose's POSTGRES_PASSWORD, say): not ours to judge.
+ * Our own names (TOPSONGS_..., pg.url) are still checked, so typos fail. */
+static int foreign_name(const char *key)
+{
+	if (!strncmp(key, "TOPSONGS_", 9) || !*key)
+		return 0;
+	for (const char *p = key; *p; p++)
+		if (!((*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '_'))
+			return 0;
+	return 1;
+}
+
 static int env_line(struct ts_config *cfg, char *line, const char *origin, struct ts_err *err)
 {
 	char *eq, *key, *val;
@@ -362,6 +375,8 @@ static int env_line(struct ts_config *cfg, char *line, const char *origin, struc
 	*eq = '\0';
 	key = trim(line);
 	val = trim(eq + 1);
+	if (foreign_name(key))
+		return 0;
 	vlen = strlen(val);
 	if (vlen >= 2 && (val[0] == '"' || val[0] == '\'') && val[vlen - 1] == val[0]) {
 		val[vlen - 1] = '\0';

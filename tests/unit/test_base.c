@@ -139,6 +139,35 @@ TEST(config_errors)
 	config_release(&cfg);
 }
 
+/* A .env shared with docker compose: other tools' names are skipped, ours
+ * are still checked. */
+TEST(config_env_file_foreign_names)
+{
+	char ok[] = "POSTGRES_PASSWORD=x\nMINIO_ROOT_USER=u\nTOPSONGS_KAFKA_TOPIC=t\n";
+	char typo[] = "POSTGRES_PASSWORD=x\nTOPSONGS_KAFKA_TOPC=t\n";
+	char lower[] = "postgres_password=x\n";
+	struct ts_config cfg;
+	struct ts_err err;
+	FILE *f;
+
+	config_init(&cfg);
+	f = fmemopen(ok, strlen(ok), "r");
+	REQUIRE(f);
+	CHECK_INT(config_load_stream(&cfg, f, "ok.env", &err), 0);
+	fclose(f);
+	CHECK_STR(cfg.kafka_topic, "t");
+	f = fmemopen(typo, strlen(typo), "r");
+	REQUIRE(f);
+	CHECK_INT(config_load_stream(&cfg, f, "typo.env", &err), TS_EINVAL);
+	fclose(f);
+	CHECK(strstr(err.msg, "typo.env:2") != NULL);
+	f = fmemopen(lower, strlen(lower), "r");
+	REQUIRE(f);
+	CHECK_INT(config_load_stream(&cfg, f, "lower.env", &err), TS_EINVAL);
+	fclose(f);
+	config_release(&cfg);
+}
+
 TEST(config_redaction)
 {
 	struct ts_config cfg;
