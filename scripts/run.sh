@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# `make run`: the local pipeline as far as it exists today — PostgreSQL and
-# Kafka on loopback (unless your own are configured), the api, ingest into
-# the lake, and the simulator sending plays at a modest rate. Ctrl-C stops everything this
-# script started, by PID. State lives in var/ and survives restarts.
+# `make run`: the whole pipeline on this machine — installs what is missing,
+# starts PostgreSQL and Kafka on loopback (unless your own are configured;
+# MinIO too for an s3:// lake), then `topsongs up`: api, ingest, scheduler
+# and the simulator, supervised. Ctrl-C stops everything this script
+# started, by PID. State lives in var/ (logs in var/log/) and survives
+# restarts. RATE=N sets the simulator's plays/s; NO_SIMULATE=1 turns it off.
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -10,18 +12,12 @@ cd "$root"
 bin="$root/build/topsongs"
 state="$root/var"
 rate="${RATE:-20}"
-pids=()
 
 say() { printf 'run: %s\n' "$*" >&2; }
 
 stop_all() {
 	trap - INT TERM EXIT
 	say "stopping"
-	# Newest first: the simulator before the api it sends to.
-	for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
-		kill -TERM "${pids[i]}" 2>/dev/null || true
-		wait "${pids[i]}" 2>/dev/null || true
-	done
 	"$root/scripts/services.sh" stop "$state" >/dev/null 2>&1 || true
 	[ "${minio_started:-0}" = 1 ] && "$root/scripts/minio.sh" stop "$state/minio" >/dev/null 2>&1
 	say "stopped"
@@ -57,36 +53,7 @@ if [ "${lake#s3://}" != "$lake" ] && [ -z "$(effective s3.endpoint)" ]; then
 	export TOPSONGS_S3_SECRET_KEY="${MINIO_ROOT_PASSWORD:-topsongs-test-secret}"
 fi
 
-"$bin" api >>"$state/api.log" 2>&1 &
-pids+=($!)
-listen="$(effective api.listen)"
-for _ in $(seq 1 100); do
-	curl -fs "http://$listen/healthz" >/dev/null 2>&1 && break
-	sleep 0.1
-done
-curl -fs "http://$listen/healthz" >/dev/null || { say "the api did not start; see $state/api.log"; exit 1; }
-
-"$bin" ingest >>"$state/ingest.log" 2>&1 &
-pids+=($!)
-
-"$bin" simulate --rate "$rate" --target "http://$listen" >>"$state/simulate.log" 2>&1 &
-pids+=($!)
-
-cat >&2 <<MSG
-
-  Top Songs is running.
-    api          http://$listen   (POST /play, /plays; GET /healthz, /readyz, /metrics)
-    kafka        $(effective kafka.brokers)  topic $(effective kafka.topic)
-    postgresql   $(effective pg.url | sed 's#://[^@]*:[^@]*@#://<redacted>@#')
-    ingest       plays -> $(effective lake.url)/raw/region=*/date=*/hour=*/ (Parquet)
-                 metrics http://$(effective ingest.metrics-listen)/metrics
-    simulator    $rate plays/s into the api
-    logs         $state/api.log, $state/ingest.log, $state/simulate.log
-  The dashboard is not built yet (issue 6); watch the plays arrive with
-    curl -s http://$listen/metrics | grep accepted
-  Press Ctrl-C to stop everything.
-
-MSG
-"$bin" check || true
-wait -n "${pids[@]}" || true
-say "a process exited; see the logs in $state"
+# topsongs up runs and supervises api, ingest, scheduler and the simulator
+# (which back-fills the last 24 hours once, then plays live); Ctrl-C reaches
+# it, it stops its children, and the trap above stops the services.
+"$bin" up --state "$state" --rate "$rate" ${NO_SIMULATE:+--no-simulate} || say "up exited with status $?"

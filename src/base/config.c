@@ -509,6 +509,25 @@ void config_redact_url(const char *url, char *out, size_t size)
 	}
 }
 
+int config_export_env(const struct ts_config *cfg, struct ts_err *err)
+{
+	for (size_t i = 0; i < config_nkeys; i++) {
+		const struct config_key *k = &config_keys[i];
+		char env[128], num[32];
+		const char *v = num;
+
+		config_env_name(k, env, sizeof(env));
+		if (k->type == CONFIG_INT)
+			snprintf(num, sizeof(num), "%lld",
+			         (long long)*int_slot((struct ts_config *)cfg, k));
+		else
+			v = *str_slot((struct ts_config *)cfg, k);
+		if (setenv(env, v, 1))
+			return ts_err_set(err, TS_ENOMEM, "setenv %s: %s", env, strerror(errno));
+	}
+	return 0;
+}
+
 int config_dump(const struct ts_config *cfg, struct dbuf *out)
 {
 	int rc = 0;

@@ -91,6 +91,11 @@ struct config_key {
 extern const struct config_key config_keys[];
 extern const size_t config_nkeys;
 
+/* Sets the environment variable of every key (TOPSONGS_API_LISTEN, ...) to
+ * its effective value, so child processes see the same configuration,
+ * flags included. Secrets too: the environment is the child's, not a log. */
+int config_export_env(const struct ts_config *cfg, struct ts_err *err);
+
 /* Fills cfg with defaults only. Returns 0 or TS_ENOMEM. */
 int config_init(struct ts_config *cfg);
 void config_release(struct ts_config *cfg);

@@ -31,4 +31,8 @@ int cmd_store(struct cli_ctx *ctx);
 extern const struct cli_opt cmd_store_opts[];
 extern const char cmd_store_details[];
 
+int cmd_up(struct cli_ctx *ctx);
+extern const struct cli_opt cmd_up_opts[];
+extern const char cmd_up_details[];
+
 #endif
