@@ -25,9 +25,9 @@
 #define SUP_MAX_ARGS     32
 
 struct sup_spec {
-	const char *name;                /* "api"; also the log file's name */
-	const char *argv[SUP_MAX_ARGS];  /* argv[0] is the program; NULL-terminated */
-	bool oneshot;                    /* exit 0 means done: not restarted */
+	const char *name;               /* "api"; also the log file's name */
+	const char *argv[SUP_MAX_ARGS]; /* argv[0] is the program; NULL-terminated */
+	bool oneshot;                   /* exit 0 means done: not restarted */
 };
 
 /* What happened to a child, for the caller to report. The callback's

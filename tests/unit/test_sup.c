@@ -38,7 +38,8 @@ static void count(enum sup_event ev, const char *name, pid_t pid, int status, vo
 TEST(sup_runs_restarts_and_stops)
 {
 	char dir[] = "/tmp/test_sup.XXXXXX";
-	struct sup_spec ok = {.name = "ok", .argv = {"/bin/sh", "-c", "echo hi", NULL}, .oneshot = true};
+	struct sup_spec ok = {
+	    .name = "ok", .argv = {"/bin/sh", "-c", "echo hi", NULL}, .oneshot = true};
 	struct sup_spec bad = {.name = "bad", .argv = {"/bin/sh", "-c", "exit 3", NULL}};
 	struct sup_spec slow = {.name = "slow", .argv = {"/bin/sh", "-c", "exec sleep 60", NULL}};
 	struct events e = {0};
