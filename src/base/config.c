@@ -183,6 +183,9 @@ const struct config_key config_keys[] = {
      "An hour is closed once every partition's watermark passed its end by this much."},
     {"ingest.compact-interval-s", INT(ingest_compact_interval_s), "10", 0, 86400, 0, NULL,
      "How often ingest merges the small files of closed hours; 0 = never."},
+    {"ingest.idle-timeout-s", INT(ingest_idle_timeout_s), "60", 0, 86400, 0, NULL,
+     "A partition caught up and without records this long stops holding hours open: its "
+     "watermark follows the clock, minus this; 0 = never."},
     {"regions", STR(regions), "NA SA EU AF AS OC", 0, 0, 0, check_regions,
      "Region codes plays may carry, separated by spaces or commas."},
     {"event.max-age-s", INT(event_max_age_s), "604800", 60, 315360000, 0, NULL,

@@ -28,8 +28,10 @@ struct part {
 	int64_t first, last; /* first < 0: no open batch */
 	int64_t opened_us;
 	int64_t max_ts_us;
-	int64_t bytes;    /* record values taken into the batch */
-	int64_t position; /* next offset to consume; -1: from the beginning */
+	int64_t bytes;          /* record values taken into the batch */
+	int64_t position;       /* next offset to consume; -1: from the beginning */
+	int64_t last_record_us; /* wall clock of the last record, or of the assignment */
+	int64_t idle_mark_us;   /* when the idle watermark was last moved */
 	struct ingest_file *files;
 	int nfiles;
 	int64_t rows;
@@ -199,6 +201,7 @@ static int take(struct ingest *in, const rd_kafka_message_t *m, struct ts_err *e
 	in->stats->records++;
 	p->position = m->offset + 1;
 	in->rules.now_us = time_now_us();
+	p->last_record_us = in->rules.now_us;
 	if (event_parse(m->payload, m->len, &in->rules, &ev, &why)) {
 		snprintf(reason, sizeof(reason), "%s%s%s%s%s", why.field ? why.field : "",
 		         why.field ? ": " : "", why.rule, why.detail[0] ? ": " : "", why.detail);
@@ -249,6 +252,8 @@ static int on_assign(struct ingest *in, rd_kafka_topic_partition_list_t *parts, 
 		in->parts[tp->partition].active = 1;
 		in->parts[tp->partition].position = found ? next : -1;
 		in->parts[tp->partition].first = -1;
+		in->parts[tp->partition].last_record_us = time_now_us();
+		in->parts[tp->partition].idle_mark_us = 0;
 		log_info("partition assigned", "partition=%d from_offset=%s%lld", tp->partition,
 		         found ? "" : "beginning ", found ? (long long)next : 0LL);
 	}
@@ -390,6 +395,45 @@ static void update_lag(struct ingest *in)
 	in->stats->lag = lag;
 }
 
+/* Whether partition tp is caught up with its high watermark (cached by the
+ * consumer: no broker round trip). */
+static int caught_up(struct ingest *in, const rd_kafka_topic_partition_t *tp)
+{
+	int64_t lo = 0, hi = 0, pos = in->parts[tp->partition].position;
+
+	if (rd_kafka_get_watermark_offsets(in->consumer, tp->topic, tp->partition, &lo, &hi) ||
+	    hi < 0)
+		return 0;
+	return pos >= 0 ? pos >= hi : lo == hi;
+}
+
+/* Partitions caught up and quiet for ingest.idle-timeout-s let their
+ * watermark follow the clock (ingest_idle_advance), every few seconds while
+ * they stay idle, so quiet partitions do not hold hours open forever. */
+static void advance_idle(struct ingest *in)
+{
+	rd_kafka_topic_partition_list_t *parts = NULL;
+	int64_t idle_us = in->cfg->ingest_idle_timeout_s * TIME_US_PER_SEC, now = time_now_us();
+	struct ts_err err;
+
+	if (!idle_us || rd_kafka_assignment(in->consumer, &parts) || !parts)
+		return;
+	for (int i = 0; i < parts->cnt; i++) {
+		int32_t n = parts->elems[i].partition;
+		struct part *p = n >= 0 && n < MAX_PARTITIONS ? &in->parts[n] : NULL;
+
+		if (!p || !p->active || p->first >= 0 || now - p->last_record_us < idle_us ||
+		    now - p->idle_mark_us < 5 * TIME_US_PER_SEC || !caught_up(in, &parts->elems[i]))
+			continue;
+		p->idle_mark_us = now;
+		if (ingest_idle_advance(in->db, parts->elems[i].topic, n,
+		                        in->cfg->ingest_idle_timeout_s, in->cfg->ingest_lateness_s,
+		                        &err))
+			log_warn("idle watermark", "partition=%d error=\"%s\"", (int)n, err.msg);
+	}
+	rd_kafka_topic_partition_list_destroy(parts);
+}
+
 /* Every ingest.compact-interval-s, merges the small files of a few closed
  * hours (see ingest_compact.h). Compaction is housekeeping: when it fails
  * (a store outage, an unreadable file) the lake is unchanged, the reason is
@@ -402,6 +446,7 @@ static int compact_due(struct ingest *in)
 
 	if (now >= in->next_lag_us) {
 		update_lag(in);
+		advance_idle(in);
 		in->next_lag_us = now + TIME_US_PER_SEC;
 	}
 	if (!in->cfg->ingest_compact_interval_s || now < in->next_compact_us)

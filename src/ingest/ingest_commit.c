@@ -143,12 +143,12 @@ static int count_hour(struct db *db, const struct ingest_file *f, int64_t *late,
 /* Closes the hours every partition's watermark has passed by the lateness.
  * A partition assigned but never given a record has no watermark yet and
  * holds every hour open (ingest_register). */
-static int close_hours(struct db *db, const struct ingest_batch *b, struct ts_err *err)
+static int close_hours(struct db *db, const char *topic, int64_t lateness_s, struct ts_err *err)
 {
 	char lateness[24];
-	const char *params[] = {b->topic, lateness};
+	const char *params[] = {topic, lateness};
 
-	snprintf(lateness, sizeof(lateness), "%lld", (long long)b->lateness_s);
+	snprintf(lateness, sizeof(lateness), "%lld", (long long)lateness_s);
 	return db_execp(db,
 	                "UPDATE lake_hours SET closed_at = now(), updated_at = now() "
 	                "WHERE closed_at IS NULL AND ((day + make_interval(hours => hour + 1)) "
@@ -168,7 +168,29 @@ int ingest_commit(struct db *db, struct ingest_batch *b, struct ts_err *err)
 		rc = rc ? rc : count_hour(db, &b->files[i], &b->late_rows, err);
 	}
 	rc = rc ? rc : move_offset(db, b, err);
-	rc = rc ? rc : close_hours(db, b, err);
+	rc = rc ? rc : close_hours(db, b->topic, b->lateness_s, err);
+	rc = rc ? rc : db_exec(db, "COMMIT", err);
+	if (rc)
+		db_exec(db, "ROLLBACK", NULL);
+	return rc;
+}
+
+int ingest_idle_advance(struct db *db, const char *topic, int32_t partition, int64_t idle_s,
+                        int64_t lateness_s, struct ts_err *err)
+{
+	char part[16], idle[24];
+	const char *params[] = {topic, part, idle};
+	int rc = db_exec(db, "BEGIN", err);
+
+	snprintf(part, sizeof(part), "%d", (int)partition);
+	snprintf(idle, sizeof(idle), "%lld", (long long)idle_s);
+	rc = rc ? rc
+	        : db_execp(db,
+	                   "UPDATE ingest_offsets SET watermark = greatest(coalesce(watermark, "
+	                   "'-infinity'), now() - make_interval(secs => $3::double precision)), "
+	                   "updated_at = now() WHERE topic = $1 AND kafka_partition = $2",
+	                   3, params, NULL, err);
+	rc = rc ? rc : close_hours(db, topic, lateness_s, err);
 	rc = rc ? rc : db_exec(db, "COMMIT", err);
 	if (rc)
 		db_exec(db, "ROLLBACK", NULL);

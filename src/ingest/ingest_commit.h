@@ -48,6 +48,15 @@ int ingest_load_offset(struct db *db, const char *topic, int32_t partition, int6
  * b->first (a zombie after a rebalance). */
 int ingest_commit(struct db *db, struct ingest_batch *b, struct ts_err *err);
 
+/* Idleness: a partition that is caught up and has had no record for idle_s
+ * would hold every hour open forever (its watermark is the minimum). Its
+ * watermark is moved to now - idle_s (never backwards), and the hours that
+ * every watermark has now passed by lateness_s are closed, in one
+ * transaction. A record that arrives later for an earlier hour is late data
+ * like any other. */
+int ingest_idle_advance(struct db *db, const char *topic, int32_t partition, int64_t idle_s,
+                        int64_t lateness_s, struct ts_err *err);
+
 /* Moves every committed, unpublished file of the partition into raw/ (a
  * rename in a local lake; upload of the staged copy, then its deletion, in
  * an object store) and removes the partition's staging leftovers.
