@@ -58,8 +58,9 @@ struct api_request {
 	enum api_route_id route;
 	int read_ep; /* enum api_read_ep of a read route */
 	enum api_phase phase;
-	int fresh;   /* made by the URI callback, not yet routed */
-	char *query; /* raw query string (after '?'), NULL when none */
+	int fresh;    /* made by the URI callback, not yet routed */
+	int path_nul; /* the raw path has a %00 */
+	char *query;  /* raw query string (after '?'), NULL when none */
 	size_t query_len;
 	struct dbuf body;
 	int too_large;

@@ -334,6 +334,10 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 	struct api_request *req = request_new(cls, conn);
 	const char *q = uri ? strchr(uri, '?') : NULL;
 
+	/* libmicrohttpd decodes the path and cuts it at a %00: remember one so
+	 * the file server refuses the request instead of serving a prefix. */
+	if (req && uri)
+		req->path_nul = memmem(uri, q ? (size_t)(q - uri) : strlen(uri), "%00", 3) != NULL;
 	if (req && q && q[1]) {
 		req->query_len = strlen(q + 1);
 		req->query = strndup(q + 1, req->query_len);

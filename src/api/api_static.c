@@ -146,7 +146,7 @@ void api_static_handle(struct api_static *s, struct api_request *req, const char
 	struct stat st;
 	uint64_t h;
 
-	if (bad == 400) {
+	if (bad == 400 || req->path_nul) {
 		api_reply_error(reply, 400, "bad path", NULL);
 		return;
 	}

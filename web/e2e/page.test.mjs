@@ -49,7 +49,7 @@ try {
   page.on("pageerror", (e) => errors.push(e.message));
 
   await check("the table shows the fixture's ten rows", async () => {
-    await page.goto(`${base}/?region=EU&period=hour&at=2026-11-25T13`, { timeout: 15000 });
+    await page.goto(`${base}/?region=EU&period=hour&at=2026-11-20T13`, { timeout: 15000 });
     await waitTitle(page, "Song 11");
     expect((await rows(page).count()) === 10, `expected 10 rows, got ${await rows(page).count()}`);
     const last = (await rows(page).nth(9).textContent()) ?? "";
@@ -76,29 +76,29 @@ try {
     await page.getByTestId("period-day").click();
     await waitTitle(page, "Song 10");
     const url = new URL(page.url());
-    expect(url.searchParams.get("period") === "day" && url.searchParams.get("at") === "2026-11-25", `URL is ${page.url()}`);
+    expect(url.searchParams.get("period") === "day" && url.searchParams.get("at") === "2026-11-20", `URL is ${page.url()}`);
   });
 
   await check("the keyboard reaches the controls", async () => {
-    // Day 2026-11-25 -> hour 00 of that day (no chart in the fixture), by keyboard.
+    // Day 2026-11-20 -> hour 00 of that day (no chart in the fixture), by keyboard.
     await page.getByTestId("period-hour").focus();
     await page.keyboard.press("Enter");
     await page.getByTestId("status-empty").waitFor({ timeout: 10000 });
     const url = new URL(page.url());
-    expect(url.searchParams.get("period") === "hour" && url.searchParams.get("at") === "2026-11-25T00", `URL is ${page.url()}`);
+    expect(url.searchParams.get("period") === "hour" && url.searchParams.get("at") === "2026-11-20T00", `URL is ${page.url()}`);
     await page.getByTestId("hour").focus();
     await page.getByTestId("hour").selectOption("13");
     await waitTitle(page, "Song 11");
   });
 
   await check("a shared URL restores the selection", async () => {
-    const shared = `${base}/?region=EU&period=day&at=2026-11-25`;
+    const shared = `${base}/?region=EU&period=day&at=2026-11-20`;
     const other = await context.newPage();
     await other.goto(shared, { timeout: 15000 });
     await waitTitle(other, "Song 10");
     expect((await other.getByTestId("region").inputValue()) === "EU", "region not restored");
     expect((await other.getByTestId("period-day").getAttribute("aria-checked")) === "true", "period not restored");
-    expect((await other.getByTestId("date").inputValue()) === "2026-11-25", "date not restored");
+    expect((await other.getByTestId("date").inputValue()) === "2026-11-20", "date not restored");
     await other.close();
   });
 
@@ -110,7 +110,7 @@ try {
   });
 
   await check("an hour without a chart shows the empty state", async () => {
-    await page.goto(`${base}/?region=NA&period=hour&at=2026-11-25T13`, { timeout: 15000 });
+    await page.goto(`${base}/?region=NA&period=hour&at=2026-11-20T13`, { timeout: 15000 });
     await page.getByTestId("status-empty").waitFor({ timeout: 10000 });
   });
 
@@ -122,7 +122,7 @@ try {
   await check("readable on a phone: nothing wider than the screen", async () => {
     const phone = await browser.newContext({ viewport: { width: 375, height: 740 }, isMobile: true });
     const p = await phone.newPage();
-    await p.goto(`${base}/?region=EU&period=hour&at=2026-11-25T13`, { timeout: 15000 });
+    await p.goto(`${base}/?region=EU&period=hour&at=2026-11-20T13`, { timeout: 15000 });
     await waitTitle(p, "Song 11");
     const width = await p.evaluate(() => document.documentElement.scrollWidth);
     expect(width <= 376, `page is ${width}px wide on a 375px screen`);
