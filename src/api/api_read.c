@@ -6,6 +6,7 @@
  */
 #include "base/common.h"
 #include "api/api_read.h"
+#include "api/api_cache.h"
 #include "api/api_internal.h"
 #include "api/api_lag.h"
 #include "api/api_openapi.h"
@@ -27,7 +28,8 @@
 struct api_read {
 	const struct ts_config *cfg;
 	struct api_pool *pool;
-	struct api_lag *lag; /* NULL when Kafka settings are unusable */
+	struct api_lag *lag;     /* NULL when Kafka settings are unusable */
+	struct api_cache *cache; /* GET /api/top answers; NULL = none */
 	char *openapi;
 	size_t openapi_len;
 };
@@ -366,15 +368,26 @@ static void handle_top(struct api_read *r, struct api_request *req, struct api_r
 {
 	struct chart_sel sel;
 	PGresult *res = NULL;
+	char key[API_CACHE_MAX_KEY];
 	int final;
 
 	if (chart_params(r, req, &sel, reply))
 		return;
+	snprintf(key, sizeof(key), "top|%s|%d|%s", sel.region, sel.daily, sel.key);
+	if (api_cache_get(r->cache, key, &reply->body, &final)) {
+		reply->status = 200;
+		finish_cached(req, reply, final);
+		return;
+	}
 	if (chart_rows(r, &sel, &res, reply))
 		return;
 	reply->status = 200;
 	chart_json(&sel, res, &reply->body, &final);
 	PQclear(res);
+	/* A live chart is at most a second old; a final one changes only when
+	 * late plays make the flows recompute it. */
+	api_cache_put(r->cache, key, reply->body.buf, reply->body.len, final,
+	              (final ? 60 : 1) * TIME_US_PER_SEC);
 	finish_cached(req, reply, final);
 }
 
@@ -803,6 +816,7 @@ int api_read_new(const struct ts_config *cfg, int threads, struct api_read **out
 	rc = api_openapi_build(&doc, err);
 	r->openapi = dbuf_detach(&doc, &r->openapi_len);
 	rc = rc ? rc : api_pool_new(cfg, threads, &r->pool, err);
+	r->cache = api_cache_new(); /* none is slower, not wrong */
 	if (rc) {
 		api_read_free(r);
 		return rc;
@@ -821,6 +835,7 @@ void api_read_free(struct api_read *r)
 	if (!r)
 		return;
 	api_lag_free(r->lag);
+	api_cache_free(r->cache);
 	api_pool_free(r->pool);
 	free(r->openapi);
 	free(r);

@@ -29,9 +29,13 @@ play() { # N -> a valid play
 [ "$(play 1)" = 202 ] || fail "play before the outage"
 
 "$ROOT/scripts/pg.sh" stop "$pg_dir" >/dev/null 2>&1 || fail "could not stop PostgreSQL"
+# The final chart read above sits in the api's memory (60 s): it is still
+# served; charts not read before are not.
+[ "$(get "$top")" = 200 ] || fail "a cached final chart is not served during the outage"
 reads_down() {
 	local p code t0 t1
-	for p in "$top" '/api/top.csv?region=EU' '/api/trend?song=fx-1' /api/pipeline "$top"; do
+	for p in '/api/top?region=EU&at=2026-11-20T12' '/api/top?region=ALL&period=day&at=2026-11-20' \
+		'/api/top.csv?region=EU' '/api/trend?song=fx-1' /api/pipeline '/api/top?region=SA'; do
 		t0="$(date +%s%N)"
 		code="$(get "$p")"
 		t1="$(date +%s%N)"

@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 
+#include "api/api_cache.h"
 #include "api/api_internal.h"
 #include "api/api_openapi.h"
 #include "api/api_query.h"
@@ -163,4 +164,28 @@ TEST(api_hash_tells_bodies_apart)
 	CHECK(api_hash("a", 1, API_HASH_INIT) != api_hash("b", 1, API_HASH_INIT));
 	CHECK(api_hash("ab", 2, API_HASH_INIT) ==
 	      api_hash("b", 1, api_hash("a", 1, API_HASH_INIT)));
+}
+
+TEST(api_cache_hits_expires_and_bounds)
+{
+	struct api_cache *c = api_cache_new();
+	struct dbuf out;
+	static char big[API_CACHE_MAX_BODY + 1];
+	int flags = 0;
+
+	REQUIRE(c != NULL);
+	dbuf_init(&out, 1u << 20);
+	CHECK(!api_cache_get(c, "k", &out, &flags));
+	api_cache_put(c, "k", "body", 4, 1, 10 * TIME_US_PER_SEC);
+	CHECK(api_cache_get(c, "k", &out, &flags));
+	CHECK_STR(dbuf_str(&out), "body");
+	CHECK_INT(flags, 1);
+	CHECK(!api_cache_get(c, "other", &out, &flags));
+	api_cache_put(c, "gone", "x", 1, 0, -1);
+	CHECK(!api_cache_get(c, "gone", &out, &flags));
+	api_cache_put(c, "big", big, sizeof(big), 0, 10 * TIME_US_PER_SEC);
+	CHECK(!api_cache_get(c, "big", &out, &flags));
+	CHECK(api_cache_get(NULL, "k", &out, &flags) == 0);
+	dbuf_release(&out);
+	api_cache_free(c);
 }
