@@ -3,6 +3,7 @@
  */
 #include "base/common.h"
 #include "api/api_lag.h"
+#include "base/log.h"
 #include "base/timeutil.h"
 #include "kafka/kafka_producer.h"
 
@@ -10,7 +11,8 @@
 #include <pthread.h>
 
 struct api_lag {
-	rd_kafka_t *rk;
+	const struct ts_config *cfg;
+	rd_kafka_t *rk; /* made on first use */
 	char *topic;
 	pthread_mutex_t lock;
 	int64_t fetched_us; /* monotonic; 0 = never */
@@ -23,31 +25,50 @@ struct api_lag {
 int api_lag_new(const struct ts_config *cfg, struct api_lag **out, struct ts_err *err)
 {
 	struct api_lag *lag = calloc(1, sizeof(*lag));
-	rd_kafka_conf_t *conf = rd_kafka_conf_new();
-	char errstr[256];
-	int rc = lag && conf ? 0 : ts_err_set(err, TS_ENOMEM, "out of memory");
 
-	if (lag)
-		pthread_mutex_init(&lag->lock, NULL);
-	rc = rc ? rc : kafka_conf_connection(conf, cfg, err);
-	rc = rc ? rc : kafka_conf_set(conf, "client.id", "topsongs-api-lag", err);
+	if (!lag || !(lag->topic = strdup(cfg->kafka_topic))) {
+		free(lag);
+		return ts_err_set(err, TS_ENOMEM, "out of memory");
+	}
+	lag->cfg = cfg;
+	pthread_mutex_init(&lag->lock, NULL);
+	*out = lag;
+	return 0;
+}
+
+/* Broker trouble is the producer's to report (and /readyz's): ours would
+ * only repeat it. */
+static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+	(void)rk;
+	(void)level;
+	log_debug("librdkafka (lag)", "facility=%s %s", fac, buf);
+}
+
+/* The handle, made on the first /api/pipeline: an api nobody asks about
+ * lag keeps no second set of broker connections. */
+static int make_handle(struct api_lag *lag)
+{
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	struct ts_err err;
+	char errstr[256];
+	int rc = conf ? 0 : ts_err_set(&err, TS_ENOMEM, "out of memory");
+
+	rc = rc ? rc : kafka_conf_connection(conf, lag->cfg, &err);
+	rc = rc ? rc : kafka_conf_set(conf, "client.id", "topsongs-api-lag", &err);
 	if (!rc) {
+		rd_kafka_conf_set_log_cb(conf, on_log);
 		lag->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
 		if (lag->rk)
 			conf = NULL; /* owned by the handle now */
 		else
-			rc = ts_err_set(err, TS_EINVAL, "kafka: %s", errstr);
+			rc = ts_err_set(&err, TS_EINVAL, "kafka: %s", errstr);
 	}
-	if (!rc && !(lag->topic = strdup(cfg->kafka_topic)))
-		rc = ts_err_set(err, TS_ENOMEM, "out of memory");
 	if (conf)
 		rd_kafka_conf_destroy(conf);
-	if (rc) {
-		api_lag_free(lag);
-		return rc;
-	}
-	*out = lag;
-	return 0;
+	if (rc)
+		snprintf(lag->reason, sizeof(lag->reason), "%s", err.msg);
+	return rc;
 }
 
 void api_lag_free(struct api_lag *lag)
@@ -65,12 +86,15 @@ void api_lag_free(struct api_lag *lag)
 static void fetch(struct api_lag *lag)
 {
 	const struct rd_kafka_metadata *md = NULL;
-	rd_kafka_topic_t *t = rd_kafka_topic_new(lag->rk, lag->topic, NULL);
-	rd_kafka_resp_err_t e =
-	    t ? rd_kafka_metadata(lag->rk, 0, t, &md, API_LAG_TIMEOUT_MS) : RD_KAFKA_RESP_ERR__FAIL;
+	rd_kafka_topic_t *t = NULL;
+	rd_kafka_resp_err_t e;
 
 	lag->rc = TS_EUNAVAIL;
 	lag->n = 0;
+	if (!lag->rk && make_handle(lag))
+		return;
+	t = rd_kafka_topic_new(lag->rk, lag->topic, NULL);
+	e = t ? rd_kafka_metadata(lag->rk, 0, t, &md, API_LAG_TIMEOUT_MS) : RD_KAFKA_RESP_ERR__FAIL;
 	if (!e && (md->topic_cnt != 1 || md->topics[0].err))
 		e = md->topic_cnt == 1 ? md->topics[0].err : RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC;
 	if (e) {

@@ -21,6 +21,7 @@
 
 struct api_lag;
 
+/* cfg must outlive it. Connects to nothing until the first call. */
 int api_lag_new(const struct ts_config *cfg, struct api_lag **out, struct ts_err *err);
 /* NULL is a no-op. */
 void api_lag_free(struct api_lag *lag);
