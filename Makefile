@@ -49,7 +49,7 @@ LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/obj/%.o)
 
-.PHONY: all test run bench fuzz fuzz-build san clean format format-check docs
+.PHONY: all test run bench fuzz fuzz-build san clean format format-check docs web
 all: $(BUILD)/topsongs
 
 $(BUILD)/obj/%.o: %.c
@@ -84,6 +84,10 @@ test:
 
 bench:
 	bench/run.sh
+
+# The dashboard, built into web/dist (only when its sources changed).
+web:
+	scripts/web.sh build
 
 fuzz:
 	scripts/fuzz.sh $(FUZZ_SECONDS)

@@ -28,6 +28,7 @@ effective() { "$bin" config | sed -n "s/^$1 = //p"; }
 
 scripts/setup.sh run
 make -s -j2 all
+scripts/web.sh build # the dashboard, when web/ changed since the last build
 mkdir -p "$state"
 export TOPSONGS_LOG_FORMAT="${TOPSONGS_LOG_FORMAT:-text}"
 

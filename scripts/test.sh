@@ -112,6 +112,9 @@ main() {
 	run_unit unit build/unit_tests
 	note "fuzz targets"
 	run_fuzz
+	note "dashboard (web/): Vitest, and the build the browser test serves"
+	run_step "web: vitest" scripts/web.sh test
+	run_step "web: build" scripts/web.sh build
 
 	note "services (PostgreSQL, Kafka) on loopback, state in $state"
 	local off="${TS_TEST_PORT_OFFSET:-0}"

@@ -23,9 +23,14 @@
 #include "event/event.h"
 #include "kafka/kafka_producer.h"
 
+struct api_read;
+struct api_static;
+
 struct api_server {
 	struct MHD_Daemon *daemon;
 	struct kafka_producer *producer;
+	struct api_read *read;      /* GET /api/... (api_read.c) */
+	struct api_static *statics; /* the dashboard's files (api_static.c), or NULL */
 	const struct ts_config *cfg;
 	int port;
 	atomic_llong pending_events;
@@ -51,7 +56,12 @@ struct api_request {
 	struct api_server *srv;
 	struct MHD_Connection *conn;
 	enum api_route_id route;
+	int read_ep; /* enum api_read_ep of a read route */
 	enum api_phase phase;
+	int fresh;    /* made by the URI callback, not yet routed */
+	int path_nul; /* the raw path has a %00 */
+	char *query;  /* raw query string (after '?'), NULL when none */
+	size_t query_len;
 	struct dbuf body;
 	int too_large;
 	int over_buffer;
@@ -77,6 +87,13 @@ struct api_reply {
 	const char *retry_after;
 	const char *allow;
 	int close; /* ask the client to close the connection */
+	/* Read API and static files: */
+	const char *cache_control; /* default "no-store" */
+	char filename[80];         /* "" or an attachment's file name */
+	char etag[24];             /* "" or a quoted entity tag */
+	int file_fd;               /* with has_file: the body is this file (taken) */
+	int has_file;
+	uint64_t file_size;
 };
 
 /* Ingest (api_ingest.c). Either fills reply, or returns 1 after suspending
@@ -102,5 +119,17 @@ void api_wait_remove(struct api_server *srv, struct api_request *req);
 
 /* A small JSON error body {"error": what, "detail": detail}. */
 void api_reply_error(struct api_reply *reply, int status, const char *what, const char *detail);
+
+/* Sets reply->etag from a hash of what the body depends on and, when the
+ * request's If-None-Match names it, turns the reply into an empty 304. */
+void api_reply_etag(struct api_request *req, struct api_reply *reply, uint64_t hash);
+
+/* FNV-1a, for entity tags. */
+uint64_t api_hash(const void *data, size_t len, uint64_t h);
+#define API_HASH_INIT 0xcbf29ce484222325ULL
+
+/* The route table, for the OpenAPI document: route i's path and method. */
+size_t api_route_count(void);
+void api_route_get(size_t i, const char **path, const char **method);
 
 #endif

@@ -6,7 +6,7 @@
 
 #include <stdatomic.h>
 
-static const int statuses[] = {200, 202, 207, 400, 404, 405, 413, 415, 429, 500, 503};
+static const int statuses[] = {200, 202, 207, 304, 400, 404, 405, 413, 415, 429, 500, 503};
 #define NSTATUS ARRAY_SIZE(statuses)
 
 /* Upper bounds in microseconds. */
@@ -21,7 +21,8 @@ static atomic_uint_fast64_t events_accepted;
 static atomic_uint_fast64_t latency_bucket[NBUCKET + 1];
 static atomic_uint_fast64_t latency_count, latency_sum_us;
 
-static const char *const route_names[] = {"play", "plays", "healthz", "readyz", "metrics", "other"};
+static const char *const route_names[] = {"play",    "plays", "healthz", "readyz",
+                                          "metrics", "api",   "static",  "other"};
 static const char *const reject_names[] = {
     "invalid_json", "invalid_field",      "too_large",          "unsupported_media_type",
     "overloaded",   "broker_unavailable", "method_not_allowed", "not_found"};

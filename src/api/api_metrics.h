@@ -17,6 +17,8 @@ enum api_route_id {
 	ROUTE_HEALTHZ,
 	ROUTE_READYZ,
 	ROUTE_METRICS,
+	ROUTE_API,    /* the read API, GET /api/... */
+	ROUTE_STATIC, /* the dashboard's files */
 	ROUTE_OTHER,
 	ROUTE_COUNT
 };

@@ -6,6 +6,8 @@
 #include "base/common.h"
 #include "api/api.h"
 #include "api/api_internal.h"
+#include "api/api_read.h"
+#include "api/api_static.h"
 #include "base/log.h"
 #include "base/timeutil.h"
 
@@ -19,14 +21,36 @@ struct api_route {
 	const char *method;
 	enum api_route_id id;
 	int has_body;
+	enum api_read_ep read; /* ROUTE_API: which read endpoint */
 };
 
-/* The one table of routes; a path listed with another method answers 405. */
+/* The one table of routes; a path listed with another method answers 405.
+ * GET/HEAD of any other path outside /api/ serves the dashboard's files
+ * (api_static.c). The OpenAPI document is built from this table. */
 static const struct api_route routes[] = {
-    {"/play", "POST", ROUTE_PLAY, 1},      {"/plays", "POST", ROUTE_PLAYS, 1},
-    {"/healthz", "GET", ROUTE_HEALTHZ, 0}, {"/readyz", "GET", ROUTE_READYZ, 0},
-    {"/metrics", "GET", ROUTE_METRICS, 0},
+    {"/play", "POST", ROUTE_PLAY, 1, READ_NONE},
+    {"/plays", "POST", ROUTE_PLAYS, 1, READ_NONE},
+    {"/healthz", "GET", ROUTE_HEALTHZ, 0, READ_NONE},
+    {"/readyz", "GET", ROUTE_READYZ, 0, READ_NONE},
+    {"/metrics", "GET", ROUTE_METRICS, 0, READ_NONE},
+    {"/api/regions", "GET", ROUTE_API, 0, READ_REGIONS},
+    {"/api/top", "GET", ROUTE_API, 0, READ_TOP},
+    {"/api/top.csv", "GET", ROUTE_API, 0, READ_TOP_CSV},
+    {"/api/trend", "GET", ROUTE_API, 0, READ_TREND},
+    {"/api/pipeline", "GET", ROUTE_API, 0, READ_PIPELINE},
+    {"/api/openapi.json", "GET", ROUTE_API, 0, READ_OPENAPI},
 };
+
+size_t api_route_count(void)
+{
+	return ARRAY_SIZE(routes);
+}
+
+void api_route_get(size_t i, const char **path, const char **method)
+{
+	*path = routes[i].path;
+	*method = routes[i].method;
+}
 
 /* Matches path and method; *known_path tells a 405 from a 404. */
 static const struct api_route *route_find(const char *path, const char *method, int *known_path)
@@ -56,25 +80,72 @@ void api_reply_error(struct api_reply *reply, int status, const char *what, cons
 	dbuf_addc(&reply->body, '}');
 }
 
-static enum MHD_Result send_reply(struct api_request *req, struct api_reply *reply)
+uint64_t api_hash(const void *data, size_t len, uint64_t h)
+{
+	const unsigned char *p = data;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ p[i]) * 0x100000001b3ULL;
+	return h;
+}
+
+void api_reply_etag(struct api_request *req, struct api_reply *reply, uint64_t hash)
+{
+	const char *inm = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "If-None-Match");
+
+	snprintf(reply->etag, sizeof(reply->etag), "\"%016llx\"", (unsigned long long)hash);
+	if (inm && (strstr(inm, reply->etag) || !strcmp(inm, "*"))) {
+		reply->status = 304;
+		dbuf_reset(&reply->body);
+	}
+}
+
+static struct MHD_Response *make_response(struct api_reply *reply)
 {
 	struct MHD_Response *resp;
-	enum MHD_Result ret;
 	size_t len;
 	char *body;
 
-	if (reply->content_type == NULL || !strncmp(reply->content_type, "application/json", 16))
+	if (reply->has_file) {
+		resp = MHD_create_response_from_fd64(reply->file_size, reply->file_fd);
+		if (!resp)
+			close(reply->file_fd);
+		reply->has_file = 0;
+		return resp;
+	}
+	if (reply->status != 304 &&
+	    (reply->content_type == NULL || !strncmp(reply->content_type, "application/json", 16)))
 		dbuf_addc(&reply->body, '\n');
 	body = dbuf_detach(&reply->body, &len);
 	resp = MHD_create_response_from_buffer(
 	    len, body ? body : (char *)"", body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
-	if (!resp) {
+	if (!resp)
 		free(body);
+	return resp;
+}
+
+static enum MHD_Result send_reply(struct api_request *req, struct api_reply *reply)
+{
+	struct MHD_Response *resp = make_response(reply);
+	char disposition[128];
+	enum MHD_Result ret;
+
+	if (!resp)
 		return MHD_NO;
+	if (reply->status != 304)
+		MHD_add_response_header(resp, "Content-Type",
+		                        reply->content_type ? reply->content_type
+		                                            : "application/json");
+	MHD_add_response_header(resp, "Cache-Control",
+	                        reply->cache_control ? reply->cache_control : "no-store");
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	if (reply->etag[0])
+		MHD_add_response_header(resp, "ETag", reply->etag);
+	if (reply->filename[0]) {
+		snprintf(disposition, sizeof(disposition), "attachment; filename=\"%s\"",
+		         reply->filename);
+		MHD_add_response_header(resp, "Content-Disposition", disposition);
 	}
-	MHD_add_response_header(resp, "Content-Type",
-	                        reply->content_type ? reply->content_type : "application/json");
-	MHD_add_response_header(resp, "Cache-Control", "no-store");
 	if (reply->retry_after)
 		MHD_add_response_header(resp, "Retry-After", reply->retry_after);
 	if (reply->allow)
@@ -111,6 +182,9 @@ static void reply_get(struct api_request *req, struct api_reply *reply)
 		api_metrics_render(&reply->body, kafka_producer_queue_len(srv->producer),
 		                   atomic_load(&srv->pending_events),
 		                   atomic_load(&srv->open_requests), ready);
+		break;
+	case ROUTE_API:
+		api_read_handle(srv->read, (enum api_read_ep)req->read_ep, req, reply);
 		break;
 	default:
 		BUG("route %d has no GET handler", req->route);
@@ -150,6 +224,7 @@ void api_request_unref(struct api_request *req)
 static void request_free(struct api_request *req)
 {
 	atomic_fetch_sub(&req->srv->open_requests, 1);
+	free(req->query);
 	pthread_mutex_destroy(&req->lock);
 	dbuf_release(&req->body);
 	dbuf_release(&req->errors);
@@ -199,6 +274,11 @@ static int on_first_call(struct api_request *req, const char *url, const char *m
 		return 1;
 	}
 	route = route_find(url, method, &known);
+	if (!route && !known && req->srv->statics && strncmp(url, "/api/", 5) &&
+	    (!strcmp(method, "GET") || !strcmp(method, "HEAD"))) {
+		req->route = ROUTE_STATIC;
+		return 0;
+	}
 	if (!route) {
 		req->route = ROUTE_OTHER;
 		if (known) {
@@ -213,6 +293,7 @@ static int on_first_call(struct api_request *req, const char *url, const char *m
 		return 1;
 	}
 	req->route = route->id;
+	req->read_ep = (int)route->read;
 	clen = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Content-Length");
 	if (route->has_body && clen &&
 	    strtoull(clen, NULL, 10) > (unsigned long long)req->body.max) {
@@ -246,6 +327,28 @@ static enum MHD_Result finish_body(struct api_request *req, struct api_reply *re
 	return send_reply(req, reply);
 }
 
+/* libmicrohttpd calls this first with the raw URI: the request object is
+ * made here so it can keep the undecoded query string for api_query. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	struct api_request *req = request_new(cls, conn);
+	const char *q = uri ? strchr(uri, '?') : NULL;
+
+	/* libmicrohttpd decodes the path and cuts it at a %00: remember one so
+	 * the file server refuses the request instead of serving a prefix. */
+	if (req && uri)
+		req->path_nul = memmem(uri, q ? (size_t)(q - uri) : strlen(uri), "%00", 3) != NULL;
+	if (req && q && q[1]) {
+		req->query_len = strlen(q + 1);
+		req->query = strndup(q + 1, req->query_len);
+		if (!req->query)
+			req->query_len = 0;
+	}
+	if (req)
+		req->fresh = 1;
+	return req;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
@@ -256,10 +359,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 
 	(void)version;
 	dbuf_init(&reply.body, 64u << 20);
-	if (!req) {
-		req = request_new(cls, conn);
+	if (!req || req->fresh) {
+		if (!req)
+			req = request_new(cls, conn);
 		if (!req)
 			return MHD_NO;
+		req->fresh = 0;
 		*con_cls = req;
 		if (!on_first_call(req, url, method, &reply)) {
 			dbuf_release(&reply.body);
@@ -277,6 +382,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		ret = send_reply(req, &reply);
 	} else if (req->route == ROUTE_PLAY || req->route == ROUTE_PLAYS) {
 		ret = finish_body(req, &reply);
+	} else if (req->route == ROUTE_STATIC) {
+		api_static_handle(req->srv->statics, req, url, &reply);
+		ret = send_reply(req, &reply);
 	} else {
 		reply_get(req, &reply);
 		ret = send_reply(req, &reply);
@@ -343,13 +451,19 @@ static int resolve_listen(const char *listen, struct sockaddr_storage *ss, sockl
 	return 0;
 }
 
+static unsigned worker_threads(const struct ts_config *cfg)
+{
+	long n = cfg->api_threads ? (long)cfg->api_threads : sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n > 0 ? (unsigned)n : 1u;
+}
+
 static int start_daemon(struct api_server *srv, struct ts_err *err)
 {
 	const struct ts_config *cfg = srv->cfg;
 	struct sockaddr_storage ss;
 	socklen_t sslen;
-	unsigned threads =
-	    cfg->api_threads ? (unsigned)cfg->api_threads : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned threads = worker_threads(cfg);
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO |
 	                 MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
 	const union MHD_DaemonInfo *info;
@@ -365,7 +479,7 @@ static int start_daemon(struct api_server *srv, struct ts_err *err)
 	    (unsigned)cfg->api_max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
 	    (unsigned)cfg->api_idle_timeout_s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
 	    MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_STRICT_FOR_CLIENT, 1,
-	    MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
+	    MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv,
 	    /* Small requests: a 16 KiB pool (reset per request) instead of 32. */
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16384, MHD_OPTION_EXTERNAL_LOGGER,
 	    on_mhd_log, NULL, MHD_OPTION_END);
@@ -374,6 +488,19 @@ static int start_daemon(struct api_server *srv, struct ts_err *err)
 		                  cfg->api_listen);
 	info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
 	srv->port = info ? info->port : 0;
+	return 0;
+}
+
+/* The read API and the page; neither needs its service to be up. */
+static int start_read(struct api_server *srv, struct ts_err *err)
+{
+	struct ts_err why;
+	int rc = api_read_new(srv->cfg, (int)worker_threads(srv->cfg), &srv->read, err);
+
+	if (rc)
+		return rc;
+	if (srv->cfg->api_web_dir[0] && api_static_new(srv->cfg->api_web_dir, &srv->statics, &why))
+		log_info("no dashboard to serve", "reason=\"%s\"", why.msg);
 	return 0;
 }
 
@@ -393,8 +520,12 @@ int api_server_start(const struct ts_config *cfg, struct api_server **out, struc
 	}
 	rc = kafka_producer_new(cfg, api_ingest_on_delivery, &srv->producer, err);
 	if (!rc)
+		rc = start_read(srv, err);
+	if (!rc)
 		rc = start_daemon(srv, err);
 	if (rc) {
+		api_read_free(srv->read);
+		api_static_free(srv->statics);
 		kafka_producer_free(srv->producer);
 		api_wait_stop(srv);
 		free(srv);
@@ -439,6 +570,8 @@ void api_server_free(struct api_server *srv)
 	usleep(100000);
 	api_wait_stop(srv);
 	MHD_stop_daemon(srv->daemon);
+	api_read_free(srv->read);
+	api_static_free(srv->statics);
 	kafka_producer_free(srv->producer);
 	pthread_mutex_destroy(&srv->wait_lock);
 	free(srv);

@@ -133,6 +133,9 @@ const struct config_key config_keys[] = {
      "Most events awaiting a broker acknowledgement; past it requests get 503."},
     {"api.max-buffered", INT(api_max_buffered), "268435456", 65536, 17179869184, 0, NULL,
      "Most request-body bytes buffered across all connections; past it requests get 503."},
+    {"api.web-dir", STR(api_web_dir), "web/dist", 0, 0, 0, NULL,
+     "Folder of the built dashboard the api serves at / (index.html and assets); "
+     "empty = no page."},
     {"api.drain-timeout-ms", INT(api_drain_timeout_ms), "10000", 0, 600000, 0, NULL,
      "On SIGTERM, how long to wait for in-flight requests and the producer."},
     {"kafka.brokers", STR(kafka_brokers), "127.0.0.1:19092", 0, 0, 0, NULL,

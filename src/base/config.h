@@ -33,6 +33,7 @@ struct ts_config {
 	int64_t api_max_pending;
 	int64_t api_max_buffered;
 	int64_t api_drain_timeout_ms;
+	char *api_web_dir;
 	char *kafka_brokers;
 	char *kafka_topic;
 	char *kafka_compression;

@@ -105,3 +105,24 @@ use_minio() {
 	fi
 	: "${TS_MINIO_PORT:?}" "${TOPSONGS_S3_ACCESS_KEY:?}" "${TOPSONGS_S3_SECRET_KEY:?}"
 }
+
+# load_chart_fixture: the fixture charts (fixtures/charts.sql) into the test
+# PostgreSQL; run after an api started (it migrates the schema).
+load_chart_fixture() {
+	psql -qAtX -v ON_ERROR_STOP=1 "${TOPSONGS_PG_URL:?}" -f "$ROOT/tests/integration/fixtures/charts.sql" \
+		>/dev/null || fail "could not load the chart fixture"
+}
+
+# get PATH [curl args...] -> prints the status; body in $SCRATCH/body, headers in $SCRATCH/headers
+get() {
+	local path="$1"
+	shift
+	rm -f "$SCRATCH/body" "$SCRATCH/headers"
+	: >"$SCRATCH/body"
+	curl -s -o "$SCRATCH/body" -D "$SCRATCH/headers" -w '%{http_code}' "$@" "http://127.0.0.1:$API_PORT$path"
+}
+
+# header NAME: the value of a response header of the last get
+header() {
+	grep -i "^$1:" "$SCRATCH/headers" | head -n 1 | cut -d' ' -f2- | tr -d '\r'
+}
