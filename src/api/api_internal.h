@@ -25,12 +25,14 @@
 
 struct api_read;
 struct api_static;
+struct api_guard;
 
 struct api_server {
 	struct MHD_Daemon *daemon;
 	struct kafka_producer *producer;
 	struct api_read *read;      /* GET /api/... (api_read.c) */
 	struct api_static *statics; /* the dashboard's files (api_static.c), or NULL */
+	struct api_guard *guard;    /* the slow-client guard (api_guard.c) */
 	const struct ts_config *cfg;
 	int port;
 	atomic_llong pending_events;

@@ -24,8 +24,9 @@ static atomic_uint_fast64_t latency_count, latency_sum_us;
 static const char *const route_names[] = {"play",    "plays", "healthz", "readyz",
                                           "metrics", "api",   "static",  "other"};
 static const char *const reject_names[] = {
-    "invalid_json", "invalid_field",      "too_large",          "unsupported_media_type",
-    "overloaded",   "broker_unavailable", "method_not_allowed", "not_found"};
+    "invalid_json",           "invalid_field", "too_large",
+    "unsupported_media_type", "overloaded",    "broker_unavailable",
+    "method_not_allowed",     "not_found",     "bad_framing"};
 
 const char *api_route_name(enum api_route_id r)
 {

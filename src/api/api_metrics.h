@@ -32,6 +32,7 @@ enum api_reject {
 	REJECT_BROKER,
 	REJECT_METHOD,
 	REJECT_NOT_FOUND,
+	REJECT_BAD_FRAMING, /* ambiguous Content-Length / Transfer-Encoding */
 	REJECT_COUNT
 };
 

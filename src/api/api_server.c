@@ -6,6 +6,7 @@
 #include "base/common.h"
 #include "api/api.h"
 #include "api/api_internal.h"
+#include "api/api_guard.h"
 #include "api/api_read.h"
 #include "api/api_static.h"
 #include "base/log.h"
@@ -257,6 +258,49 @@ static void give_back_body(struct api_request *req)
 	dbuf_release(&req->body);
 }
 
+struct framing {
+	int lengths;     /* Content-Length headers */
+	int conflicting; /* ... with different values */
+	int chunked;     /* a Transfer-Encoding header */
+	const char *first;
+};
+
+static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *value)
+{
+	struct framing *f = cls;
+
+	(void)kind;
+	if (!strcasecmp(key, "Content-Length")) {
+		if (f->lengths++ && strcmp(value ? value : "", f->first))
+			f->conflicting = 1;
+		else if (!f->first)
+			f->first = value ? value : "";
+	} else if (!strcasecmp(key, "Transfer-Encoding")) {
+		f->chunked = 1;
+	}
+	return MHD_YES;
+}
+
+/* A request whose body length is ambiguous — two different Content-Lengths,
+ * or a Content-Length with a Transfer-Encoding — is refused and its
+ * connection closed (RFC 9112, 6.3): a proxy in front of us might frame it
+ * differently, and the difference is how request smuggling works. */
+static int ambiguous_framing(struct api_request *req, struct api_reply *reply)
+{
+	struct framing f = {0};
+
+	MHD_get_connection_values(req->conn, MHD_HEADER_KIND, count_framing, &f);
+	if (!f.conflicting && !(f.lengths && f.chunked))
+		return 0;
+	reply->close = 1;
+	api_metrics_reject(REJECT_BAD_FRAMING, 1);
+	api_reply_error(reply, 400, "ambiguous request framing",
+	                f.conflicting ? "different Content-Length headers"
+	                              : "Content-Length with Transfer-Encoding");
+	return 1;
+}
+
 /* First call for a request: route it, and refuse early what cannot succeed. */
 static int on_first_call(struct api_request *req, const char *url, const char *method,
                          struct api_reply *reply)
@@ -273,6 +317,8 @@ static int on_first_call(struct api_request *req, const char *url, const char *m
 		api_reply_error(reply, 503, "shutting down", NULL);
 		return 1;
 	}
+	if (ambiguous_framing(req, reply))
+		return 1;
 	route = route_find(url, method, &known);
 	if (!route && !known && req->srv->statics && strncmp(url, "/api/", 5) &&
 	    (!strcmp(method, "GET") || !strcmp(method, "HEAD"))) {
@@ -370,6 +416,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			dbuf_release(&reply.body);
 			return MHD_YES;
 		}
+		api_guard_received(req->srv->guard, conn);
 		return send_reply(req, &reply);
 	}
 	if (*upload_data_size) {
@@ -377,6 +424,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
+	api_guard_received(req->srv->guard, conn);
 	if (req->phase == PHASE_WAITING) {
 		api_ingest_finish(req, &reply);
 		ret = send_reply(req, &reply);
@@ -397,10 +445,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
 	struct api_request *req = *con_cls;
+	struct api_server *srv = cls;
 
-	(void)cls;
-	(void)conn;
 	(void)toe;
+	api_guard_completed(srv->guard, conn);
 	if (!req)
 		return;
 	*con_cls = NULL;
@@ -480,6 +528,7 @@ static int start_daemon(struct api_server *srv, struct ts_err *err)
 	    (unsigned)cfg->api_idle_timeout_s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
 	    MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_STRICT_FOR_CLIENT, 1,
 	    MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv,
+	    MHD_OPTION_NOTIFY_CONNECTION, api_guard_notify, srv->guard,
 	    /* Small requests: a 16 KiB pool (reset per request) instead of 32. */
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16384, MHD_OPTION_EXTERNAL_LOGGER,
 	    on_mhd_log, NULL, MHD_OPTION_END);
@@ -519,6 +568,8 @@ int api_server_start(const struct ts_config *cfg, struct api_server **out, struc
 		return ts_err_set(err, rc, "cannot start the deadline thread");
 	}
 	rc = kafka_producer_new(cfg, api_ingest_on_delivery, &srv->producer, err);
+	if (!rc && api_guard_new(cfg->api_idle_timeout_s, &srv->guard))
+		rc = ts_err_set(err, TS_ENOMEM, "cannot start the slow-client guard");
 	if (!rc)
 		rc = start_read(srv, err);
 	if (!rc)
@@ -526,6 +577,7 @@ int api_server_start(const struct ts_config *cfg, struct api_server **out, struc
 	if (rc) {
 		api_read_free(srv->read);
 		api_static_free(srv->statics);
+		api_guard_free(srv->guard);
 		kafka_producer_free(srv->producer);
 		api_wait_stop(srv);
 		free(srv);
@@ -570,6 +622,7 @@ void api_server_free(struct api_server *srv)
 	usleep(100000);
 	api_wait_stop(srv);
 	MHD_stop_daemon(srv->daemon);
+	api_guard_free(srv->guard);
 	api_read_free(srv->read);
 	api_static_free(srv->statics);
 	kafka_producer_free(srv->producer);

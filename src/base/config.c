@@ -128,7 +128,8 @@ const struct config_key config_keys[] = {
     {"api.max-connections", INT(api_max_connections), "4096", 16, 1000000, 0, NULL,
      "Most concurrent client connections."},
     {"api.idle-timeout-s", INT(api_idle_timeout_s), "30", 1, 3600, 0, NULL,
-     "A connection idle (or sending too slowly) for this long is closed."},
+     "A connection idle this long is closed, and so is one that has not sent a whole "
+     "request this long after opening or after its previous response (slow clients)."},
     {"api.max-pending", INT(api_max_pending), "200000", 1, 100000000, 0, NULL,
      "Most events awaiting a broker acknowledgement; past it requests get 503."},
     {"api.max-buffered", INT(api_max_buffered), "268435456", 65536, 17179869184, 0, NULL,
