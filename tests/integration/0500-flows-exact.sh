@@ -10,8 +10,12 @@
 . "$(dirname "$0")/flows_lib.sh"
 
 topic="$(new_topic)"
-lake="${FLOWS_LAKE:-$SCRATCH/lake}"
+lake="$SCRATCH/lake"
 flows_db
+if [ "${FLOWS_LAKE_KIND:-local}" = s3 ]; then
+	use_minio
+	lake="$(s3_lake)" # not compacted: S3 lakes never are
+fi
 args=(--kafka-topic "$topic" --ingest-group "g-$topic" --ingest-dlq-topic "$topic-dlq"
 	--lake-url "$lake" --ingest-flush-ms 300 --ingest-max-rows 500 --ingest-lateness-s 60
 	--ingest-compact-interval-s 1 --ingest-metrics-listen 127.0.0.1:0)
@@ -63,6 +67,7 @@ for _ in $(seq 1 240); do
 done
 [ "$(committed_rows)" -ge $((n1 + n2)) ] || fail "ingest committed $(committed_rows) of $((n1 + n2))"
 for _ in $(seq 1 120); do
+	[ "${FLOWS_LAKE_KIND:-local}" = s3 ] && break
 	[ "$(q "SELECT count(*) FROM lake_hours WHERE closed_at IS NOT NULL AND files > 1")" = 0 ] && break
 	sleep 0.25
 done
@@ -94,20 +99,21 @@ PY
 	pids_to_stop+=("$lpid")
 	for _ in $(seq 1 120); do
 		[ "$(committed_rows)" -ge $((n1 + n2 + 15 * round)) ] &&
-			[ "$(q "SELECT count(*) FROM lake_hours WHERE closed_at IS NOT NULL AND files > 1")" = 0 ] && break
+			{ [ "${FLOWS_LAKE_KIND:-local}" = s3 ] ||
+				[ "$(q "SELECT count(*) FROM lake_hours WHERE closed_at IS NOT NULL AND files > 1")" = 0 ]; } && break
 		sleep 0.25
 	done
 	kill -TERM "$lpid"
 	wait "$lpid" || fail "ingest exited $?"
 	[ "$(q "SELECT count(*) FROM lake_hours WHERE closed_at IS NOT NULL AND files > 1")" = 0 ] ||
-		fail "late hour not compacted"
+		[ "${FLOWS_LAKE_KIND:-local}" = s3 ] || fail "late hour not compacted"
 done
 kill -TERM "$ipid" 2>/dev/null || true
 wait "$ipid" 2>/dev/null || true
 [ "$(q "SELECT late_rows FROM lake_hours WHERE region = 'OC' AND day + make_interval(hours => hour) = ($late_hour_sql) AT TIME ZONE 'UTC'")" = 30 ] ||
 	fail "the late plays were not filed as late"
 run_flow enrich >>"$SCRATCH/flows.log" 2>&1 || fail "enrich: $(tail -3 "$SCRATCH/flows.log")"
-grep -q "reading the whole hour folder" "$SCRATCH/flows.log" ||
+grep -q "reading the whole hour folder" "$SCRATCH/flows.log" || [ "${FLOWS_LAKE_KIND:-local}" = s3 ] ||
 	fail "enrich never had to read an hour folder (the compaction case is not covered)"
 run_flow aggregate >>"$SCRATCH/flows.log" 2>&1 || fail "aggregate: $(tail -3 "$SCRATCH/flows.log")"
 after="$(q "SELECT sum(plays) FROM plays_hourly WHERE region = 'OC' AND hour_start = $late_hour_sql")"
@@ -135,4 +141,4 @@ for t in plays_hourly top_songs_hourly top_songs_daily; do
 	cmp -s <(sort "$SCRATCH/first/$t.csv") <(sort "$SCRATCH/second/$t.csv") || fail "$t differs after a from-scratch re-run"
 done
 check_flows "$lake"
-echo "ok: $((n1 + n2 + 30)) plays; charts exact after incremental runs, late plays and a from-scratch re-run"
+echo "ok ($lake): $((n1 + n2 + 30)) plays; charts exact after incremental runs, late plays and a from-scratch re-run"

@@ -8,8 +8,12 @@
 . "$(dirname "$0")/flows_lib.sh"
 
 topic="$(new_topic)"
-lake="${FLOWS_LAKE:-$SCRATCH/lake}"
+lake="$SCRATCH/lake"
 flows_db
+if [ "${FLOWS_LAKE_KIND:-local}" = s3 ]; then
+	use_minio
+	lake="$(s3_lake)"
+fi
 export TOPSONGS_LAKE_URL="$lake"
 args=(--kafka-topic "$topic" --ingest-group "g-$topic" --ingest-dlq-topic "$topic-dlq"
 	--lake-url "$lake" --ingest-flush-ms 300 --ingest-max-rows 300 --ingest-lateness-s 60
