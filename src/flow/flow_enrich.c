@@ -35,8 +35,8 @@
 #include "parquet/parquet_writer.h"
 #include "store/store.h"
 
-#define MAX_HOUR_ROWS  (16u << 20) /* rows of one lake hour held at once */
-#define MAX_HOUR_BYTES (1u << 30)  /* their text */
+#define MAX_HOUR_ROWS  (8u << 20) /* rows of one lake hour held at once */
+#define MAX_HOUR_BYTES (1u << 30) /* their text */
 #define MAX_SONGS      (8u << 20)
 
 enum { RAW_EVENT_ID = 0, RAW_SONG_ID = 2, RAW_PARTITION = 10, RAW_OFFSET = 11, RAW_NCOLS = 13 };

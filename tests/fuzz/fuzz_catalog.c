@@ -21,8 +21,7 @@ static int collect(const struct flow_csv_song *s, void *arg, struct ts_err *err)
 	                 s->artist, s->genre, s->has_duration, s->duration_ms, s->line);
 }
 
-static int run(const uint8_t *data, size_t size, size_t step, struct dbuf *out,
-               struct ts_err *err)
+static int run(const uint8_t *data, size_t size, size_t step, struct dbuf *out, struct ts_err *err)
 {
 	struct flow_csv *p = malloc(sizeof(*p));
 	int rc = 0;

@@ -52,7 +52,8 @@ static void check_bad(const char *in, const char *want_msg)
 		ts_err_clear(&err);
 		CHECK_INT(parse(in, step, &out, &err), TS_EINVAL);
 		if (!strstr(err.msg, want_msg))
-			test_fail(__FILE__, __LINE__, "error \"%s\" lacks \"%s\"", err.msg, want_msg);
+			test_fail(__FILE__, __LINE__, "error \"%s\" lacks \"%s\"", err.msg,
+			          want_msg);
 		dbuf_release(&out);
 	}
 }
@@ -72,7 +73,8 @@ TEST(flow_csv_quoting)
 	check_ok("s1,\"Hello, World\",\"The \"\"Band\"\"\",pop\n",
 	         "s1|Hello, World|The \"Band\"|pop|-0@1\n");
 	/* A quoted line break: the next record's line number counts it. */
-	check_ok("s1,\"two\nlines\",A,pop,7\ns2,T,A,pop\n", "s1|two\nlines|A|pop|7@1\ns2|T|A|pop|-0@3\n");
+	check_ok("s1,\"two\nlines\",A,pop,7\ns2,T,A,pop\n",
+	         "s1|two\nlines|A|pop|7@1\ns2|T|A|pop|-0@3\n");
 	check_ok("\"s1\",\"T\",\"A\",\"g\",\"12\"\n", "s1|T|A|g|12@1\n");
 	check_ok("s1,Café,Ünïcode,k-pop\n", "s1|Café|Ünïcode|k-pop|-0@1\n");
 }

@@ -17,7 +17,8 @@ TEST(flow_lake_keys)
 	flow_hour_dir("raw", "EU", "2026-11-25", 7, k, sizeof(k));
 	CHECK_STR(k, "raw/region=EU/date=2026-11-25/hour=07");
 	flow_enriched_key("OC", "2026-01-02", 23, 0xabcULL, k, sizeof(k));
-	CHECK_STR(k, "enriched/region=OC/date=2026-01-02/hour=23/enriched-0000000000000abc.parquet");
+	CHECK_STR(k,
+	          "enriched/region=OC/date=2026-01-02/hour=23/enriched-0000000000000abc.parquet");
 	CHECK_INT(store_key_check(k, NULL), 0);
 	flow_enriched_staged("OC", "2026-01-02", 23, 0xabcULL, k, sizeof(k));
 	CHECK_STR(k, "_staging/enrich/OC-2026-01-02-23/enriched-0000000000000abc.parquet");
@@ -70,7 +71,8 @@ TEST(flow_hash_map)
 	for (int i = 0; i < 3000; i++)
 		snprintf(keys[i], sizeof(keys[i]), "k%d", i);
 	for (int i = 0; i < 2500; i++) {
-		CHECK_INT(flow_hash_put(&h, keys[i], strlen(keys[i]), (uint32_t)i, &added, NULL), 0);
+		CHECK_INT(flow_hash_put(&h, keys[i], strlen(keys[i]), (uint32_t)i, &added, NULL),
+		          0);
 		CHECK_INT(added, 1);
 	}
 	/* Present keys keep their first value; the cap holds. */
