@@ -337,6 +337,8 @@ int flow_aggregate_run(struct db *db, const struct flow_args *args, struct flow_
 	dbuf_init(&a.buf, FLOW_FILE_MAX);
 	while (!rc && more)
 		rc = batch(&a, args, &more, err);
+	if (rc)
+		ts_err_wrap(err, "aggregate");
 	free(a.counts);
 	dbuf_release(&a.buf);
 	flow_lake_close(&a.lake);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A corrupt raw file makes enrich fail with an error naming the file; no
 # chart changes and nothing is published; once the file is repaired (put
-# back from a copy) the next run picks up where it stopped.
+# back from a copy) the next run picks up where it stopped. The same for a
+# corrupt enriched file and aggregate.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/flows_lib.sh"
 
@@ -58,6 +59,24 @@ done
 
 cp "$SCRATCH/good.parquet" "$lake/$bad"
 run_flow enrich >>"$SCRATCH/flows.log" 2>&1 || fail "enrich: $(tail -3 "$SCRATCH/flows.log")"
+
+# A corrupt enriched file: aggregate fails naming it, counts nothing of its
+# batch; repaired, the next run counts everything once.
+ebad="$(q "SELECT path FROM flow_enriched_files WHERE NOT aggregated ORDER BY day DESC, hour DESC LIMIT 1")"
+[ -n "$ebad" ] || fail "no enriched file waiting for aggregate"
+cp "$lake/$ebad" "$SCRATCH/egood.parquet"
+head -c 100 "$SCRATCH/egood.parquet" >"$lake/$ebad"
+rc=0
+run_flow aggregate >"$SCRATCH/bad.log" 2>&1 || rc=$?
+[ "$rc" = 1 ] || fail "aggregate over a corrupt enriched file exited $rc: $(cat "$SCRATCH/bad.log")"
+grep -q "$ebad" "$SCRATCH/bad.log" || fail "the error does not name $ebad: $(cat "$SCRATCH/bad.log")"
+echo "enriched: $(grep -m1 "$ebad" "$SCRATCH/bad.log")"
+dump_tables "$SCRATCH/after"
+for t in plays_hourly top_songs_hourly top_songs_daily; do
+	cmp -s <(sort "$SCRATCH/before/$t.csv") <(sort "$SCRATCH/after/$t.csv") ||
+		fail "$t changed after a failed aggregate"
+done
+cp "$SCRATCH/egood.parquet" "$lake/$ebad"
 run_flow aggregate >>"$SCRATCH/flows.log" 2>&1 || fail "aggregate: $(tail -3 "$SCRATCH/flows.log")"
 check_flows "$lake"
-echo "ok: corrupt raw files fail the run, name the file and change no chart"
+echo "ok: corrupt raw and enriched files fail the run, name the file and change no chart"
