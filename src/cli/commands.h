@@ -35,4 +35,12 @@ int cmd_up(struct cli_ctx *ctx);
 extern const struct cli_opt cmd_up_opts[];
 extern const char cmd_up_details[];
 
+int cmd_db(struct cli_ctx *ctx);
+extern const struct cli_opt cmd_db_opts[];
+extern const char cmd_db_details[];
+
+int cmd_catalog(struct cli_ctx *ctx);
+extern const struct cli_opt cmd_catalog_opts[];
+extern const char cmd_catalog_details[];
+
 #endif
