@@ -31,4 +31,12 @@ int cmd_store(struct cli_ctx *ctx);
 extern const struct cli_opt cmd_store_opts[];
 extern const char cmd_store_details[];
 
+int cmd_db(struct cli_ctx *ctx);
+extern const struct cli_opt cmd_db_opts[];
+extern const char cmd_db_details[];
+
+int cmd_catalog(struct cli_ctx *ctx);
+extern const struct cli_opt cmd_catalog_opts[];
+extern const char cmd_catalog_details[];
+
 #endif

@@ -37,6 +37,11 @@ const struct cli_cmd cli_commands[] = {
     {"store", cmd_store, "put|get|ls|rm [KEY] [options]",
      "Put, get, list or remove objects in the lake's store (folder or S3).", cmd_store_details,
      cmd_store_opts, 1, 2},
+    {"db", cmd_db, "migrate|run-flow [NAME] [options]",
+     "Apply the schema migrations; run one flow once (for testing).", cmd_db_details, cmd_db_opts,
+     1, 2},
+    {"catalog", cmd_catalog, "load [--csv FILE | --songs N --catalog-seed N]",
+     "Load the song catalog into the songs table.", cmd_catalog_details, cmd_catalog_opts, 1, 1},
 };
 
 const size_t cli_ncommands = ARRAY_SIZE(cli_commands);

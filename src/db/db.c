@@ -136,6 +136,30 @@ static const struct migration migrations[] = {
      "  pid int NOT NULL,"
      "  started_at timestamptz NOT NULL DEFAULT now(),"
      "  beat_at timestamptz NOT NULL DEFAULT now());"},
+    /* The flows' exactly-once bookkeeping (docs/flows.md): which raw files
+     * enrich has read, the enriched files it wrote, and which of those
+     * aggregate has counted into plays_hourly. */
+    {6, "flow bookkeeping",
+     "CREATE TABLE flow_enriched_files ("
+     "  path text PRIMARY KEY,"
+     "  staged_path text NOT NULL,"
+     "  region text NOT NULL,"
+     "  day date NOT NULL,"
+     "  hour int NOT NULL CHECK (hour BETWEEN 0 AND 23),"
+     "  rows bigint NOT NULL,"
+     "  duplicates bigint NOT NULL,"
+     "  unknown_songs bigint NOT NULL,"
+     "  published boolean NOT NULL DEFAULT false,"
+     "  aggregated boolean NOT NULL DEFAULT false,"
+     "  created_at timestamptz NOT NULL DEFAULT now());"
+     "CREATE INDEX flow_enriched_files_hour ON flow_enriched_files (region, day, hour);"
+     "CREATE INDEX flow_enriched_files_pending ON flow_enriched_files (region, day, hour)"
+     "  WHERE NOT published OR NOT aggregated;"
+     "CREATE TABLE flow_enrich_inputs ("
+     "  raw_path text PRIMARY KEY,"
+     "  enriched_path text NOT NULL REFERENCES flow_enriched_files (path) ON DELETE CASCADE,"
+     "  rows_read bigint NOT NULL);"
+     "CREATE INDEX flow_enrich_inputs_output ON flow_enrich_inputs (enriched_path);"},
 };
 
 int db_schema_version(void)
