@@ -81,10 +81,16 @@ static int find_override(const char *overrides, const struct flow_def *flows, si
 			                  "known flow",
 			                  (int)(len > 80 ? 80 : len), p);
 		if (nlen == strlen(name) && !memcmp(p, name, nlen)) {
-			if ((size_t)(p + len - eq - 1) >= size)
+			const char *v = eq + 1, *end = p + len;
+
+			while (v < end && (*v == ' ' || *v == '\t'))
+				v++;
+			while (end > v && (end[-1] == ' ' || end[-1] == '\t'))
+				end--;
+			if ((size_t)(end - v) >= size)
 				return ts_err_set(err, TS_EINVAL,
 				                  "scheduler.schedules: %s: too long", name);
-			snprintf(out, size, "%.*s", (int)(p + len - eq - 1), eq + 1);
+			snprintf(out, size, "%.*s", (int)(end - v), v);
 			*found = 1;
 		}
 		p += len + (p[len] ? 1 : 0);
