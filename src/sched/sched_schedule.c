@@ -5,8 +5,8 @@
  * fields match) and then mapped to UTC instants with the zone's offsets.
  * The offsets come from the system tz database through localtime_r with TZ
  * set to the zone; TZ is process-wide, so each computation holds tz_lock and
- * puts the previous TZ back. The project's own code never reads local time
- * (it uses time_to_civil, which is UTC), so it is not disturbed.
+ * puts the previous TZ back (or UTC). The project's own code never reads
+ * local time (it uses time_to_civil, which is UTC), so it is not disturbed.
  */
 #include "base/common.h"
 #include "base/timeutil.h"
@@ -165,10 +165,11 @@ static void zone_leave(struct zone_guard *g)
 {
 	if (!g->active)
 		return;
-	if (g->had_saved)
-		setenv("TZ", g->saved, 1);
-	else
-		unsetenv("TZ");
+	/* Never unsetenv: removing a variable shifts environ under threads
+	 * that may be reading it (libpq's getenv at connect). Once TZ exists,
+	 * setenv replaces its value in place. Nothing in the project reads
+	 * local time, so a TZ left at UTC changes nothing. */
+	setenv("TZ", g->had_saved ? g->saved : "UTC", 1);
 	tzset();
 	pthread_mutex_unlock(&tz_lock);
 }
