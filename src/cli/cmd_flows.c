@@ -236,7 +236,7 @@ static int list_runs(struct cli_ctx *ctx)
 	struct ts_err err;
 	int rc;
 
-	if (cli_opt_int(ctx, "limit", 20, 1, 100000, &n))
+	if (cli_opt_int(ctx, "limit", 20, 1, 10000, &n))
 		return EXIT_USAGE;
 	if (flow && !flow_find(flow)) {
 		cli_error(ctx, "--flow: no flow named '%s' (see `topsongs flows list`)", flow);
