@@ -56,7 +56,8 @@ static int run_flow(struct cli_ctx *ctx, struct db *db, struct ts_err *err)
 	int rc;
 
 	if (!f)
-		return ts_err_set(err, TS_EINVAL, "run-flow needs a flow name: enrich or aggregate");
+		return ts_err_set(err, TS_EINVAL,
+		                  "run-flow needs a flow name: enrich or aggregate");
 	if (parse_time(ctx, "from", &a.from_us) || parse_time(ctx, "to", &a.to_us))
 		return ts_err_set(err, TS_EINVAL, "bad --from or --to");
 	rc = f->run(db, &a, &st, err);

@@ -1,13 +1,340 @@
 /*
- * Flow `aggregate`. Not built yet: the run fails with TS_EFAILED.
+ * Flow `aggregate`: enriched/ -> plays_hourly -> top_songs_hourly and
+ * top_songs_daily. Each batch (up to BATCH_FILES enriched files) is one
+ * transaction:
+ *
+ *   1. take the aggregate lock, then the published enriched files not yet
+ *      counted, and the advisory lock of each (region, day, hour) they touch
+ *      (and of region ALL);
+ *   2. count plays per song in each file — over the dictionary indices of
+ *      the song_id column, so a page costs one counter per row — and COPY
+ *      the counts into a temporary table;
+ *   3. add them to plays_hourly (for the region and for ALL) and mark the
+ *      files counted: counts and bookkeeping move together;
+ *   4. recompute the top 10 of every touched hour and day from plays_hourly,
+ *      then the chart facts of those periods and of every later period of
+ *      the same regions (they depend on earlier ones), then is_final.
+ *
+ * The charts are a function of plays_hourly alone, and plays_hourly is the
+ * sum of the counted files, each counted once; docs/flows.md has the
+ * argument.
  */
+#include "base/common.h"
+#include "base/failpoint.h"
+#include "base/log.h"
+#include "db/db.h"
+#include "flow/flow_copy.h"
 #include "flow/flow_impl.h"
+#include "flow/flow_lake.h"
+#include "parquet/parquet_chunk.h"
+#include "parquet/parquet_reader.h"
+#include "store/store.h"
+
+#define BATCH_N     1000
+#define BATCH_FILES "1000" /* BATCH_N, for the statement */
+
+struct agg {
+	struct db *db;
+	struct flow_lake lake;
+	struct flow_stats *stats;
+	struct dbuf buf;
+	uint64_t *counts; /* per dictionary index of one batch */
+	size_t ncounts;
+	int hours; /* (region, hour) partitions of the batch */
+};
+
+/* Step 1. */
+static int pending_files(struct agg *a, const struct flow_args *args, PGresult **r,
+                         struct ts_err *err)
+{
+	char bufs[2][32];
+	const char *params[3];
+
+	flow_range_params(args, bufs, params);
+	return db_execp(a->db,
+	                "SELECT path, region, day::text, hour, to_char((day + make_interval(hours "
+	                "=> hour)), 'YYYY-MM-DD HH24:00:00+00') FROM flow_enriched_files WHERE "
+	                "published AND NOT aggregated AND " FLOW_RANGE_SQL
+	                " ORDER BY day, hour, region, path LIMIT " BATCH_FILES,
+	                3, params, r, err);
+}
+
+static int lock_hours(struct agg *a, PGresult *files, struct ts_err *err)
+{
+	int rc = 0;
+
+	a->hours = 0;
+	for (int i = 0; !rc && i < PQntuples(files); i++) {
+		int hour = (int)strtol(PQgetvalue(files, i, 3), NULL, 10);
+		if (i && !strcmp(PQgetvalue(files, i, 1), PQgetvalue(files, i - 1, 1)) &&
+		    !strcmp(PQgetvalue(files, i, 4), PQgetvalue(files, i - 1, 4)))
+			continue;
+		a->hours++;
+		rc = flow_lock(a->db, "aggregate", PQgetvalue(files, i, 1), PQgetvalue(files, i, 2),
+		               hour, err);
+		rc = rc ? rc
+		        : flow_lock(a->db, "aggregate", "ALL", PQgetvalue(files, i, 2), hour, err);
+	}
+	return rc;
+}
+
+static int emit(struct flow_copy *c, const char *region, const char *hour_start, const void *song,
+                size_t len, uint64_t plays, struct ts_err *err)
+{
+	int rc = flow_copy_str(c, region, strlen(region), err);
+
+	rc = rc ? rc : flow_copy_str(c, hour_start, strlen(hour_start), err);
+	rc = rc ? rc : flow_copy_str(c, song, len, err);
+	rc = rc ? rc : flow_copy_int(c, (int64_t)plays, err);
+	return rc ? rc : flow_copy_end_row(c, err);
+}
+
+/* One batch of song ids: dictionary indices are counted first. */
+static int count_batch(struct agg *a, const struct parquet_batch *b, struct flow_copy *c,
+                       const char *region, const char *hour_start, struct ts_err *err)
+{
+	const struct parquet_bytes *dict = b->dict, *v = b->values;
+	int rc = 0;
+
+	if (!b->indices) {
+		for (size_t i = 0; !rc && i < b->n; i++)
+			if (!b->valid || b->valid[i])
+				rc = emit(c, region, hour_start, v[i].ptr, v[i].len, 1, err);
+		return rc;
+	}
+	if (b->dict_n > a->ncounts) {
+		uint64_t *n = realloc(a->counts, b->dict_n * sizeof(*n));
+		if (!n)
+			return ts_err_set(err, TS_ENOMEM, "out of memory");
+		a->counts = n;
+		a->ncounts = b->dict_n;
+	}
+	memset(a->counts, 0, b->dict_n * sizeof(*a->counts));
+	for (size_t i = 0; i < b->n; i++)
+		if (b->indices[i] < b->dict_n && (!b->valid || b->valid[i]))
+			a->counts[b->indices[i]]++;
+	for (uint32_t k = 0; !rc && k < b->dict_n; k++)
+		if (a->counts[k])
+			rc = emit(c, region, hour_start, dict[k].ptr, dict[k].len, a->counts[k],
+			          err);
+	return rc;
+}
+
+/* Step 2 for one file. */
+static int count_file(struct agg *a, const char *key, const char *region, const char *hour_start,
+                      struct flow_copy *c, struct ts_err *err)
+{
+	struct parquet_reader *r = NULL;
+	struct parquet_chunk *ch = NULL;
+	struct parquet_batch b;
+	int rc = store_get(a->lake.store, key, FLOW_FILE_MAX, &a->buf, err), col = -1;
+
+	rc = rc ? rc : parquet_reader_open_mem(a->buf.buf, a->buf.len, key, &r, err);
+	if (!rc && ((col = parquet_reader_column(r, "song_id")) < 0 ||
+	            parquet_reader_footer(r)->cols[col].type != PARQUET_BYTE_ARRAY))
+		rc = ts_err_set(err, TS_ECORRUPT, "%s: no song_id column of strings", key);
+	for (int rg = 0; !rc && rg < parquet_reader_footer(r)->nrg; rg++) {
+		rc = parquet_chunk_open(r, rg, col, &ch, err);
+		while (!rc && !(rc = parquet_chunk_next(ch, PARQUET_BATCH_MAX, true, &b, err)) &&
+		       b.n) {
+			a->stats->rows_in += (int64_t)b.n;
+			rc = count_batch(a, &b, c, region, hour_start, err);
+		}
+		parquet_chunk_free(ch);
+		ch = NULL;
+	}
+	parquet_reader_free(r);
+	if (rc == TS_EINVAL)
+		rc = TS_ECORRUPT;
+	return rc;
+}
+
+static int count_files(struct agg *a, PGresult *files, struct ts_err *err)
+{
+	struct flow_copy c;
+	int rc = db_exec(a->db,
+	                 "CREATE TEMP TABLE agg_in (region text, hour_start timestamptz, song_id "
+	                 "text, plays bigint) ON COMMIT DROP",
+	                 err);
+
+	rc = rc ? rc
+	        : flow_copy_begin(a->db,
+	                          "COPY agg_in (region, hour_start, song_id, plays) FROM STDIN", &c,
+	                          err);
+	if (rc)
+		return rc;
+	for (int i = 0; !rc && i < PQntuples(files); i++)
+		rc = count_file(a, PQgetvalue(files, i, 0), PQgetvalue(files, i, 1),
+		                PQgetvalue(files, i, 4), &c, err);
+	if (rc) {
+		flow_copy_abort(&c);
+		return rc;
+	}
+	a->stats->rows_out += c.rows;
+	return flow_copy_finish(&c, err);
+}
+
+/* Step 3. */
+static int add_counts(struct agg *a, PGresult *files, struct ts_err *err)
+{
+	int rc = db_exec(
+	    a->db,
+	    "INSERT INTO plays_hourly (region, hour_start, song_id, plays) "
+	    "SELECT region, hour_start, song_id, sum(plays) FROM agg_in GROUP BY 1, 2, 3 "
+	    "UNION ALL SELECT 'ALL', hour_start, song_id, sum(plays) FROM agg_in GROUP BY 2, 3 "
+	    "ON CONFLICT (region, hour_start, song_id) DO UPDATE SET plays = plays_hourly.plays + "
+	    "EXCLUDED.plays",
+	    err);
+
+	for (int i = 0; !rc && i < PQntuples(files); i++) {
+		const char *p[] = {PQgetvalue(files, i, 0)};
+		rc =
+		    db_execp(a->db,
+		             "UPDATE flow_enriched_files SET aggregated = true WHERE path = $1 AND "
+		             "NOT aggregated",
+		             1, p, NULL, err);
+	}
+	return rc;
+}
+
+/* Step 4: the statements, in order. Song ids are ranked in byte order
+ * (COLLATE "C"), whatever the database's collation. */
+static const char *const chart_sql[] = {
+    "CREATE TEMP TABLE touched_h ON COMMIT DROP AS SELECT DISTINCT region, hour_start FROM "
+    "agg_in UNION SELECT DISTINCT 'ALL', hour_start FROM agg_in",
+    "CREATE TEMP TABLE touched_d ON COMMIT DROP AS SELECT DISTINCT region, (hour_start AT TIME "
+    "ZONE 'UTC')::date AS day FROM touched_h",
+    "DELETE FROM top_songs_hourly t USING touched_h h WHERE t.region = h.region AND "
+    "t.hour_start = h.hour_start",
+    "INSERT INTO top_songs_hourly (region, hour_start, rank, song_id, title, artist, genre, "
+    "plays, peak_rank, periods_on_chart) SELECT r.region, r.hour_start, r.rank, r.song_id, "
+    "s.title, s.artist, s.genre, r.plays, r.rank, 1 FROM (SELECT p.region, p.hour_start, "
+    "p.song_id, p.plays, row_number() OVER (PARTITION BY p.region, p.hour_start ORDER BY "
+    "p.plays DESC, p.song_id COLLATE \"C\") AS rank FROM plays_hourly p JOIN touched_h h ON "
+    "p.region = h.region AND p.hour_start = h.hour_start) r LEFT JOIN songs s ON s.song_id = "
+    "r.song_id WHERE r.rank <= 10",
+    "DELETE FROM top_songs_daily t USING touched_d d WHERE t.region = d.region AND t.day = d.day",
+    "INSERT INTO top_songs_daily (region, day, rank, song_id, title, artist, genre, plays, "
+    "peak_rank, periods_on_chart) SELECT r.region, r.day, r.rank, r.song_id, s.title, s.artist, "
+    "s.genre, r.plays, r.rank, 1 FROM (SELECT p.region, d.day, p.song_id, sum(p.plays) AS "
+    "plays, row_number() OVER (PARTITION BY p.region, d.day ORDER BY sum(p.plays) DESC, "
+    "p.song_id COLLATE \"C\") AS rank FROM plays_hourly p JOIN touched_d d ON p.region = "
+    "d.region AND p.hour_start >= d.day::timestamp AT TIME ZONE 'UTC' AND p.hour_start < "
+    "(d.day + 1)::timestamp AT TIME ZONE 'UTC' GROUP BY p.region, d.day, p.song_id) r LEFT JOIN "
+    "songs s ON s.song_id = r.song_id WHERE r.rank <= 10",
+    /* The facts of a row depend on the song's earlier rows of its region. */
+    "WITH w AS (SELECT region, hour_start, rank, lag(hour_start) OVER s AS prev_at, lag(rank) "
+    "OVER s AS prev_rank, min(rank) OVER s AS peak, count(*) OVER s AS n FROM top_songs_hourly "
+    "WHERE region IN (SELECT region FROM touched_h) WINDOW s AS (PARTITION BY region, song_id "
+    "ORDER BY hour_start ROWS UNBOUNDED PRECEDING)), f AS (SELECT region, hour_start, rank, "
+    "CASE WHEN prev_at = hour_start - interval '1 hour' THEN prev_rank END AS previous_rank, "
+    "peak, n, CASE WHEN prev_at IS NULL THEN 'NEW' WHEN prev_at <> hour_start - interval '1 "
+    "hour' THEN 'RE-ENTRY' END AS entry FROM w WHERE hour_start >= (SELECT min(hour_start) FROM "
+    "touched_h h WHERE h.region = w.region)) UPDATE top_songs_hourly t SET previous_rank = "
+    "f.previous_rank, movement = f.previous_rank - t.rank, peak_rank = f.peak, "
+    "periods_on_chart = f.n, entry = f.entry, updated_at = now() FROM f WHERE t.region = "
+    "f.region AND t.hour_start = f.hour_start AND t.rank = f.rank AND (t.previous_rank IS "
+    "DISTINCT FROM f.previous_rank OR t.movement IS DISTINCT FROM f.previous_rank - t.rank OR "
+    "t.peak_rank <> f.peak OR t.periods_on_chart <> f.n OR t.entry IS DISTINCT FROM f.entry)",
+    "WITH w AS (SELECT region, day, rank, lag(day) OVER s AS prev_at, lag(rank) OVER s AS "
+    "prev_rank, min(rank) OVER s AS peak, count(*) OVER s AS n FROM top_songs_daily WHERE "
+    "region IN (SELECT region FROM touched_d) WINDOW s AS (PARTITION BY region, song_id ORDER "
+    "BY day ROWS UNBOUNDED PRECEDING)), f AS (SELECT region, day, rank, CASE WHEN prev_at = day "
+    "- 1 THEN prev_rank END AS previous_rank, peak, n, CASE WHEN prev_at IS NULL THEN 'NEW' "
+    "WHEN prev_at <> day - 1 THEN 'RE-ENTRY' END AS entry FROM w WHERE day >= (SELECT min(day) "
+    "FROM touched_d d WHERE d.region = w.region)) UPDATE top_songs_daily t SET previous_rank = "
+    "f.previous_rank, movement = f.previous_rank - t.rank, peak_rank = f.peak, "
+    "periods_on_chart = f.n, entry = f.entry, updated_at = now() FROM f WHERE t.region = "
+    "f.region AND t.day = f.day AND t.rank = f.rank AND (t.previous_rank IS DISTINCT FROM "
+    "f.previous_rank OR t.movement IS DISTINCT FROM f.previous_rank - t.rank OR t.peak_rank <> "
+    "f.peak OR t.periods_on_chart <> f.n OR t.entry IS DISTINCT FROM f.entry)",
+};
+
+/* An hour (of a region, or of every region for ALL) is final once the lake
+ * has closed it and every file committed for it so far is counted. A day is
+ * final once all its hours are and an hour after its end has closed. */
+#define OPEN_HOUR_SQL(REG, DAY, HOUR)                                                              \
+	"(EXISTS (SELECT 1 FROM lake_hours l WHERE (l.region = " REG " OR " REG " = 'ALL') AND "   \
+	"l.day = " DAY " AND l.hour " HOUR " AND l.closed_at IS NULL) OR EXISTS (SELECT 1 FROM "   \
+	"ingest_files f WHERE (f.region = " REG " OR " REG " = 'ALL') AND f.day = " DAY " AND "    \
+	"f.hour " HOUR " AND NOT EXISTS (SELECT 1 FROM flow_enrich_inputs i WHERE i.raw_path = "   \
+	"f.path)) OR EXISTS (SELECT 1 FROM flow_enriched_files e WHERE (e.region = " REG           \
+	" OR " REG " = 'ALL') AND e.day = " DAY " AND e.hour " HOUR " AND NOT e.aggregated))"
+
+static const char *const final_sql[] = {
+    "UPDATE top_songs_hourly t SET is_final = true, updated_at = now() FROM (SELECT DISTINCT "
+    "region, hour_start, (hour_start AT TIME ZONE 'UTC')::date AS day, extract(hour FROM "
+    "hour_start AT TIME ZONE 'UTC')::int AS hour FROM top_songs_hourly WHERE NOT is_final) c "
+    "WHERE t.region = c.region AND t.hour_start = c.hour_start AND EXISTS (SELECT 1 FROM "
+    "lake_hours l WHERE l.closed_at IS NOT NULL AND l.day = c.day AND l.hour = c.hour) AND NOT "
+    "" OPEN_HOUR_SQL("c.region", "c.day", "= c.hour"),
+    "UPDATE top_songs_daily t SET is_final = true, updated_at = now() FROM (SELECT DISTINCT "
+    "region, day FROM top_songs_daily WHERE NOT is_final) c WHERE t.region = c.region AND t.day "
+    "= c.day AND EXISTS (SELECT 1 FROM lake_hours l WHERE l.closed_at IS NOT NULL AND l.day > "
+    "c.day) AND NOT " OPEN_HOUR_SQL("c.region", "c.day", ">= 0"),
+};
+
+static int charts(struct agg *a, struct ts_err *err)
+{
+	int rc = 0;
+
+	for (size_t i = 0; !rc && i < ARRAY_SIZE(chart_sql); i++)
+		rc = db_exec(a->db, chart_sql[i], err);
+	return rc ? ts_err_wrap(err, "charts") : 0;
+}
+
+static int finality(struct agg *a, struct ts_err *err)
+{
+	int rc = 0;
+
+	for (size_t i = 0; !rc && i < ARRAY_SIZE(final_sql); i++)
+		rc = db_exec(a->db, final_sql[i], err);
+	return rc ? ts_err_wrap(err, "is_final") : 0;
+}
+
+/* One batch; *more says whether it was full. */
+static int batch(struct agg *a, const struct flow_args *args, int *more, struct ts_err *err)
+{
+	PGresult *files = NULL;
+	int rc = db_exec(a->db, "BEGIN", err), n = 0;
+
+	*more = 0;
+	rc = rc ? rc
+	        : db_exec(a->db,
+	                  "SELECT pg_advisory_xact_lock(hashtext('topsongs.flow:aggregate'))", err);
+	rc = rc ? rc : pending_files(a, args, &files, err);
+	n = rc ? 0 : PQntuples(files);
+	rc = rc || !n ? rc : lock_hours(a, files, err);
+	rc = rc || !n ? rc : count_files(a, files, err);
+	rc = rc || !n ? rc : add_counts(a, files, err);
+	if (!rc && n)
+		failpoint("aggregate.counted");
+	rc = rc || !n ? rc : charts(a, err);
+	rc = rc ? rc : finality(a, err);
+	rc = rc ? rc : db_exec(a->db, "COMMIT", err);
+	if (rc) {
+		db_exec(a->db, "ROLLBACK", NULL);
+	} else if (n) {
+		failpoint("aggregate.committed");
+		a->stats->partitions += a->hours;
+		*more = n == BATCH_N;
+		log_info("aggregated", "files=%d", n);
+	}
+	PQclear(files);
+	return rc;
+}
 
 int flow_aggregate_run(struct db *db, const struct flow_args *args, struct flow_stats *stats,
                        struct ts_err *err)
 {
-	(void)db;
-	(void)args;
-	(void)stats;
-	return ts_err_set(err, TS_EFAILED, "flow aggregate: not built yet");
+	struct agg a = {.db = db, .stats = stats};
+	int rc = flow_lake_open(args->cfg, &a.lake, err), more = 1;
+
+	dbuf_init(&a.buf, FLOW_FILE_MAX);
+	while (!rc && more)
+		rc = batch(&a, args, &more, err);
+	free(a.counts);
+	dbuf_release(&a.buf);
+	flow_lake_close(&a.lake);
+	return rc;
 }

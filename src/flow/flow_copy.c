@@ -11,7 +11,7 @@ int flow_copy_escape(struct dbuf *b, const char *s, size_t n)
 	size_t from = 0;
 
 	for (size_t i = 0; !rc && i < n; i++) {
-		const char *esc = s[i] == '\\' ? "\\\\"
+		const char *esc = s[i] == '\\'   ? "\\\\"
 		                  : s[i] == '\t' ? "\\t"
 		                  : s[i] == '\n' ? "\\n"
 		                  : s[i] == '\r' ? "\\r"
@@ -121,8 +121,8 @@ int flow_copy_finish(struct flow_copy *c, struct ts_err *err)
 	while ((r = PQgetResult(db_conn(c->db)))) {
 		if (!rc && PQresultStatus(r) != PGRES_COMMAND_OK) {
 			const char *msg = PQresultErrorMessage(r);
-			rc = ts_err_set(err, TS_EFAILED, "postgresql: %.*s", (int)strcspn(msg, "\n"),
-			                msg);
+			rc = ts_err_set(err, TS_EFAILED, "postgresql: %.*s",
+			                (int)strcspn(msg, "\n"), msg);
 		}
 		PQclear(r);
 	}

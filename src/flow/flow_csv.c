@@ -112,8 +112,8 @@ static int parse_duration(struct flow_csv *p, const char *s, struct flow_csv_son
 		return 0;
 	for (const char *c = s; *c; c++) {
 		if (*c < '0' || *c > '9' || v > INT32_MAX / 10)
-			return fail(p, err, "duration_ms \"%.40s\" is not an integer in 0..2147483647",
-			            s);
+			return fail(p, err,
+			            "duration_ms \"%.40s\" is not an integer in 0..2147483647", s);
 		v = v * 10 + (*c - '0');
 	}
 	if (v > INT32_MAX)
@@ -149,7 +149,8 @@ static int end_record(struct flow_csv *p, struct ts_err *err)
 	if (p->nfields < 4) {
 		char n[8];
 		snprintf(n, sizeof(n), "%d", p->nfields);
-		return fail(p, err, "%s fields, expected 4 or 5 (song_id,title,artist,genre[,duration_ms])",
+		return fail(p, err,
+		            "%s fields, expected 4 or 5 (song_id,title,artist,genre[,duration_ms])",
 		            n);
 	}
 	rc = check_id(p, f[0], err);
