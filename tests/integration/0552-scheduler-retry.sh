@@ -4,7 +4,8 @@
 # (trigger retry, attempt 2, 3), the backoff stays within its ceiling
 # (retry-base-ms * 2^(n-1), capped by retry-max-ms, plus slack for the
 # scheduler's tick), and the third attempt reaches the flow and succeeds.
-# Then a permanent error is not retried, and retries stop at max-attempts.
+# Then a permanent error is not retried, retries stop at max-attempts, and a
+# lost database connection mid-run is retried like any temporary failure.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-sched.sh"
 
@@ -63,4 +64,24 @@ sleep 1.5
 stop_scheduler C
 [ "$(q "SELECT string_agg(trigger || attempt, ' ' ORDER BY id) FROM flow_runs WHERE owner = 'C'")" = \
 	"catch-up1 retry2 retry3" ] || fail "attempts with max-attempts 3: $(rows)"
+
+# 4. a lost database connection is a temporary failure: the backend of the
+# run's locked connection is terminated while the run hangs before its flow;
+# the flow then fails on the dead connection, and the retry succeeds.
+q "DELETE FROM flow_runs WHERE owner <> 'old'"
+TS_FAILPOINT=sched_run_hang:1500 start_scheduler D --scheduler-schedules 'enrich=@daily;aggregate=off'
+wait_for 15 "SELECT count(*) = 1 FROM flow_runs WHERE owner = 'D' AND state = 'running'"
+killed="$(q "SELECT count(pg_terminate_backend(pid)) FROM pg_locks WHERE locktype = 'advisory'
+	AND granted AND objsubid = 2 AND classid = hashtext('topsongs.flow-run')::oid")"
+[ "$killed" = 1 ] || fail "expected one run holding a lock, found $killed"
+wait_for 30 "SELECT count(*) = 2 FROM flow_runs WHERE owner = 'D' AND state <> 'running'"
+stop_scheduler D
+mapfile -t r < <(q "SELECT trigger || ' ' || attempt || ' ' || state || ' ' || coalesce(error, '-')
+	FROM flow_runs WHERE owner = 'D' ORDER BY id")
+case "${r[0]}" in "catch-up 1 failed unavailable: "*) ;; *) fail "run on the lost connection: ${r[0]}" ;; esac
+if flow_not_built enrich; then
+	case "${r[1]}" in "retry 2 failed failed: flow enrich: not built yet") ;; *) fail "retry: ${r[1]}" ;; esac
+else
+	[ "${r[1]}" = "retry 2 succeeded -" ] || fail "retry after the lost connection: ${r[1]}"
+fi
 echo ok
