@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make run`: the local pipeline as far as it exists today — PostgreSQL and
 # Kafka on loopback (unless your own are configured), the api, ingest into
-# the lake, and the simulator sending plays at a modest rate. Ctrl-C stops everything this
+# the lake, the scheduler running the flows, and the simulator sending plays at a modest rate. Ctrl-C stops everything this
 # script started, by PID. State lives in var/ and survives restarts.
 set -euo pipefail
 
@@ -69,6 +69,9 @@ curl -fs "http://$listen/healthz" >/dev/null || { say "the api did not start; se
 "$bin" ingest >>"$state/ingest.log" 2>&1 &
 pids+=($!)
 
+"$bin" scheduler >>"$state/scheduler.log" 2>&1 &
+pids+=($!)
+
 "$bin" simulate --rate "$rate" --target "http://$listen" >>"$state/simulate.log" 2>&1 &
 pids+=($!)
 
@@ -80,8 +83,9 @@ cat >&2 <<MSG
     postgresql   $(effective pg.url | sed 's#://[^@]*:[^@]*@#://<redacted>@#')
     ingest       plays -> $(effective lake.url)/raw/region=*/date=*/hour=*/ (Parquet)
                  metrics http://$(effective ingest.metrics-listen)/metrics
+    scheduler    the flows on their schedules (topsongs flows list; history: topsongs flows runs)
     simulator    $rate plays/s into the api
-    logs         $state/api.log, $state/ingest.log, $state/simulate.log
+    logs         $state/api.log, $state/ingest.log, $state/scheduler.log, $state/simulate.log
   The dashboard is not built yet (issue 6); watch the plays arrive with
     curl -s http://$listen/metrics | grep accepted
   Press Ctrl-C to stop everything.
