@@ -335,6 +335,22 @@ static void sleep_ms(int64_t ms)
 	nanosleep(&ts, NULL); /* a signal ends it early, which is what we want */
 }
 
+/* How long the loop may sleep: TICK_MS (to collect finished runs and beat),
+ * or less when a fire or a planned run is due sooner, so that runs start on
+ * time rather than up to a tick late. */
+static int64_t until_next_ms(const struct sched_slot *slots, size_t n)
+{
+	int64_t now = time_now_us(), wait = TICK_MS * 1000;
+
+	for (size_t i = 0; i < n; i++) {
+		if (slots[i].next_fire_us && slots[i].next_fire_us - now < wait)
+			wait = slots[i].next_fire_us - now;
+		if (slots[i].pending && !slots[i].worker && slots[i].due_us - now < wait)
+			wait = slots[i].due_us - now;
+	}
+	return wait <= 0 ? 0 : (wait + 999) / 1000;
+}
+
 /* Start-up: the control connection (waiting for the database), catch-up. */
 static int start(const struct ts_config *cfg, struct control *c, struct sched_slot *slots, size_t n,
                  volatile int *stop, struct ts_err *err)
@@ -428,7 +444,7 @@ int sched_main(const struct ts_config *cfg, const struct flow_def *flows, size_t
 			}
 			st->runs++;
 		}
-		sleep_ms(TICK_MS);
+		sleep_ms(until_next_ms(slots, nflows));
 	}
 	log_info("scheduler stopping", "instance=%s", c.instance);
 out:
