@@ -351,6 +351,23 @@ static int64_t until_next_ms(const struct sched_slot *slots, size_t n)
 	return wait <= 0 ? 0 : (wait + 999) / 1000;
 }
 
+/* Two live processes with one instance name would mix their heartbeats
+ * and, at a stop, abandon each other's runs: refuse to start. */
+static int check_instance(const struct ts_config *cfg, struct control *c, struct ts_err *err)
+{
+	char who[300];
+	int taken = 0, rc;
+
+	rc = sched_runs_instance_taken(c->db, c->instance, 3 * cfg->scheduler_heartbeat_ms, &taken,
+	                               who, sizeof(who), err);
+	if (!rc && taken)
+		rc = ts_err_set(err, TS_EINVAL,
+		                "scheduler.instance-id %s is in use by the live scheduler %s; give "
+		                "each scheduler its own name (or leave it empty for HOST:PID)",
+		                c->instance, who);
+	return rc;
+}
+
 /* Start-up: the control connection (waiting for the database), catch-up. */
 static int start(const struct ts_config *cfg, struct control *c, struct sched_slot *slots, size_t n,
                  volatile int *stop, struct ts_err *err)
@@ -362,6 +379,9 @@ static int start(const struct ts_config *cfg, struct control *c, struct sched_sl
 		log_warn("database unreachable; retrying", "error=\"%s\"", err->msg);
 		sleep_ms(cfg->scheduler_heartbeat_ms);
 	}
+	if (rc)
+		return rc;
+	rc = check_instance(cfg, c, err);
 	if (rc)
 		return rc;
 	for (size_t i = 0; i < n; i++) {
@@ -423,8 +443,11 @@ int sched_main(const struct ts_config *cfg, const struct flow_def *flows, size_t
 		return rc;
 	}
 	rc = start(cfg, &c, slots, nflows, stop, err);
-	if (rc)
-		goto out;
+	if (rc) { /* nothing started, no heartbeat of ours to remove */
+		db_free(c.db);
+		free(slots);
+		return rc;
+	}
 	log_info("scheduler started", "instance=%s flows=%zu", c.instance, nflows);
 	control_beat(cfg, &c, slots, nflows, st);
 	while (!*stop) {

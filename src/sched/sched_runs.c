@@ -376,6 +376,31 @@ int sched_runs_beat(struct db *db, const char *instance, int64_t started_us, str
 	    4, params, NULL, err);
 }
 
+int sched_runs_instance_taken(struct db *db, const char *instance, int64_t max_age_ms, int *taken,
+                              char *who, size_t size, struct ts_err *err)
+{
+	char host[256] = "?", pid[16], age[24];
+	const char *params[] = {instance, host, pid, age};
+	PGresult *r = NULL;
+	int rc;
+
+	*taken = 0;
+	gethostname(host, sizeof(host) - 1);
+	snprintf(pid, sizeof(pid), "%d", (int)getpid());
+	snprintf(age, sizeof(age), "%lld", (long long)max_age_ms);
+	rc = db_execp(db,
+	              "SELECT host || ':' || pid FROM scheduler_heartbeats WHERE instance = $1"
+	              " AND (host <> $2 OR pid <> $3::int)"
+	              " AND beat_at > now() - $4 * interval '1 millisecond'",
+	              4, params, &r, err);
+	if (!rc && PQntuples(r) > 0) {
+		*taken = 1;
+		snprintf(who, size, "%s", PQgetvalue(r, 0, 0));
+	}
+	PQclear(r);
+	return rc;
+}
+
 int sched_runs_unbeat(struct db *db, const char *instance, struct ts_err *err)
 {
 	const char *params[] = {instance};

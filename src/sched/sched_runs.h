@@ -99,6 +99,10 @@ int sched_exit_status(int rc, const struct sched_run_result *res);
 
 /* Upserts this instance's heartbeat row (host, pid, beat_at = now()). */
 int sched_runs_beat(struct db *db, const char *instance, int64_t started_us, struct ts_err *err);
+/* Whether another live process beats as `instance`: a row whose beat is
+ * younger than max_age_ms from another host or pid. *who gets "HOST:PID". */
+int sched_runs_instance_taken(struct db *db, const char *instance, int64_t max_age_ms, int *taken,
+                              char *who, size_t size, struct ts_err *err);
 /* Deletes it (graceful stop). */
 int sched_runs_unbeat(struct db *db, const char *instance, struct ts_err *err);
 

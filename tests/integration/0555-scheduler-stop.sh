@@ -2,7 +2,7 @@
 # Graceful stop: SIGTERM lets a run going on finish (within
 # scheduler.stop-timeout-ms) and exits 0; a run that outlives the timeout is
 # marked abandoned, and its lock is free at once for the next run. A bad
-# schedule is a usage error (2) naming the flow.
+# schedule, or an instance name a live scheduler uses, is a usage error (2).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-sched.sh"
 cd "$SCRATCH"
@@ -17,6 +17,18 @@ rc=0
 rc=0
 "$TOPSONGS_BIN" scheduler --scheduler-catch-up sometimes >out 2>err || rc=$?
 [ "$rc" = 2 ] || fail "bad catch-up policy: exit $rc"
+
+# two live schedulers may not share an instance name (they would abandon
+# each other's runs at a stop); the refused one leaves the other's heartbeat
+start_scheduler X --scheduler-schedules 'enrich=off;aggregate=off'
+wait_for 15 "SELECT count(*) = 1 FROM scheduler_heartbeats WHERE instance = 'X'"
+rc=0
+"$TOPSONGS_BIN" scheduler --scheduler-instance-id X >out 2>err || rc=$?
+[ "$rc" = 2 ] && grep -q "scheduler.instance-id X is in use by the live scheduler" err ||
+	fail "a second scheduler X: exit $rc: $(cat err)"
+[ "$(q "SELECT pid FROM scheduler_heartbeats WHERE instance = 'X'")" = "${SCHED_PID[X]}" ] ||
+	fail "the refused scheduler touched X's heartbeat"
+stop_scheduler X
 
 # 1. the run finishes before the stop
 TS_FAILPOINT=sched_run_hang:1500 start_scheduler A --scheduler-schedules 'enrich=every 1s;aggregate=off'
