@@ -449,6 +449,11 @@ int sched_main(const struct ts_config *cfg, const struct flow_def *flows, size_t
 		return rc;
 	}
 	log_info("scheduler started", "instance=%s flows=%zu", c.instance, nflows);
+	if (cfg->scheduler_lease_ms < 3 * cfg->scheduler_heartbeat_ms)
+		log_warn("scheduler.lease-ms is under three heartbeats: a slow renewal will look "
+		         "like a dead run (the lock still protects a live one)",
+		         "lease_ms=%lld heartbeat_ms=%lld", (long long)cfg->scheduler_lease_ms,
+		         (long long)cfg->scheduler_heartbeat_ms);
 	control_beat(cfg, &c, slots, nflows, st);
 	while (!*stop) {
 		int64_t now = time_now_us();

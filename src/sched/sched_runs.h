@@ -24,7 +24,8 @@
  * error instead of running the flow), sched_run_error (the same with a
  * permanent error).
  *
- * Thread-safe: every call uses its own connections.
+ * Thread-safe: sched_run opens its own connections; the bookkeeping
+ * functions below use the caller's connection, from the caller's thread.
  */
 #ifndef SCHED_SCHED_RUNS_H
 #define SCHED_SCHED_RUNS_H
