@@ -175,17 +175,18 @@ static int count_files(struct agg *a, PGresult *files, struct ts_err *err)
 }
 
 /* Step 3. */
+static const char add_sql[] =
+    "INSERT INTO plays_hourly (region, hour_start, song_id, plays) "
+    "SELECT region, hour_start, song_id, sum(plays) FROM agg_in GROUP BY 1, 2, 3 "
+    "UNION ALL SELECT 'ALL', hour_start, song_id, sum(plays) FROM agg_in GROUP BY 2, 3 "
+    "ON CONFLICT (region, hour_start, song_id) DO UPDATE SET plays = plays_hourly.plays + "
+    "EXCLUDED.plays";
+
 static int add_counts(struct agg *a, PGresult *files, struct ts_err *err)
 {
-	int rc = db_exec(
-	    a->db,
-	    "INSERT INTO plays_hourly (region, hour_start, song_id, plays) "
-	    "SELECT region, hour_start, song_id, sum(plays) FROM agg_in GROUP BY 1, 2, 3 "
-	    "UNION ALL SELECT 'ALL', hour_start, song_id, sum(plays) FROM agg_in GROUP BY 2, 3 "
-	    "ON CONFLICT (region, hour_start, song_id) DO UPDATE SET plays = plays_hourly.plays + "
-	    "EXCLUDED.plays",
-	    err);
+	int rc = db_exec(a->db, "ANALYZE agg_in", err);
 
+	rc = rc ? rc : db_exec(a->db, add_sql, err);
 	for (int i = 0; !rc && i < PQntuples(files); i++) {
 		const char *p[] = {PQgetvalue(files, i, 0)};
 		rc =
@@ -204,6 +205,9 @@ static const char *const chart_sql[] = {
     "agg_in UNION SELECT DISTINCT 'ALL', hour_start FROM agg_in",
     "CREATE TEMP TABLE touched_d ON COMMIT DROP AS SELECT DISTINCT region, (hour_start AT TIME "
     "ZONE 'UTC')::date AS day FROM touched_h",
+    /* Temporary tables have no statistics until analysed: without them the
+     * planner picks nested loops over all of plays_hourly. */
+    "ANALYZE touched_h, touched_d",
     "DELETE FROM top_songs_hourly t USING touched_h h WHERE t.region = h.region AND "
     "t.hour_start = h.hour_start",
     "INSERT INTO top_songs_hourly (region, hour_start, rank, song_id, title, artist, genre, "

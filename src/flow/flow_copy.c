@@ -10,6 +10,8 @@ int flow_copy_escape(struct dbuf *b, const char *s, size_t n)
 	int rc = 0;
 	size_t from = 0;
 
+	if (n == 0)
+		return 0; /* s may be NULL */
 	for (size_t i = 0; !rc && i < n; i++) {
 		const char *esc = s[i] == '\\'   ? "\\\\"
 		                  : s[i] == '\t' ? "\\t"

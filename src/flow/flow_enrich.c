@@ -35,8 +35,10 @@
 #include "parquet/parquet_writer.h"
 #include "store/store.h"
 
-#define MAX_HOUR_ROWS  (16u << 20) /* rows of one lake hour held at once */
-#define MAX_HOUR_BYTES (1u << 30)  /* their text */
+#include <pthread.h>
+
+#define MAX_HOUR_ROWS  (8u << 20) /* rows of one lake hour held at once */
+#define MAX_HOUR_BYTES (1u << 30) /* their text */
 #define MAX_SONGS      (8u << 20)
 
 enum { RAW_EVENT_ID = 0, RAW_SONG_ID = 2, RAW_PARTITION = 10, RAW_OFFSET = 11, RAW_NCOLS = 13 };
@@ -589,11 +591,12 @@ static void enrich_release(struct enrich *e)
 int flow_enrich_run(struct db *db, const struct flow_args *args, struct flow_stats *stats,
                     struct ts_err *err)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	struct enrich e = {.db = db, .stats = stats};
 	PGresult *hours = NULL;
 	int rc;
 
-	init_schema();
+	pthread_once(&once, init_schema); /* runs may share the process (scheduler threads) */
 	flow_rows_init(&e.file, enriched_schema, RAW_NCOLS, MAX_HOUR_ROWS, MAX_HOUR_BYTES);
 	flow_rows_init(&e.acc, enriched_schema, RAW_NCOLS, MAX_HOUR_ROWS, MAX_HOUR_BYTES);
 	flow_rows_init(&e.seen, event_id_schema, 1, MAX_HOUR_ROWS, MAX_HOUR_BYTES);

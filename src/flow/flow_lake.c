@@ -42,11 +42,11 @@ void flow_enriched_staging_dir(const char *region, const char *day, int hour, ch
 	snprintf(out, size, "_staging/enrich/%s-%s-%02d/", region, day, hour);
 }
 
-void flow_enriched_staged(const char *region, const char *day, int hour, uint64_t digest,
-                          char *out, size_t size)
+void flow_enriched_staged(const char *region, const char *day, int hour, uint64_t digest, char *out,
+                          size_t size)
 {
-	snprintf(out, size, "_staging/enrich/%s-%s-%02d/enriched-%016llx.parquet", region, day, hour,
-	         (unsigned long long)digest);
+	snprintf(out, size, "_staging/enrich/%s-%s-%02d/enriched-%016llx.parquet", region, day,
+	         hour, (unsigned long long)digest);
 }
 
 int flow_lake_move(struct flow_lake *l, const char *staged, const char *final, struct ts_err *err)

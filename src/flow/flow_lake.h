@@ -44,8 +44,8 @@ void flow_hour_dir(const char *top, const char *region, const char *day, int hou
 /* The enriched key and the staged key of an enriched file with digest. */
 void flow_enriched_key(const char *region, const char *day, int hour, uint64_t digest, char *out,
                        size_t size);
-void flow_enriched_staged(const char *region, const char *day, int hour, uint64_t digest,
-                          char *out, size_t size);
+void flow_enriched_staged(const char *region, const char *day, int hour, uint64_t digest, char *out,
+                          size_t size);
 /* The staging prefix of one hour: "_staging/enrich/EU-2026-11-25-07/". */
 void flow_enriched_staging_dir(const char *region, const char *day, int hour, char *out,
                                size_t size);
@@ -53,8 +53,7 @@ void flow_enriched_staging_dir(const char *region, const char *day, int hour, ch
 /* Copies staged to final (atomically replacing it), then removes staged.
  * A staged object already moved (final present, staged absent) is fine;
  * both absent is TS_ECORRUPT. */
-int flow_lake_move(struct flow_lake *l, const char *staged, const char *final,
-                   struct ts_err *err);
+int flow_lake_move(struct flow_lake *l, const char *staged, const char *final, struct ts_err *err);
 /* Removes every object under prefix. */
 int flow_lake_discard(struct flow_lake *l, const char *prefix, struct ts_err *err);
 

@@ -148,7 +148,8 @@ static int map_columns(struct flow_rows *t, struct parquet_reader *r, int *map, 
 		if (map[c] < 0 && t->schema[c].optional)
 			continue;
 		if (map[c] < 0 || f->cols[map[c]].type != t->schema[c].type)
-			return ts_err_set(err, TS_ECORRUPT, "%s: column %s missing or of another type",
+			return ts_err_set(err, TS_ECORRUPT,
+			                  "%s: column %s missing or of another type",
 			                  parquet_reader_name(r), t->schema[c].name);
 		if (f->cols[map[c]].optional && !t->schema[c].optional)
 			return ts_err_set(err, TS_ECORRUPT, "%s: column %s may be null",

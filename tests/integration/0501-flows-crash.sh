@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
 # enrich and aggregate killed with SIGKILL at every step of their commit
-# protocol (failpoints) and at random moments, while ingest keeps writing and
-# compacting: nothing uncommitted is ever visible under enriched/, and once
-# the flows run to the end the lake and the charts equal DuckDB's
-# recomputation — nothing lost, nothing counted twice.
+# protocol (failpoints) and at random moments, and run twice at once, while
+# ingest keeps writing and compacting: nothing uncommitted is ever visible
+# under enriched/, and once the flows run to the end the lake and the charts
+# equal DuckDB's recomputation — nothing lost, nothing counted twice.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/flows_lib.sh"
 
 topic="$(new_topic)"
-lake="${FLOWS_LAKE:-$SCRATCH/lake}"
+lake="$SCRATCH/lake"
 flows_db
+if [ "${FLOWS_LAKE_KIND:-local}" = s3 ]; then
+	use_minio
+	lake="$(s3_lake)"
+fi
 export TOPSONGS_LAKE_URL="$lake"
 args=(--kafka-topic "$topic" --ingest-group "g-$topic" --ingest-dlq-topic "$topic-dlq"
 	--lake-url "$lake" --ingest-flush-ms 300 --ingest-max-rows 300 --ingest-lateness-s 60
@@ -82,6 +86,17 @@ for i in $(seq 1 24); do
 	sleep 0.2
 done
 echo "random kills: $kills"
+
+# Two runs of the same flow at once share the work through their locks.
+for flow in enrich aggregate enrich aggregate; do
+	run_flow "$flow" >>"$SCRATCH/flows.log" 2>&1 &
+	a=$!
+	run_flow "$flow" >>"$SCRATCH/flows.log" 2>&1 &
+	b=$!
+	wait "$a" || fail "concurrent $flow failed: $(tail -3 "$SCRATCH/flows.log")"
+	wait "$b" || fail "concurrent $flow failed: $(tail -3 "$SCRATCH/flows.log")"
+	only_committed
+done
 [ "$kills" -ge 6 ] || fail "only $kills random kills hit a running flow; the test proves little"
 
 for _ in $(seq 1 240); do

@@ -64,6 +64,15 @@ dump_tables() {
 	done
 }
 
+# s3_lake: a fresh bucket on the test MinIO (call use_minio first); prints
+# its lake URL.
+s3_lake() {
+	local bucket="t05-$$-$RANDOM"
+	MINIO_ROOT_USER="$TOPSONGS_S3_ACCESS_KEY" MINIO_ROOT_PASSWORD="$TOPSONGS_S3_SECRET_KEY" \
+		"$ROOT/scripts/minio.sh" mb "$TS_MINIO_PORT" "$bucket" >&2 || fail "cannot create the bucket"
+	echo "s3://$bucket/lake"
+}
+
 # mirror_lake LAKE: a local copy of an S3 lake (DuckDB here has no httpfs);
 # prints the folder to read.
 mirror_lake() {
