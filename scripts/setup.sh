@@ -16,7 +16,7 @@ level="${1:-build}"
 
 BUILD_PKGS="build-essential pkg-config libmicrohttpd-dev librdkafka-dev libpq-dev
   libcurl4-openssl-dev libjansson-dev libzstd-dev libsnappy-dev zlib1g-dev libssl-dev"
-RUN_PKGS="postgresql postgresql-client"
+RUN_PKGS="postgresql postgresql-client tzdata"
 TEST_PKGS="clang libclang-rt-14-dev clang-format python3 python3-venv kcat curl nginx-light chromium"
 BENCH_PKGS="wrk nginx-light"
 

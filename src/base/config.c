@@ -109,6 +109,12 @@ static int check_s3_endpoint(const char *v, const char **why)
 	return *v && !strpbrk(v, "/?#@ ") ? 0 : TS_EINVAL;
 }
 
+static int check_catch_up(const char *v, const char **why)
+{
+	*why = "expected skip, all or none";
+	return strcmp(v, "skip") && strcmp(v, "all") && strcmp(v, "none") ? TS_EINVAL : 0;
+}
+
 #define STR(field) CONFIG_STR, offsetof(struct ts_config, field)
 #define INT(field) CONFIG_INT, offsetof(struct ts_config, field)
 
@@ -216,6 +222,29 @@ const struct config_key config_keys[] = {
      "with exponential backoff and jitter."},
     {"s3.part-size", INT(s3_part_size), "16777216", 5242880, 5368709120, 0, NULL,
      "Objects larger than this go up as a multipart upload of parts this size, in bytes."},
+    {"scheduler.schedules", STR(scheduler_schedules), "", 0, 0, 0, NULL,
+     "Schedules that replace the flows' defaults: FLOW=SCHEDULE pairs separated by ';', "
+     "e.g. 'enrich=every 5s;aggregate=cron */5 * * * * Europe/Paris' (docs/scheduler.md)."},
+    {"scheduler.instance-id", STR(scheduler_instance_id), "", 0, 0, 0, NULL,
+     "Name of this scheduler in heartbeats and run owners; empty means HOST:PID."},
+    {"scheduler.heartbeat-ms", INT(scheduler_heartbeat_ms), "5000", 100, 600000, 0, NULL,
+     "How often the scheduler beats and renews the leases of its runs; `check` calls a "
+     "scheduler stale after three intervals without a beat."},
+    {"scheduler.lease-ms", INT(scheduler_lease_ms), "30000", 300, 3600000, 0, NULL,
+     "Lease of a running flow run; a run not renewed for this long is abandoned and re-run."},
+    {"scheduler.max-attempts", INT(scheduler_max_attempts), "5", 1, 100, 0, NULL,
+     "Attempts of a scheduled run that fails with a temporary error, the first included."},
+    {"scheduler.retry-base-ms", INT(scheduler_retry_base_ms), "1000", 1, 3600000, 0, NULL,
+     "Backoff before retry n is random in [0, min(retry-max-ms, retry-base-ms * 2^(n-1))]."},
+    {"scheduler.retry-max-ms", INT(scheduler_retry_max_ms), "60000", 1, 86400000, 0, NULL,
+     "Longest backoff between two attempts."},
+    {"scheduler.catch-up", STR(scheduler_catch_up), "skip", 0, 0, 0, check_catch_up,
+     "Fires missed while no scheduler ran: skip (run once now), all (run once per missed "
+     "fire, up to catch-up-max) or none (wait for the next fire)."},
+    {"scheduler.catch-up-max", INT(scheduler_catch_up_max), "10", 1, 1000, 0, NULL,
+     "Most catch-up runs of one flow with scheduler.catch-up=all."},
+    {"scheduler.stop-timeout-ms", INT(scheduler_stop_timeout_ms), "30000", 0, 3600000, 0, NULL,
+     "On SIGTERM, how long running flows may take to finish before they are abandoned."},
 };
 
 const size_t config_nkeys = ARRAY_SIZE(config_keys);

@@ -73,6 +73,16 @@ struct ts_config {
 	int64_t s3_timeout_ms;
 	int64_t s3_max_retries;
 	int64_t s3_part_size;
+	char *scheduler_schedules;
+	char *scheduler_instance_id;
+	int64_t scheduler_heartbeat_ms;
+	int64_t scheduler_lease_ms;
+	int64_t scheduler_max_attempts;
+	int64_t scheduler_retry_base_ms;
+	int64_t scheduler_retry_max_ms;
+	char *scheduler_catch_up;
+	int64_t scheduler_catch_up_max;
+	int64_t scheduler_stop_timeout_ms;
 };
 
 enum config_type { CONFIG_STR, CONFIG_INT };

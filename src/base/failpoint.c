@@ -41,3 +41,12 @@ void failpoint(const char *name)
 		raise(SIGKILL);
 	}
 }
+
+long failpoint_arg(const char *name)
+{
+	if (atomic_load(&state) == 0)
+		arm();
+	if (atomic_load(&state) != 2 || strcmp(name, armed_name))
+		return 0;
+	return armed_at;
+}

@@ -9,4 +9,9 @@
 
 void failpoint(const char *name);
 
+/* For failpoints that inject something other than a crash (an error, a
+ * delay): n when TS_FAILPOINT is "name:n", else 0. The caller gives n its
+ * meaning (docs/scheduler.md lists the scheduler's). */
+long failpoint_arg(const char *name);
+
 #endif

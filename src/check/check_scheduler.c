@@ -7,30 +7,43 @@
 #include "check/check_pg.h"
 #include "check/check_scheduler.h"
 
-static const char sql_exists[] = "SELECT to_regclass('scheduler_heartbeat') IS NOT NULL";
-static const char sql_age[] = "SELECT count(*), "
-                              "EXTRACT(EPOCH FROM clock_timestamp() - max(beat_at))::float8 "
-                              "FROM scheduler_heartbeat";
+static const char sql_exists[] = "SELECT to_regclass('scheduler_heartbeats') IS NOT NULL";
+/* count, age of the newest beat, its instance, how many beat recently */
+static const char sql_age[] =
+    "SELECT count(*), "
+    "EXTRACT(EPOCH FROM clock_timestamp() - max(beat_at))::float8, "
+    "(SELECT instance FROM scheduler_heartbeats ORDER BY beat_at DESC LIMIT 1) "
+    "FROM scheduler_heartbeats";
 
-/* Judges the heartbeat from the row of sql_age. */
-static int judge(PGresult *r, struct check_result *out)
+/* Stale after three heartbeat intervals without a beat (at least 1 s). */
+static double max_age_s(const struct ts_config *cfg)
 {
-	double age;
+	double s = 3.0 * (double)cfg->scheduler_heartbeat_ms / 1000.0;
 
-	if (PQntuples(r) != 1 || !strcmp(PQgetvalue(r, 0, 0), "0"))
-		return check_result_not_running(out, "scheduler_heartbeat is empty: no "
-		                                     "scheduler has run yet");
-	age = strtod(PQgetvalue(r, 0, 1), NULL);
-	if (age < CHECK_SCHEDULER_MAX_AGE_S)
-		return check_result_ok(out, "last heartbeat %.1f s ago", age < 0 ? 0.0 : age);
-	return check_result_fail(out, TS_EUNAVAIL,
-	                         "last heartbeat %.0f s ago (more than %d s): the scheduler has "
-	                         "stopped or is stuck",
-	                         age, CHECK_SCHEDULER_MAX_AGE_S);
+	return s < 1.0 ? 1.0 : s;
 }
 
-static int read_heartbeat(PGconn *conn, const struct check_pg_deadline *dl,
-                          struct check_result *out)
+/* Judges the heartbeat from the row of sql_age. */
+static int judge(const struct ts_config *cfg, PGresult *r, struct check_result *out)
+{
+	double age, bound = max_age_s(cfg);
+
+	if (PQntuples(r) != 1 || !strcmp(PQgetvalue(r, 0, 0), "0"))
+		return check_result_not_running(out, "no scheduler heartbeat: no scheduler is "
+		                                     "running (start `topsongs scheduler`)");
+	age = strtod(PQgetvalue(r, 0, 1), NULL);
+	if (age < bound)
+		return check_result_ok(out, "last heartbeat %.1f s ago from %s",
+		                       age < 0 ? 0.0 : age, PQgetvalue(r, 0, 2));
+	return check_result_fail(out, TS_EUNAVAIL,
+	                         "last heartbeat %.0f s ago from %s (more than %.0f s): the "
+	                         "scheduler has stopped or is stuck; look at its log and restart "
+	                         "`topsongs scheduler`",
+	                         age, PQgetvalue(r, 0, 2), bound);
+}
+
+static int read_heartbeat(const struct ts_config *cfg, PGconn *conn,
+                          const struct check_pg_deadline *dl, struct check_result *out)
 {
 	PGresult *r = NULL;
 	int rc;
@@ -39,15 +52,15 @@ static int read_heartbeat(PGconn *conn, const struct check_pg_deadline *dl,
 	if (rc)
 		goto out;
 	if (PQntuples(r) != 1 || strcmp(PQgetvalue(r, 0, 0), "t")) {
-		rc = check_result_not_running(out, "no scheduler has run yet (the scheduler is "
-		                                   "not part of this release)");
+		rc = check_result_not_running(out, "no scheduler has run yet (the database has "
+		                                   "no scheduler_heartbeats table)");
 		goto out;
 	}
 	PQclear(r);
 	r = NULL;
 	rc = check_pg_query(conn, sql_age, dl, &r, out);
 	if (!rc)
-		rc = judge(r, out);
+		rc = judge(cfg, r, out);
 out:
 	PQclear(r);
 	return rc;
@@ -74,7 +87,7 @@ int check_scheduler_probe(const struct ts_config *cfg, int64_t timeout_ms, struc
 		rc = check_result_fail(out, rc, "cannot read the heartbeat: %s", why);
 		goto out;
 	}
-	rc = read_heartbeat(conn, &dl, out);
+	rc = read_heartbeat(cfg, conn, &dl, out);
 out:
 	check_result_scrub(out->reason, sizeof(out->reason), secret);
 	PQfinish(conn);

@@ -43,4 +43,13 @@ int cmd_catalog(struct cli_ctx *ctx);
 extern const struct cli_opt cmd_catalog_opts[];
 extern const char cmd_catalog_details[];
 
+int cmd_scheduler(struct cli_ctx *ctx);
+extern const char cmd_scheduler_details[];
+/* Applies the schema migrations (scheduler, flows run, flows runs). */
+int cmd_scheduler_migrate(const struct ts_config *cfg, struct ts_err *err);
+
+int cmd_flows(struct cli_ctx *ctx);
+extern const struct cli_opt cmd_flows_opts[];
+extern const char cmd_flows_details[];
+
 #endif

@@ -45,6 +45,12 @@ const struct cli_cmd cli_commands[] = {
      1, 2},
     {"catalog", cmd_catalog, "load [--csv FILE | --songs N --catalog-seed N]",
      "Load the song catalog into the songs table.", cmd_catalog_details, cmd_catalog_opts, 1, 1},
+    {"flows", cmd_flows, "list | run NAME [--from T] [--to T] [--region R] | runs [options]",
+     "List the flows, run one once (exit 0, 1, 75 retry later, 99 busy), show run history.",
+     cmd_flows_details, cmd_flows_opts, 1, 2},
+    {"scheduler", cmd_scheduler, "",
+     "Run the flows on their schedules, with retries, locks, leases and a heartbeat.",
+     cmd_scheduler_details, NULL, 0, 0},
 };
 
 const size_t cli_ncommands = ARRAY_SIZE(cli_commands);

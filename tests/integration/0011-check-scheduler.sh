@@ -2,7 +2,8 @@
 # The scheduler heartbeat in `topsongs check`: "not running" without the
 # table or with an empty one, ok with a fresh beat, failed with a stale one;
 # and with check.required=scheduler the exit status follows it. Works in a
-# private schema (search_path), so the real scheduler_heartbeat is untouched.
+# private schema (search_path), so the real scheduler_heartbeats is untouched.
+# (0553 checks the line against a real running scheduler.)
 . "$(dirname "$0")/lib.sh"
 : "${TOPSONGS_PG_URL:?}"
 command -v psql >/dev/null || fail "psql is not installed"
@@ -33,11 +34,19 @@ assert j["ok"] is (sys.argv[2] == "ok"), j
 PY
 }
 
-expect "not running" 3 "no scheduler has run yet (the scheduler is not part of this release)"
-sql "CREATE TABLE $schema.scheduler_heartbeat (scheduler_id text PRIMARY KEY, beat_at timestamptz NOT NULL)"
-expect "not running" 3 "scheduler_heartbeat is empty"
-sql "INSERT INTO $schema.scheduler_heartbeat VALUES ('s1', now())"
+expect "not running" 3 "no scheduler has run yet (the database has no scheduler_heartbeats table)"
+sql "CREATE TABLE $schema.scheduler_heartbeats (instance text PRIMARY KEY, host text NOT NULL,
+	pid int NOT NULL, started_at timestamptz NOT NULL DEFAULT now(),
+	beat_at timestamptz NOT NULL DEFAULT now())"
+expect "not running" 3 "no scheduler heartbeat: no scheduler is running"
+sql "INSERT INTO $schema.scheduler_heartbeats (instance, host, pid) VALUES ('s1', 'h', 1)"
 expect ok 0 "last heartbeat"
-sql "UPDATE $schema.scheduler_heartbeat SET beat_at = now() - interval '5 minutes'"
+expect ok 0 "from s1"
+sql "UPDATE $schema.scheduler_heartbeats SET beat_at = now() - interval '5 minutes'"
 expect failed 3 "the scheduler has stopped or is stuck"
+# The bound is three heartbeat intervals: 5 minutes is fresh for a 2-minute beat.
+TOPSONGS_SCHEDULER_HEARTBEAT_MS=120000 expect ok 0 "last heartbeat"
+# One live scheduler among dead ones is enough.
+sql "INSERT INTO $schema.scheduler_heartbeats (instance, host, pid) VALUES ('s2', 'h', 2)"
+expect ok 0 "from s2"
 echo ok
