@@ -28,8 +28,10 @@ const struct cli_opt cmd_up_opts[] = {
 const char cmd_up_details[] =
     "Starts api, ingest, scheduler and (unless --no-simulate) the simulator, which\n"
     "first back-fills the last 24 hours at full speed, once per state folder, then\n"
-    "plays live. A child that exits is restarted after 0.5 s, doubling up to 30 s.\n"
-    "Ctrl-C stops every child (SIGTERM, then SIGKILL after 15 s) and exits 0.\n"
+    "plays live; with the simulator, the simulator's song catalog is loaded into\n"
+    "PostgreSQL first (topsongs catalog load). A child that exits is restarted\n"
+    "after 0.5 s, doubling up to 30 s. Ctrl-C stops every child (SIGTERM, then\n"
+    "SIGKILL after 15 s) and exits 0.\n"
     "Exit status 3 when the api does not become healthy.";
 
 struct up {
@@ -100,6 +102,19 @@ static bool healthy(const char *base)
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
 	curl_easy_cleanup(c);
 	return code == 200;
+}
+
+/* Runs the oneshot child name to completion (restarted with back-off when
+ * it fails), for at most timeout_s; false when it never finished. */
+static bool run_to_end(struct sup *s, const char *name, int timeout_s)
+{
+	int64_t until = time_mono_us() + (int64_t)timeout_s * TIME_US_PER_SEC;
+	int running;
+
+	while (!cli_stop_requested && !sup_done(s, name) && time_mono_us() < until)
+		if (sup_poll(s, 200, &running, NULL))
+			break;
+	return sup_done(s, name);
 }
 
 /* Until the api answers /healthz (30 s), while it runs and no stop came. */
@@ -177,7 +192,8 @@ static int prepare(struct cli_ctx *ctx, struct up *u, struct ts_err *err)
 static int run(struct cli_ctx *ctx, struct sup *s, const struct up *u, struct ts_err *err)
 {
 	static const char *const api[] = {"api", NULL}, *const ingest[] = {"ingest", NULL},
-	                         *const scheduler[] = {"scheduler", NULL};
+	                         *const scheduler[] = {"scheduler", NULL},
+	                         *const catalog[] = {"catalog", "load", NULL};
 	const char *rate = cli_opt(ctx, "rate") ? cli_opt(ctx, "rate") : "20";
 	bool simulate = !cli_flag(ctx, "no-simulate");
 	char marker[2100];
@@ -194,6 +210,15 @@ static int run(struct cli_ctx *ctx, struct sup *s, const struct up *u, struct ts
 		                                       "%s/log/api.log",
 		                                       u->base_url, u->state);
 	rc = rc ? rc : start(s, u, "ingest", false, ingest, err);
+	/* The simulator's songs must be in the catalog before the first enrich
+	 * run, or its plays would be enriched as unknown songs. */
+	rc = rc || !simulate ? rc : start(s, u, "catalog", true, catalog, err);
+	if (!rc && simulate && !run_to_end(s, "catalog", 120))
+		return cli_stop_requested ? 0
+		                          : ts_err_set(err, TS_EUNAVAIL,
+		                                       "the song catalog could not be loaded; see "
+		                                       "%s/log/catalog.log",
+		                                       u->state);
 	rc = rc ? rc : start(s, u, "scheduler", false, scheduler, err);
 	rc = rc || !simulate ? rc : start_simulator(s, u, rate, backfill, err);
 	if (!rc)

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # `topsongs up` from a clean state: the api becomes ready, plays reach the
-# lake, `topsongs check` passes; a child killed with SIGKILL is restarted and
+# lake and the charts (served by the api), `topsongs check` passes; a child killed with SIGKILL is restarted and
 # plays keep flowing; SIGINT stops every child, and no child is left (by PID).
 . "$(dirname "$0")/lib.sh"
+: "${PY:?}"
 
 topic="$(new_topic)"
 db="t$$_$RANDOM"
@@ -37,7 +38,17 @@ done
 grep -q '^up: backfill finished' "$SCRATCH/up.log" || fail "the back-fill did not finish: $(tail -5 "$SCRATCH/state/log/backfill.log")"
 [ "$(rows)" -ge 50000 ] || fail "only $(rows) rows in the lake after the back-fill"
 [ -e "$SCRATCH/state/backfill.done" ] || fail "no back-fill marker"
-"$TOPSONGS_BIN" check --check-required postgres,kafka,lake,api >"$SCRATCH/check.txt" 2>&1 ||
+# The scheduler's flows fill the charts, with the simulator's songs.
+charts() { psql -X -q -tA "$TOPSONGS_PG_URL" -c "SELECT count(*) FROM top_songs_hourly WHERE region = 'ALL' AND title IS NOT NULL" 2>/dev/null || echo 0; }
+for _ in $(seq 1 240); do
+	[ "$(charts)" -ge 100 ] && break
+	sleep 0.5
+done
+[ "$(charts)" -ge 100 ] || fail "the hourly charts did not fill: $(charts) rows; $(tail -5 "$SCRATCH/state/log/scheduler.log")"
+curl -fs "http://127.0.0.1:$port/api/top?region=ALL&period=day" >"$SCRATCH/top.json" || fail "GET /api/top failed"
+"$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); assert len(d["entries"]) == 10 and d["entries"][0]["title"], d' "$SCRATCH/top.json" ||
+	fail "the daily chart is not served: $(head -c 300 "$SCRATCH/top.json")"
+"$TOPSONGS_BIN" check --check-required postgres,kafka,lake,api,scheduler >"$SCRATCH/check.txt" 2>&1 ||
 	fail "check failed under up: $(cat "$SCRATCH/check.txt")"
 
 # SIGKILL the ingest child: it is restarted and the lake keeps growing.
