@@ -36,7 +36,6 @@ extern const struct cli_opt cmd_up_opts[];
 extern const char cmd_up_details[];
 
 int cmd_db(struct cli_ctx *ctx);
-extern const struct cli_opt cmd_db_opts[];
 extern const char cmd_db_details[];
 
 int cmd_catalog(struct cli_ctx *ctx);

@@ -1,12 +1,12 @@
 # Helpers of the flow scripts (05xx), sourced after lib.sh.
 #
-# run_flow is the ONE place that says how a flow is run: until the
-# scheduler's `topsongs flows run NAME` lands, the testing subcommand
-# `topsongs db run-flow NAME`.
+# run_flow is the ONE place that says how a flow is run: `topsongs flows
+# run NAME`, as an outside orchestrator would (recorded in flow_runs, under
+# the scheduler's lock of the flow and scope).
 : "${PY:?}"
 
 run_flow() { # NAME [--from T] [--to T] [--region R] [flags...]
-	"$TOPSONGS_BIN" db run-flow "$@"
+	"$TOPSONGS_BIN" flows run "$@"
 }
 
 q() { psql -X -q -tA "$TOPSONGS_PG_URL" -c "$1"; }
@@ -74,18 +74,31 @@ s3_lake() {
 }
 
 # mirror_lake LAKE: a local copy of an S3 lake (DuckDB here has no httpfs);
-# prints the folder to read.
+# prints the folder to read. raw/ is copied through the bookkeeping (the
+# files that hold committed rows, as the flows read it): a listing of the
+# bucket can see an hour twice while ingest compacts it. A file that a
+# compaction removes between the query and the copy makes it start over.
 mirror_lake() {
 	case "$1" in
 	s3://*)
-		local dir="$SCRATCH/mirror.$RANDOM" key
-		mkdir -p "$dir"
-		"$TOPSONGS_BIN" store ls "" --lake-url "$1" | cut -f2 | grep -E '^(raw|enriched)/' |
-			while IFS= read -r key; do
-				mkdir -p "$dir/$(dirname "$key")"
-				"$TOPSONGS_BIN" store get "$key" --lake-url "$1" --file "$dir/$key" || exit 1
-			done || fail "cannot mirror $1"
-		echo "$dir"
+		local dir key try
+		for try in 1 2 3 4 5; do
+			dir="$SCRATCH/mirror.$RANDOM"
+			mkdir -p "$dir"
+			if { q "SELECT DISTINCT coalesce(compacted_into, path) FROM ingest_files WHERE published"
+				"$TOPSONGS_BIN" store ls enriched/ --lake-url "$1" | cut -f2; } |
+				while IFS= read -r key; do
+					[ -n "$key" ] || continue
+					mkdir -p "$dir/$(dirname "$key")"
+					"$TOPSONGS_BIN" store get "$key" --lake-url "$1" --file "$dir/$key" 2>/dev/null || exit 1
+				done; then
+				echo "$dir"
+				return 0
+			fi
+			rm -rf "$dir"
+			sleep 1
+		done
+		fail "cannot mirror $1"
 		;;
 	*) echo "$1" ;;
 	esac
