@@ -31,6 +31,8 @@
 #define MAX_PAGE_ROWS (1u << 20)
 #define PREFETCH      16 /* values ahead, in parquet_writer_put_column */
 #define MAX_BUF       ((size_t)4 << 30)
+#define DIRECT_ALIGN  4096u      /* O_DIRECT: buffer, offset and length alignment */
+#define DIRECT_STAGE  (1u << 20) /* bytes staged per O_DIRECT write */
 
 /* Running statistics of a page or a chunk. */
 struct wstat {
@@ -106,6 +108,9 @@ struct parquet_writer {
 	/* output */
 	bool is_mem, closed;
 	int fd;
+	bool direct; /* fd is O_DIRECT: output goes through stage */
+	char *stage; /* DIRECT_ALIGN-aligned, DIRECT_STAGE bytes; allocated on first use */
+	size_t staged;
 	char *path, *tmp;
 	struct dbuf mem;
 	uint64_t offset;
@@ -131,6 +136,7 @@ void parquet_writer_opts_init(struct parquet_writer_opts *o)
 	o->dict_max_bytes = 1u << 20;
 	o->mem_max = MAX_BUF;
 	o->threads = 1;
+	o->direct_io = true;
 }
 
 /* ---- statistics ---- */
@@ -301,12 +307,88 @@ static void stat_export(const struct wstat *s, int type, struct parquet_stats *o
 
 /* ---- output ---- */
 
+static int fd_write(struct parquet_writer *w, const char *s, size_t n, struct ts_err *err)
+{
+	for (size_t done = 0; done < n;) {
+		ssize_t k = write(w->fd, s + done, n - done);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0 && errno == EINVAL && w->direct) {
+			/* The file system takes O_DIRECT at open but not these
+			 * writes: carry on through the page cache. */
+			int fl = fcntl(w->fd, F_GETFL);
+
+			w->direct = false;
+			if (fl >= 0 && !fcntl(w->fd, F_SETFL, fl & ~O_DIRECT))
+				continue;
+		}
+		if (k < 0)
+			return ts_err_set(err, TS_EIO, "write %s: %s", w->tmp, strerror(errno));
+		done += (size_t)k;
+	}
+	return 0;
+}
+
+/* O_DIRECT output: whole aligned blocks from the stage, straight to the
+ * device, so writing a file neither fills the page cache nor leaves the
+ * fsync much to do. The last partial block waits in the stage until
+ * direct_finish. */
+static int direct_put(struct parquet_writer *w, const char *s, size_t n, struct ts_err *err)
+{
+	int rc = 0;
+
+	if (!w->stage) {
+		void *p = NULL;
+
+		if (posix_memalign(&p, DIRECT_ALIGN, DIRECT_STAGE))
+			return ts_err_set(err, TS_ENOMEM, "write %s: out of memory", w->tmp);
+		w->stage = p;
+	}
+	while (!rc && n) {
+		size_t k = DIRECT_STAGE - w->staged < n ? DIRECT_STAGE - w->staged : n;
+
+		memcpy(w->stage + w->staged, s, k);
+		w->staged += k;
+		s += k;
+		n -= k;
+		if (w->staged == DIRECT_STAGE) {
+			rc = fd_write(w, w->stage, DIRECT_STAGE, err);
+			w->staged = 0;
+		}
+	}
+	return rc;
+}
+
+/* Writes what the stage holds: its whole blocks directly, the tail through
+ * the page cache (O_DIRECT cannot write a partial block). */
+static int direct_finish(struct parquet_writer *w, struct ts_err *err)
+{
+	size_t whole = w->staged & ~(size_t)(DIRECT_ALIGN - 1);
+	int rc = 0, fl;
+
+	if (!w->stage)
+		return 0;
+	if (whole)
+		rc = fd_write(w, w->stage, whole, err);
+	if (!rc && w->direct && w->staged > whole) {
+		fl = fcntl(w->fd, F_GETFL);
+		if (fl < 0 || fcntl(w->fd, F_SETFL, fl & ~O_DIRECT))
+			rc = ts_err_set(err, TS_EIO, "fcntl %s: %s", w->tmp, strerror(errno));
+		w->direct = false;
+	}
+	if (!rc)
+		rc = fd_write(w, w->stage + whole, w->staged - whole, err);
+	w->staged = 0;
+	free(w->stage);
+	w->stage = NULL;
+	return rc;
+}
+
 /* Appends to the output. With a pipeline, row groups are put by the worker
  * thread, which alone touches the output until it is drained. */
 static int sink_put(struct parquet_writer *w, const void *p, size_t n, struct ts_err *err)
 {
-	const char *s = p;
-
 	if (w->is_mem) {
 		if (dbuf_add(&w->mem, p, n))
 			return ts_err_set(err, TS_ETOOBIG,
@@ -314,16 +396,9 @@ static int sink_put(struct parquet_writer *w, const void *p, size_t n, struct ts
 			                  w->mem.max);
 		return 0;
 	}
-	for (size_t done = 0; done < n;) {
-		ssize_t k = write(w->fd, s + done, n - done);
-
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
-			return ts_err_set(err, TS_EIO, "write %s: %s", w->tmp, strerror(errno));
-		done += (size_t)k;
-	}
-	return 0;
+	if (w->direct || w->staged)
+		return direct_put(w, p, n, err);
+	return fd_write(w, p, n, err);
 }
 
 /* w->offset is where the next byte will land, whoever writes it. */
@@ -922,11 +997,114 @@ static int put_batch_value(struct parquet_writer *w, struct wcol *c, const void 
 	return put_hashed(w, c, v, len, has, hash);
 }
 
+/* Room for extra more bytes in b, within its ceiling. */
+static int reserve(struct dbuf *b, size_t extra)
+{
+	size_t cap;
+	char *p;
+
+	if (extra > b->max || b->len > b->max - extra)
+		return TS_ETOOBIG;
+	if (b->len + extra + 1 <= b->cap)
+		return 0;
+	cap = b->cap ? b->cap : 4096;
+	while (cap < b->len + extra + 1)
+		cap *= 2;
+	p = realloc(b->buf, cap);
+	if (!p)
+		return TS_ENOMEM;
+	b->buf = p;
+	b->cap = cap;
+	return 0;
+}
+
+/* How many of the k values from i a PLAIN page takes before it is full
+ * (the value that reaches page_bytes is the page's last, as with single
+ * puts), and their PLAIN size. */
+static size_t plain_run(const struct parquet_writer *w, const struct wcol *c, const void *values,
+                        const uint8_t *valid, size_t i, size_t k, size_t *bytes)
+{
+	const struct parquet_bytes *b = values;
+	size_t len = c->plain.len, j;
+
+	for (j = 0; j < k && (j == 0 || len < w->o.page_bytes); j++)
+		if (!valid || valid[i + j])
+			len += c->vsize ? (size_t)c->vsize : 4 + (size_t)b[i + j].len;
+	*bytes = len - c->plain.len;
+	return j;
+}
+
+/* Appends the PLAIN value v (n bytes) at out and folds it into the page's
+ * statistics; returns the next write position. */
+static inline uint8_t *plain_put(struct wcol *c, uint8_t *out, const void *v, uint32_t n)
+{
+	if (c->type == PARQUET_BYTE_ARRAY) {
+		memcpy(out, &n, 4);
+		memcpy(out + 4, v, n);
+		stat_bytes(&c->pst, v, n);
+		return out + 4 + n;
+	}
+	memcpy(out, v, n);
+	stat_value(&c->pst, c->type, v, n);
+	return out + n;
+}
+
+/* The PLAIN fast path of parquet_writer_put_column: values i.. of a batch
+ * into the page, as many as it takes, in one pass without per-value
+ * dictionary or buffer bookkeeping. Returns the values taken in *took. */
+static int put_plain_batch(struct parquet_writer *w, struct wcol *c, const void *values,
+                           const uint8_t *valid, size_t i, size_t n, size_t *took)
+{
+	size_t k = n - i, bytes, len;
+	uint8_t *out;
+	int rc;
+
+	if (k > w->o.page_rows - c->nrows)
+		k = w->o.page_rows - c->nrows;
+	k = plain_run(w, c, values, valid, i, k, &bytes);
+	if ((rc = reserve(&c->plain, bytes)))
+		return fail(w, rc, c->name);
+	out = (uint8_t *)c->plain.buf + c->plain.len;
+	for (size_t j = i; j < i + k; j++) {
+		const void *v;
+
+		if (valid && !valid[j]) {
+			if (!c->optional)
+				return fail(w,
+				            ts_err_set(&w->err, TS_EINVAL,
+				                       "null in required column '%s'", c->name),
+				            "put");
+			c->defs[c->nrows++] = 0;
+			continue;
+		}
+		v = batch_value(c, values, j, &len);
+		if (len > PARQUET_MAX_PAGE / 2)
+			return fail(
+			    w,
+			    ts_err_set(&w->err, TS_ETOOBIG, "value of %zu bytes is too large", len),
+			    c->name);
+		if (c->optional)
+			c->defs[c->nrows] = 1;
+		c->nrows++;
+		c->nvals++;
+		out = plain_put(c, out, v, (uint32_t)len);
+	}
+	c->plain.len = (size_t)((char *)out - c->plain.buf);
+	c->plain.buf[c->plain.len] = '\0';
+	c->filled += (int64_t)k;
+	*took = k;
+	if (c->nrows >= w->o.page_rows || c->plain.len >= w->o.page_bytes)
+		return flush_page(w, c);
+	return 0;
+}
+
 int parquet_writer_put_column(struct parquet_writer *w, int col, const void *values,
                               const uint8_t *valid, size_t n)
 {
 	uint32_t ring[PREFETCH];
 	bool ring_ok[PREFETCH] = {false};
+	struct wcol *c;
+	size_t took = 0;
 	int rc;
 
 	if (w->rc)
@@ -935,8 +1113,19 @@ int parquet_writer_put_column(struct parquet_writer *w, int col, const void *val
 		return fail(w, ts_err_set(&w->err, TS_EINVAL, "no column %d", col), "put");
 	if ((rc = col_check(w, col, w->cols[col].type)))
 		return rc;
-	for (size_t i = 0; !rc && i < n; i++)
-		rc = put_batch_value(w, &w->cols[col], values, valid, i, n, ring, ring_ok);
+	c = &w->cols[col];
+	for (size_t i = 0; !rc && i < n;) {
+		/* A column leaves its dictionary at most once in a batch (row
+		 * groups only end between batches), so the ring is not needed
+		 * after that. */
+		if (!c->use_dict && c->type != PARQUET_BOOLEAN) {
+			rc = put_plain_batch(w, c, values, valid, i, n, &took);
+			i += took;
+			continue;
+		}
+		rc = put_batch_value(w, c, values, valid, i, n, ring, ring_ok);
+		i++;
+	}
 	return rc;
 }
 
@@ -1247,7 +1436,14 @@ int parquet_writer_new_file(const char *path, const struct parquet_writer_column
 	}
 	if (!rc) {
 		snprintf(w->tmp, n, "%s.tmp-%ld", path, (long)getpid());
-		w->fd = open(w->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		int fl = O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC;
+
+		w->direct = w->o.direct_io;
+		w->fd = open(w->tmp, fl | (w->direct ? O_DIRECT : 0), 0644);
+		if (w->fd < 0 && w->direct && errno == EINVAL) {
+			w->direct = false; /* e.g. a file system without O_DIRECT */
+			w->fd = open(w->tmp, fl, 0644);
+		}
 		if (w->fd < 0)
 			rc = ts_err_set(err, TS_EIO, "create %s: %s", w->tmp, strerror(errno));
 	}
@@ -1318,10 +1514,18 @@ static int write_footer(struct parquet_writer *w)
 static int commit_file(struct parquet_writer *w)
 {
 	char *dir = strdup(w->path);
-	int dfd, rc = 0;
+	int dfd, rc = direct_finish(w, &w->err);
 
-	if ((!w->o.no_sync && fsync(w->fd)) || close(w->fd))
+	if (!rc && !w->o.no_sync && fsync(w->fd))
 		rc = ts_err_set(&w->err, TS_EIO, "fsync %s: %s", w->tmp, strerror(errno));
+	if (rc) {
+		free(dir);
+		return rc; /* parquet_writer_free closes and removes the file */
+	}
+	if (close(w->fd)) {
+		rc = ts_err_set(&w->err, TS_EIO, "close %s: %s", w->tmp, strerror(errno));
+		unlink(w->tmp);
+	}
 	w->fd = -1;
 	if (!rc && rename(w->tmp, w->path))
 		rc = ts_err_set(&w->err, TS_EIO, "rename %s: %s", w->tmp, strerror(errno));
@@ -1397,6 +1601,7 @@ void parquet_writer_free(struct parquet_writer *w)
 	free(w->kv);
 	free(w->path);
 	free(w->tmp);
+	free(w->stage);
 	dbuf_release(&w->scratch);
 	dbuf_release(&w->comp);
 	dbuf_release(&w->mem);
