@@ -36,6 +36,7 @@
 #define NUSERS  1000000
 #define NCITIES 400
 #define NPART   12
+#define MAXCOLS 32 /* columns the bench's blocks have room for */
 
 /* The fields the generator makes; the schema's columns are matched to them
  * by name, so the bench follows the lake schema wherever it goes. */
@@ -63,11 +64,15 @@ static const char *const field_names[NFIELDS] = {
 
 static const struct parquet_writer_column *cols;
 static int ncols;
-static int field_of[PARQUET_MAX_COLUMNS]; /* column -> field */
+static int field_of[MAXCOLS]; /* column -> field */
 
 static int map_schema(void)
 {
 	cols = ingest_raw_schema(&ncols);
+	if (ncols > MAXCOLS) {
+		fprintf(stderr, "parquet_bench: %d columns, room for %d\n", ncols, MAXCOLS);
+		return -1;
+	}
 	for (int c = 0; c < ncols; c++) {
 		field_of[c] = -1;
 		for (int f = 0; f < NFIELDS; f++)
@@ -209,13 +214,13 @@ static size_t logical_bytes(const struct row *r)
  * it: a byte-array column's values lie end to end in its own arena, like
  * the data buffer of an Arrow string array. */
 struct block {
-	struct parquet_bytes str[PARQUET_MAX_COLUMNS][BLOCK];
-	int64_t i64[PARQUET_MAX_COLUMNS][BLOCK];
-	int32_t i32[PARQUET_MAX_COLUMNS][BLOCK];
-	double f64[PARQUET_MAX_COLUMNS][BLOCK];
-	uint8_t valid[PARQUET_MAX_COLUMNS][BLOCK];
-	char *arena[PARQUET_MAX_COLUMNS];
-	size_t used[PARQUET_MAX_COLUMNS];
+	struct parquet_bytes str[MAXCOLS][BLOCK];
+	int64_t i64[MAXCOLS][BLOCK];
+	int32_t i32[MAXCOLS][BLOCK];
+	double f64[MAXCOLS][BLOCK];
+	uint8_t valid[MAXCOLS][BLOCK];
+	char *arena[MAXCOLS];
+	size_t used[MAXCOLS];
 };
 
 #define ARENA (BLOCK * 40) /* the longest string field is 36 bytes */
