@@ -21,7 +21,9 @@
 #include <inttypes.h>
 #include <libgen.h>
 #include <math.h>
+#include <linux/aio_abi.h>
 #include <pthread.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #ifndef TOPSONGS_VERSION
@@ -33,6 +35,19 @@
 #define MAX_BUF       ((size_t)4 << 30)
 #define DIRECT_ALIGN  4096u      /* O_DIRECT: buffer, offset and length alignment */
 #define DIRECT_STAGE  (1u << 20) /* bytes staged per O_DIRECT write */
+
+/* O_DIRECT output: two staging buffers (DIRECT_ALIGN-aligned, DIRECT_STAGE
+ * bytes, allocated on first use), the one being filled and the one being
+ * written, with the AIO context and requests. */
+struct direct_out {
+	char *buf[2];
+	int cur;
+	size_t staged;
+	bool busy[2];
+	aio_context_t ctx;
+	struct iocb cb[2];
+	uint64_t extent; /* the file's size as extended ahead of the writes */
+};
 
 /* Running statistics of a page or a chunk. */
 struct wstat {
@@ -108,9 +123,9 @@ struct parquet_writer {
 	/* output */
 	bool is_mem, closed;
 	int fd;
-	bool direct; /* fd is O_DIRECT: output goes through stage */
-	char *stage; /* DIRECT_ALIGN-aligned, DIRECT_STAGE bytes; allocated on first use */
-	size_t staged;
+	bool direct;   /* fd is O_DIRECT: output goes through dio */
+	uint64_t foff; /* bytes written or requested so far */
+	struct direct_out dio;
 	char *path, *tmp;
 	struct dbuf mem;
 	uint64_t offset;
@@ -307,10 +322,11 @@ static void stat_export(const struct wstat *s, int type, struct parquet_stats *o
 
 /* ---- output ---- */
 
+/* Writes n bytes at the file's end so far (w->foff). */
 static int fd_write(struct parquet_writer *w, const char *s, size_t n, struct ts_err *err)
 {
 	for (size_t done = 0; done < n;) {
-		ssize_t k = write(w->fd, s + done, n - done);
+		ssize_t k = pwrite(w->fd, s + done, n - done, (off_t)w->foff);
 
 		if (k < 0 && errno == EINTR)
 			continue;
@@ -326,63 +342,177 @@ static int fd_write(struct parquet_writer *w, const char *s, size_t n, struct ts
 		if (k < 0)
 			return ts_err_set(err, TS_EIO, "write %s: %s", w->tmp, strerror(errno));
 		done += (size_t)k;
+		w->foff += (uint64_t)k;
 	}
 	return 0;
 }
 
-/* O_DIRECT output: whole aligned blocks from the stage, straight to the
- * device, so writing a file neither fills the page cache nor leaves the
- * fsync much to do. The last partial block waits in the stage until
- * direct_finish. */
+/*
+ * O_DIRECT output. Bytes are staged in two aligned buffers; a full one is
+ * written as one asynchronous request (Linux native AIO, raw system calls)
+ * while the other fills, so the caller does not wait for the device; a
+ * buffer is reused only once its request completed. Writes that would extend
+ * the file are synchronous on ext4, so the file is first extended (sparse,
+ * 64 MiB at a time) past them and cut to its size at the end. Without AIO,
+ * or when a request fails with EINVAL, the buffer is written synchronously.
+ */
+#define DIRECT_AHEAD ((uint64_t)64 << 20)
+
+static long aio_setup(aio_context_t *ctx)
+{
+	return syscall(SYS_io_setup, 2, ctx);
+}
+
+/* Waits for buffer k's request; falls back to a synchronous write of it if
+ * the file system refused it. */
+static int direct_wait(struct parquet_writer *w, int k, struct ts_err *err)
+{
+	struct direct_out *d = &w->dio;
+	struct io_event ev;
+
+	while (d->busy[k]) {
+		long got = syscall(SYS_io_getevents, d->ctx, 1, 1, &ev, NULL);
+
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got != 1)
+			return ts_err_set(err, TS_EIO, "write %s: %s", w->tmp, strerror(errno));
+		int j = (int)ev.data, rc, fl;
+		uint64_t save = w->foff;
+
+		d->busy[j] = false;
+		if (ev.res == (int64_t)d->cb[j].aio_nbytes)
+			continue;
+		if (ev.res != -EINVAL)
+			return ts_err_set(err, TS_EIO, "write %s: %s", w->tmp,
+			                  ev.res < 0 ? strerror((int)-ev.res) : "short write");
+		/* Refused: O_DIRECT off, and this buffer through the page cache. */
+		fl = fcntl(w->fd, F_GETFL);
+		if (fl >= 0)
+			fcntl(w->fd, F_SETFL, fl & ~O_DIRECT);
+		w->direct = false;
+		w->foff = (uint64_t)d->cb[j].aio_offset;
+		rc = fd_write(w, d->buf[j], d->cb[j].aio_nbytes, err);
+		w->foff = save;
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* Writes len bytes of buffer k at w->foff: a request if AIO works, else
+ * synchronously. */
+static int direct_submit(struct parquet_writer *w, int k, size_t len, struct ts_err *err)
+{
+	struct direct_out *d = &w->dio;
+	struct iocb *cbs[1] = {&d->cb[k]};
+
+	if (d->ctx && w->direct && w->foff + len > d->extent) {
+		d->extent = w->foff + len + DIRECT_AHEAD;
+		if (ftruncate(w->fd, (off_t)d->extent))
+			return ts_err_set(err, TS_EIO, "extend %s: %s", w->tmp, strerror(errno));
+	}
+	if (!d->ctx || !w->direct)
+		return fd_write(w, d->buf[k], len, err);
+	memset(&d->cb[k], 0, sizeof(d->cb[k]));
+	d->cb[k].aio_data = (uint64_t)k;
+	d->cb[k].aio_lio_opcode = IOCB_CMD_PWRITE;
+	d->cb[k].aio_fildes = (uint32_t)w->fd;
+	d->cb[k].aio_buf = (uint64_t)(uintptr_t)d->buf[k];
+	d->cb[k].aio_nbytes = len;
+	d->cb[k].aio_offset = (int64_t)w->foff;
+	if (syscall(SYS_io_submit, d->ctx, 1, cbs) != 1)
+		return fd_write(w, d->buf[k], len, err);
+	d->busy[k] = true;
+	w->foff += len;
+	return 0;
+}
+
 static int direct_put(struct parquet_writer *w, const char *s, size_t n, struct ts_err *err)
 {
+	struct direct_out *d = &w->dio;
 	int rc = 0;
 
-	if (!w->stage) {
-		void *p = NULL;
+	if (!d->buf[0]) {
+		void *a = NULL, *b = NULL;
 
-		if (posix_memalign(&p, DIRECT_ALIGN, DIRECT_STAGE))
+		if (posix_memalign(&a, DIRECT_ALIGN, DIRECT_STAGE) ||
+		    posix_memalign(&b, DIRECT_ALIGN, DIRECT_STAGE)) {
+			free(a);
 			return ts_err_set(err, TS_ENOMEM, "write %s: out of memory", w->tmp);
-		w->stage = p;
+		}
+		d->buf[0] = a;
+		d->buf[1] = b;
+		if (aio_setup(&d->ctx))
+			d->ctx = 0;
 	}
 	while (!rc && n) {
-		size_t k = DIRECT_STAGE - w->staged < n ? DIRECT_STAGE - w->staged : n;
+		size_t k = DIRECT_STAGE - d->staged < n ? DIRECT_STAGE - d->staged : n;
 
-		memcpy(w->stage + w->staged, s, k);
-		w->staged += k;
+		memcpy(d->buf[d->cur] + d->staged, s, k);
+		d->staged += k;
 		s += k;
 		n -= k;
-		if (w->staged == DIRECT_STAGE) {
-			rc = fd_write(w, w->stage, DIRECT_STAGE, err);
-			w->staged = 0;
+		if (d->staged == DIRECT_STAGE) {
+			rc = direct_submit(w, d->cur, DIRECT_STAGE, err);
+			d->cur ^= 1;
+			d->staged = 0;
+			if (!rc)
+				rc = direct_wait(w, d->cur, err);
 		}
 	}
 	return rc;
 }
 
-/* Writes what the stage holds: its whole blocks directly, the tail through
- * the page cache (O_DIRECT cannot write a partial block). */
+/* Waits for the requests in flight and frees the buffers (AIO must be done
+ * with them first). */
+static int direct_release(struct parquet_writer *w, struct ts_err *err)
+{
+	struct direct_out *d = &w->dio;
+	int rc = 0;
+
+	if (d->ctx) {
+		for (int k = 0; k < 2; k++)
+			if (!rc)
+				rc = direct_wait(w, k, err);
+		/* Cancels or waits for whatever an error left in flight. */
+		syscall(SYS_io_destroy, d->ctx);
+		d->ctx = 0;
+	}
+	free(d->buf[0]);
+	free(d->buf[1]);
+	memset(d, 0, sizeof(*d));
+	return rc;
+}
+
+/* Writes what is staged — its whole blocks directly, the tail through the
+ * page cache (O_DIRECT cannot write a partial block) — and cuts the file to
+ * its size. */
 static int direct_finish(struct parquet_writer *w, struct ts_err *err)
 {
-	size_t whole = w->staged & ~(size_t)(DIRECT_ALIGN - 1);
+	struct direct_out *d = &w->dio;
+	size_t whole = d->staged & ~(size_t)(DIRECT_ALIGN - 1);
 	int rc = 0, fl;
 
-	if (!w->stage)
+	if (!d->buf[0])
 		return 0;
 	if (whole)
-		rc = fd_write(w, w->stage, whole, err);
-	if (!rc && w->direct && w->staged > whole) {
+		rc = direct_submit(w, d->cur, whole, err);
+	for (int k = 0; !rc && k < 2; k++)
+		rc = direct_wait(w, k, err);
+	if (!rc && w->direct && d->staged > whole) {
 		fl = fcntl(w->fd, F_GETFL);
 		if (fl < 0 || fcntl(w->fd, F_SETFL, fl & ~O_DIRECT))
 			rc = ts_err_set(err, TS_EIO, "fcntl %s: %s", w->tmp, strerror(errno));
 		w->direct = false;
 	}
 	if (!rc)
-		rc = fd_write(w, w->stage + whole, w->staged - whole, err);
-	w->staged = 0;
-	free(w->stage);
-	w->stage = NULL;
-	return rc;
+		rc = fd_write(w, d->buf[d->cur] + whole, d->staged - whole, err);
+	if (!rc && d->extent > w->foff && ftruncate(w->fd, (off_t)w->foff))
+		rc = ts_err_set(err, TS_EIO, "truncate %s: %s", w->tmp, strerror(errno));
+	int rc2 = direct_release(w, err);
+
+	return rc ? rc : rc2;
 }
 
 /* Appends to the output. With a pipeline, row groups are put by the worker
@@ -396,7 +526,7 @@ static int sink_put(struct parquet_writer *w, const void *p, size_t n, struct ts
 			                  w->mem.max);
 		return 0;
 	}
-	if (w->direct || w->staged)
+	if (w->direct || w->dio.staged)
 		return direct_put(w, p, n, err);
 	return fd_write(w, p, n, err);
 }
@@ -1574,6 +1704,7 @@ void parquet_writer_free(struct parquet_writer *w)
 	if (!w)
 		return;
 	pipe_stop(w);
+	direct_release(w, &w->err);
 	if (w->fd >= 0) {
 		close(w->fd);
 		unlink(w->tmp);
@@ -1601,7 +1732,6 @@ void parquet_writer_free(struct parquet_writer *w)
 	free(w->kv);
 	free(w->path);
 	free(w->tmp);
-	free(w->stage);
 	dbuf_release(&w->scratch);
 	dbuf_release(&w->comp);
 	dbuf_release(&w->mem);

@@ -620,7 +620,7 @@ TEST(parquet_writer_direct_io_same_bytes)
 {
 	char dir[] = "/tmp/test_parquet_XXXXXX", path[128];
 	struct tcol cols[4];
-	size_t rows[] = {1, 3000, 90000}, mlen, flen;
+	size_t rows[] = {1, 3000, 250000}, mlen, flen;
 
 	REQUIRE(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/out.parquet", dir);
