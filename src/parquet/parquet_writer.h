@@ -15,8 +15,8 @@
  * fsync'd and renamed over the target by parquet_writer_close, so the target
  * is never seen half-written) or to a memory buffer (for uploads). Files are
  * written with O_DIRECT by default (opts.direct_io): the bytes go to the
- * device as they are written rather than piling up in the page cache for the
- * fsync, and a freshly written file does not evict the cache.
+ * device while the writer encodes the next ones, rather than piling up in
+ * the page cache for the fsync (docs/parquet.md).
  *
  * One writer belongs to one thread (it may run one helper thread of its own
  * that compresses pages and writes finished row groups while the caller
@@ -59,10 +59,10 @@ struct parquet_writer_opts {
 	size_t mem_max;        /* cap of the memory output; default 4 GiB */
 	int threads;           /* 1: compress pages on a helper thread (default); 0: inline */
 	bool no_sync;          /* skip the fsyncs (scratch files, benchmarks); default false */
-	bool direct_io;        /* files: write whole 4 KiB blocks with O_DIRECT through a 1 MiB
-	                          staging buffer (allocated on the first write, freed at close), the
-	                          last partial block through the page cache; buffered writes where the
-	                          file system refuses O_DIRECT. Default true */
+	bool direct_io;        /* files: whole 4 KiB blocks with O_DIRECT, sent asynchronously
+	                          (Linux AIO) from two 1 MiB staging buffers allocated on the first
+	                          write and freed at close; the last partial block through the page
+	                          cache; plain writes where the file system refuses. Default true */
 };
 
 void parquet_writer_opts_init(struct parquet_writer_opts *o);
