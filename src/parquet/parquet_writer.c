@@ -47,6 +47,10 @@ struct direct_out {
 	aio_context_t ctx;
 	struct iocb cb[2];
 	uint64_t extent; /* the file's size as extended ahead of the writes */
+	/* Between row groups the buffers are freed (direct_idle); the last
+	 * partial block waits here. */
+	char tail[DIRECT_ALIGN];
+	size_t ntail;
 };
 
 /* Running statistics of a page or a chunk. */
@@ -87,6 +91,7 @@ struct wcol {
 /* A data page on its way into its column chunk. */
 struct page_job {
 	bool is_write; /* a finished chunk to write out: pre, then c->spare */
+	bool idle;     /* the row group's last chunk: direct_idle after it */
 	struct dbuf pre;
 	struct wcol *c;
 	struct parquet_page_header h;
@@ -443,8 +448,12 @@ static int direct_put(struct parquet_writer *w, const char *s, size_t n, struct 
 		}
 		d->buf[0] = a;
 		d->buf[1] = b;
-		if (aio_setup(&d->ctx))
+		if (!d->ctx && aio_setup(&d->ctx))
 			d->ctx = 0;
+		memcpy(d->buf[0], d->tail, d->ntail);
+		d->cur = 0;
+		d->staged = d->ntail;
+		d->ntail = 0;
 	}
 	while (!rc && n) {
 		size_t k = DIRECT_STAGE - d->staged < n ? DIRECT_STAGE - d->staged : n;
@@ -485,17 +494,46 @@ static int direct_release(struct parquet_writer *w, struct ts_err *err)
 	return rc;
 }
 
+/* After a row group: its whole blocks written, the partial one kept in
+ * tail, the buffers freed — an idle writer (ingest keeps dozens open) holds
+ * no staging memory. */
+static int direct_idle(struct parquet_writer *w, struct ts_err *err)
+{
+	struct direct_out *d = &w->dio;
+	size_t whole = d->staged & ~(size_t)(DIRECT_ALIGN - 1);
+	int rc = 0;
+
+	if (!d->buf[0])
+		return 0;
+	if (whole)
+		rc = direct_submit(w, d->cur, whole, err);
+	for (int k = 0; !rc && k < 2; k++)
+		rc = direct_wait(w, k, err);
+	if (rc)
+		return rc;
+	d->ntail = d->staged - whole;
+	memcpy(d->tail, d->buf[d->cur] + whole, d->ntail);
+	free(d->buf[0]);
+	free(d->buf[1]);
+	d->buf[0] = d->buf[1] = NULL;
+	d->staged = 0;
+	return 0;
+}
+
 /* Writes what is staged — its whole blocks directly, the tail through the
  * page cache (O_DIRECT cannot write a partial block) — and cuts the file to
  * its size. */
 static int direct_finish(struct parquet_writer *w, struct ts_err *err)
 {
 	struct direct_out *d = &w->dio;
-	size_t whole = d->staged & ~(size_t)(DIRECT_ALIGN - 1);
+	size_t whole;
 	int rc = 0, fl;
 
+	if (d->ntail && (rc = direct_put(w, NULL, 0, err)))
+		return rc;
+	whole = d->staged & ~(size_t)(DIRECT_ALIGN - 1);
 	if (!d->buf[0])
-		return 0;
+		goto out;
 	if (whole)
 		rc = direct_submit(w, d->cur, whole, err);
 	for (int k = 0; !rc && k < 2; k++)
@@ -508,6 +546,7 @@ static int direct_finish(struct parquet_writer *w, struct ts_err *err)
 	}
 	if (!rc)
 		rc = fd_write(w, d->buf[d->cur] + whole, d->staged - whole, err);
+out:
 	if (!rc && d->extent > w->foff && ftruncate(w->fd, (off_t)w->foff))
 		rc = ts_err_set(err, TS_EIO, "truncate %s: %s", w->tmp, strerror(errno));
 	int rc2 = direct_release(w, err);
@@ -526,7 +565,7 @@ static int sink_put(struct parquet_writer *w, const void *p, size_t n, struct ts
 			                  w->mem.max);
 		return 0;
 	}
-	if (w->direct || w->dio.staged)
+	if (w->direct || w->dio.staged || w->dio.ntail)
 		return direct_put(w, p, n, err);
 	return fd_write(w, p, n, err);
 }
@@ -643,7 +682,9 @@ static int run_job(struct parquet_writer *w, struct page_job *j, struct dbuf *co
 
 	if (j->is_write) {
 		rc = sink_put(w, j->pre.buf, j->pre.len, err);
-		return rc ? rc : sink_put(w, c->spare.buf, c->spare.len, err);
+		if (!rc)
+			rc = sink_put(w, c->spare.buf, c->spare.len, err);
+		return rc || !j->idle || w->is_mem ? rc : direct_idle(w, err);
 	}
 	before = c->pages.len; /* only page jobs may look at the chunk being filled */
 	dbuf_reset(comp);
@@ -735,7 +776,7 @@ static struct page_job *job_get(struct parquet_writer *w)
 		}
 	}
 	if (j)
-		j->is_write = false;
+		j->is_write = j->idle = false;
 	return j;
 }
 
@@ -1287,7 +1328,8 @@ static int build_dict_page(struct parquet_writer *w, struct wcol *c, struct dbuf
 
 /* Writes the dictionary page (in pre) and the data pages of a chunk: inline,
  * or by the worker while the caller fills the next row group. */
-static int put_chunk_bytes(struct parquet_writer *w, struct wcol *c, bool dict, uint64_t *data_off)
+static int put_chunk_bytes(struct parquet_writer *w, struct wcol *c, bool dict, bool last,
+                           uint64_t *data_off)
 {
 	struct page_job *j = w->pipe.started ? job_get(w) : NULL;
 	struct dbuf *pre = j ? &j->pre : &w->scratch;
@@ -1302,7 +1344,9 @@ static int put_chunk_bytes(struct parquet_writer *w, struct wcol *c, bool dict, 
 	*data_off = w->offset + pre->len;
 	if (!j) {
 		rc = sink_write(w, pre->buf, pre->len);
-		return rc ? rc : sink_write(w, c->pages.buf, c->pages.len);
+		if (!rc)
+			rc = sink_write(w, c->pages.buf, c->pages.len);
+		return rc || !last || w->is_mem ? rc : direct_idle(w, &w->err);
 	}
 	/* The worker writes from c->spare; c->pages starts the next chunk. The
 	 * spare is free: the previous row group was drained before this one. */
@@ -1311,11 +1355,13 @@ static int put_chunk_bytes(struct parquet_writer *w, struct wcol *c, bool dict, 
 	c->pages = t;
 	w->offset += pre->len + c->spare.len;
 	j->is_write = true;
+	j->idle = last;
 	j->c = c;
 	return job_submit(w, j);
 }
 
-static int write_chunk(struct parquet_writer *w, struct wcol *c, struct parquet_chunk_meta *m)
+static int write_chunk(struct parquet_writer *w, struct wcol *c, bool last,
+                       struct parquet_chunk_meta *m)
 {
 	uint64_t start = w->offset, data_off = 0;
 	bool dict = (c->encodings >> PARQUET_ENC_RLE_DICTIONARY) & 1;
@@ -1325,7 +1371,7 @@ static int write_chunk(struct parquet_writer *w, struct wcol *c, struct parquet_
 	m->dict_page_offset = dict ? (int64_t)start : -1;
 	if (dict)
 		c->encodings |= 1u << PARQUET_ENC_PLAIN;
-	if ((rc = put_chunk_bytes(w, c, dict, &data_off)))
+	if ((rc = put_chunk_bytes(w, c, dict, last, &data_off)))
 		return rc;
 	m->data_page_offset = (int64_t)data_off;
 	m->type = c->type;
@@ -1378,7 +1424,7 @@ static int flush_row_group(struct parquet_writer *w)
 	for (int i = 0; !rc && i < w->ncols; i++) {
 		struct wcol *c = &w->cols[i];
 
-		rc = write_chunk(w, c, &rg->chunks[i]);
+		rc = write_chunk(w, c, i == w->ncols - 1, &rg->chunks[i]);
 		rg->total_byte_size += c->chunk_uncompressed;
 		chunk_reset(w, c);
 	}
