@@ -60,8 +60,8 @@ struct parquet_writer_opts {
 	int threads;           /* 1: compress pages on a helper thread (default); 0: inline */
 	bool no_sync;          /* skip the fsyncs (scratch files, benchmarks); default false */
 	bool direct_io;        /* files: whole 4 KiB blocks with O_DIRECT, sent asynchronously
-	                          (Linux AIO) from two 1 MiB staging buffers allocated on the first
-	                          write and freed at close; the last partial block through the page
+	                          (Linux AIO) from two 1 MiB staging buffers held while a row group
+	                          is written out; the last partial block through the page
 	                          cache; plain writes where the file system refuses. Default true */
 };
 
