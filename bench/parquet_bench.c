@@ -2,14 +2,19 @@
  * Benchmark driver for the Parquet codec (built by bench/parquet.sh, not part
  * of the product):
  *
- *   parquet_bench write FILE ROWS CODEC   writes ROWS play events (the raw
- *       lake schema: event fields + Kafka partition, offset and ingest time)
- *       with realistic distributions — Zipf song popularity, Zipf-ish
- *       listeners, weighted regions, a daily timeline — and prints one JSON
- *       line: rows, logical bytes, seconds spent in the writer, file size.
- *       Rows are generated in blocks of 65,536 outside the timed part and
- *       handed over column by column (parquet_writer_put_column), as an
- *       ingest batch would be.
+ *   parquet_bench write FILE ROWS CODEC   writes ROWS play events in the raw
+ *       lake schema, the one ingest writes (ingest_raw_schema(): event
+ *       fields + Kafka partition, offset and ingest time), with realistic
+ *       distributions — Zipf song popularity, Zipf-ish listeners, weighted
+ *       regions, a daily timeline — and prints one JSON line: rows, logical
+ *       bytes, seconds spent in the writer, file size. Rows are generated in
+ *       blocks of 65,536 outside the timed part and handed over column by
+ *       column (parquet_writer_put_column), each column's values contiguous
+ *       as in an Arrow table (what pyarrow gets in bench/parquet_bench.py).
+ *       Environment: PARQUET_BENCH_THREADS (0, the default: everything on
+ *       the calling thread, like pyarrow's writer; 1: the helper thread),
+ *       PARQUET_BENCH_NO_SYNC (set: no fsync), PARQUET_BENCH_ROW_GROUP (rows
+ *       a row group, default 1,048,576, pyarrow's default).
  *   parquet_bench count FILE              counts plays per song_id over
  *       dictionary indices where pages are dictionary-encoded (values
  *       otherwise) and prints one JSON line: rows, distinct songs, seconds,
@@ -17,6 +22,7 @@
  */
 #include "base/common.h"
 #include "base/timeutil.h"
+#include "ingest/ingest_file.h"
 #include "parquet/parquet_chunk.h"
 #include "parquet/parquet_compress.h"
 #include "parquet/parquet_dict.h"
@@ -30,41 +36,56 @@
 #define NUSERS  1000000
 #define NCITIES 400
 #define NPART   12
+#define MAXCOLS 32 /* columns the bench's blocks have room for */
 
+/* The fields the generator makes; the schema's columns are matched to them
+ * by name, so the bench follows the lake schema wherever it goes. */
 enum {
-	C_EVENT_ID,
-	C_USER_ID,
-	C_SONG_ID,
-	C_REGION,
-	C_TS,
-	C_COUNTRY,
-	C_CITY,
-	C_LAT,
-	C_LON,
-	C_DEVICE,
-	C_DURATION,
-	C_PARTITION,
-	C_OFFSET,
-	C_INGEST,
-	NCOLS
+	F_EVENT_ID,
+	F_USER_ID,
+	F_SONG_ID,
+	F_TS,
+	F_COUNTRY,
+	F_CITY,
+	F_LAT,
+	F_LON,
+	F_DEVICE,
+	F_DURATION,
+	F_PARTITION,
+	F_OFFSET,
+	F_INGEST,
+	NFIELDS
 };
 
-static const struct parquet_writer_column cols[NCOLS] = {
-    {"event_id", PARQUET_BYTE_ARRAY, PARQUET_LT_STRING, false},
-    {"user_id", PARQUET_BYTE_ARRAY, PARQUET_LT_STRING, false},
-    {"song_id", PARQUET_BYTE_ARRAY, PARQUET_LT_STRING, false},
-    {"region", PARQUET_BYTE_ARRAY, PARQUET_LT_STRING, false},
-    {"ts", PARQUET_INT64, PARQUET_LT_TIMESTAMP_MICROS, false},
-    {"country", PARQUET_BYTE_ARRAY, PARQUET_LT_STRING, true},
-    {"city", PARQUET_BYTE_ARRAY, PARQUET_LT_STRING, true},
-    {"lat", PARQUET_DOUBLE, PARQUET_LT_NONE, true},
-    {"lon", PARQUET_DOUBLE, PARQUET_LT_NONE, true},
-    {"device", PARQUET_BYTE_ARRAY, PARQUET_LT_STRING, true},
-    {"duration_ms", PARQUET_INT32, PARQUET_LT_NONE, true},
-    {"kafka_partition", PARQUET_INT32, PARQUET_LT_NONE, false},
-    {"kafka_offset", PARQUET_INT64, PARQUET_LT_NONE, false},
-    {"ingest_ts", PARQUET_INT64, PARQUET_LT_TIMESTAMP_MICROS, false},
-};
+static const char *const field_names[NFIELDS] = {
+    "event_id",   "user_id", "song_id", "ts",          "country",         "city",
+    "lat",        "lon",     "device",  "duration_ms", "kafka_partition", "kafka_offset",
+    "ingest_time"};
+
+static const struct parquet_writer_column *cols;
+static int ncols;
+static int field_of[MAXCOLS]; /* column -> field */
+
+static int map_schema(void)
+{
+	cols = ingest_raw_schema(&ncols);
+	if (ncols > MAXCOLS) {
+		fprintf(stderr, "parquet_bench: %d columns, room for %d\n", ncols, MAXCOLS);
+		return -1;
+	}
+	for (int c = 0; c < ncols; c++) {
+		field_of[c] = -1;
+		for (int f = 0; f < NFIELDS; f++)
+			if (!strcmp(cols[c].name, field_names[f]))
+				field_of[c] = f;
+		if (field_of[c] < 0) {
+			fprintf(stderr, "parquet_bench: no generator for lake column '%s'\n",
+			        cols[c].name);
+			return -1;
+		}
+	}
+	return 0;
+}
 
 static const char *const regions[] = {"NA", "SA", "EU", "AF", "AS", "OC"};
 static const double region_w[] = {0.28, 0.10, 0.27, 0.05, 0.25, 0.05};
@@ -183,52 +204,95 @@ static void gen_row(struct row *r, const struct zipf *songs, const struct zipf *
 
 static size_t logical_bytes(const struct row *r)
 {
-	return 36 + strlen(r->user_id) + strlen(r->song_id) + 2 + 8 + (r->no_country ? 0 : 2) +
+	/* The region is in the lake's path, not in the file. */
+	return 36 + strlen(r->user_id) + strlen(r->song_id) + 8 + (r->no_country ? 0 : 2) +
 	       (r->no_city ? 0 : strlen(r->city)) + (r->no_geo ? 0 : 16) +
 	       (r->no_device ? 0 : strlen(r->device)) + (r->no_duration ? 0 : 4) + 4 + 8 + 8;
 }
 
-/* One block of rows, column by column, as parquet_writer_put_column takes it. */
+/* One block of rows, column by column, as parquet_writer_put_column takes
+ * it: a byte-array column's values lie end to end in its own arena, like
+ * the data buffer of an Arrow string array. */
 struct block {
-	struct parquet_bytes str[NCOLS][BLOCK];
-	int64_t i64[NCOLS][BLOCK];
-	int32_t i32[NCOLS][BLOCK];
-	double f64[NCOLS][BLOCK];
-	uint8_t valid[NCOLS][BLOCK];
+	struct parquet_bytes str[MAXCOLS][BLOCK];
+	int64_t i64[MAXCOLS][BLOCK];
+	int32_t i32[MAXCOLS][BLOCK];
+	double f64[MAXCOLS][BLOCK];
+	uint8_t valid[MAXCOLS][BLOCK];
+	char *arena[MAXCOLS];
+	size_t used[MAXCOLS];
 };
+
+#define ARENA (BLOCK * 40) /* the longest string field is 36 bytes */
 
 static void set_str(struct block *b, int c, size_t k, bool null, const char *s)
 {
-	b->str[c][k].ptr = (const uint8_t *)s;
-	b->str[c][k].len = null ? 0 : (uint32_t)strlen(s);
+	size_t n = null ? 0 : strlen(s);
+	char *p = b->arena[c] + b->used[c];
+
+	memcpy(p, s, n);
+	b->used[c] += n;
+	b->str[c][k].ptr = (const uint8_t *)p;
+	b->str[c][k].len = (uint32_t)n;
 	b->valid[c][k] = !null;
 }
 
+/* Row r into slot k of the block, as the lake stores it (timestamps in the
+ * schema's unit). */
 static void transpose(struct block *b, const struct row *r, size_t k)
 {
-	set_str(b, C_EVENT_ID, k, false, r->event_id);
-	set_str(b, C_USER_ID, k, false, r->user_id);
-	set_str(b, C_SONG_ID, k, false, r->song_id);
-	set_str(b, C_REGION, k, false, r->region);
-	b->i64[C_TS][k] = r->ts;
-	set_str(b, C_COUNTRY, k, r->no_country, r->country);
-	set_str(b, C_CITY, k, r->no_city, r->city);
-	b->f64[C_LAT][k] = r->lat;
-	b->f64[C_LON][k] = r->lon;
-	b->valid[C_LAT][k] = b->valid[C_LON][k] = !r->no_geo;
-	set_str(b, C_DEVICE, k, r->no_device, r->device);
-	b->i32[C_DURATION][k] = r->duration;
-	b->valid[C_DURATION][k] = !r->no_duration;
-	b->i32[C_PARTITION][k] = r->partition;
-	b->i64[C_OFFSET][k] = r->offset;
-	b->i64[C_INGEST][k] = r->ingest;
+	for (int c = 0; c < ncols; c++) {
+		int64_t div = cols[c].logical == PARQUET_LT_TIMESTAMP_MILLIS ? 1000 : 1;
+
+		switch (field_of[c]) {
+		case F_EVENT_ID:
+			set_str(b, c, k, false, r->event_id);
+			break;
+		case F_USER_ID:
+			set_str(b, c, k, false, r->user_id);
+			break;
+		case F_SONG_ID:
+			set_str(b, c, k, false, r->song_id);
+			break;
+		case F_TS:
+			b->i64[c][k] = r->ts / div;
+			break;
+		case F_COUNTRY:
+			set_str(b, c, k, r->no_country, r->country);
+			break;
+		case F_CITY:
+			set_str(b, c, k, r->no_city, r->city);
+			break;
+		case F_LAT:
+		case F_LON:
+			b->f64[c][k] = field_of[c] == F_LAT ? r->lat : r->lon;
+			b->valid[c][k] = !r->no_geo;
+			break;
+		case F_DEVICE:
+			set_str(b, c, k, r->no_device, r->device);
+			break;
+		case F_DURATION:
+			b->i32[c][k] = r->duration;
+			b->valid[c][k] = !r->no_duration;
+			break;
+		case F_PARTITION:
+			b->i32[c][k] = r->partition;
+			break;
+		case F_OFFSET:
+			b->i64[c][k] = r->offset;
+			break;
+		case F_INGEST:
+			b->i64[c][k] = r->ingest / div;
+			break;
+		}
+	}
 }
 
 static int put_block(struct parquet_writer *w, const struct block *b, size_t n, struct ts_err *err)
 {
 	int rc = 0;
 
-	for (int c = 0; !rc && c < NCOLS; c++) {
+	for (int c = 0; !rc && c < ncols; c++) {
 		const void *v = cols[c].type == PARQUET_BYTE_ARRAY ? (const void *)b->str[c]
 		                : cols[c].type == PARQUET_INT64    ? (const void *)b->i64[c]
 		                : cols[c].type == PARQUET_INT32    ? (const void *)b->i32[c]
@@ -250,19 +314,33 @@ static int bench_write(const char *path, int64_t rows, const char *codec)
 	struct block *cb = malloc(sizeof(*cb));
 	int64_t offsets[NPART] = {0}, t_write = 0, t0;
 	uint64_t logical = 0;
+	const char *env;
 
+	if (map_schema())
+		return 1;
+	for (int c = 0; c < ncols; c++)
+		cb->arena[c] = malloc(ARENA);
 	zipf_init(&songs, NSONGS, 1.1);
 	zipf_init(&users, NUSERS, 0.8);
 	parquet_writer_opts_init(&o);
 	o.no_sync = getenv("PARQUET_BENCH_NO_SYNC") != NULL;
+	/* The figures in docs/benchmarks.md were taken with O_DIRECT output, an
+	 * option of the writer that is off by default; PARQUET_BENCH_DIRECT=0
+	 * measures the default. */
+	o.direct_io = !(env = getenv("PARQUET_BENCH_DIRECT")) || strcmp(env, "0");
+	o.threads = (env = getenv("PARQUET_BENCH_THREADS")) ? (int)strtol(env, NULL, 10) : 0;
+	if ((env = getenv("PARQUET_BENCH_ROW_GROUP")))
+		o.row_group_rows = strtoll(env, NULL, 10);
 	if (parquet_compress_parse(codec, &o.codec) ||
-	    parquet_writer_new_file(path, cols, NCOLS, &o, &w, &err)) {
+	    parquet_writer_new_file(path, cols, ncols, &o, &w, &err)) {
 		fprintf(stderr, "parquet_bench: %s\n", err.msg);
 		return 1;
 	}
 	for (int64_t i = 0; i < rows; i += BLOCK) {
 		int64_t n = rows - i < BLOCK ? rows - i : BLOCK;
 
+		for (int c = 0; c < ncols; c++)
+			cb->used[c] = 0;
 		for (int64_t k = 0; k < n; k++) {
 			gen_row(&block[k], &songs, &users, i + k, rows, offsets);
 			logical += logical_bytes(&block[k]);
@@ -281,12 +359,15 @@ static int bench_write(const char *path, int64_t rows, const char *codec)
 		return 1;
 	}
 	t_write += time_mono_us() - t0;
-	printf(
-	    "{\"rows\": %lld, \"logical_bytes\": %llu, \"seconds\": %.3f, \"file_bytes\": %llu}\n",
-	    (long long)rows, (unsigned long long)logical, t_write / 1e6,
-	    (unsigned long long)parquet_writer_bytes(w));
+	printf("{\"rows\": %lld, \"logical_bytes\": %llu, \"seconds\": %.3f, \"file_bytes\": %llu, "
+	       "\"threads\": %d, \"fsync\": %s, \"row_group_rows\": %lld}\n",
+	       (long long)rows, (unsigned long long)logical, t_write / 1e6,
+	       (unsigned long long)parquet_writer_bytes(w), o.threads, o.no_sync ? "false" : "true",
+	       (long long)o.row_group_rows);
 	parquet_writer_free(w);
 	free(block);
+	for (int c = 0; c < ncols; c++)
+		free(cb->arena[c]);
 	free(cb);
 	free(songs.cdf);
 	free(users.cdf);

@@ -80,18 +80,49 @@ static int put_rle_run(struct dbuf *out, uint32_t value, size_t count, int bit_w
 	return rc;
 }
 
+/* Bit-packs n values (a multiple of 8, each below 2^bit_width, bit_width
+ * 1..32) into exactly n * bit_width / 8 bytes at dst, 64 bits at a time. */
+static void pack32(uint8_t *dst, const uint32_t *v, size_t n, int bit_width)
+{
+	uint64_t acc = 0;
+	int bits = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		acc |= (uint64_t)v[i] << bits;
+		bits += bit_width;
+		if (bits >= 64) {
+			memcpy(dst, &acc, 8);
+			dst += 8;
+			bits -= 64;
+			acc = bits ? (uint64_t)v[i] >> (bit_width - bits) : 0;
+		}
+	}
+	if (bits)
+		memcpy(dst, &acc, (size_t)(bits + 7) / 8);
+}
+
 static int put_literal(struct dbuf *out, const uint32_t *v, size_t n, int bit_width)
 {
-	uint64_t tmp[MAX_LIT_GROUPS * 8] = {0};
-	size_t groups = (n + 7) / 8;
-	int rc;
+	uint32_t last[8] = {0};
+	size_t groups = (n + 7) / 8, full = n & ~(size_t)7, bytes = groups * (size_t)bit_width;
+	int rc = parquet_thrift_put_uvarint(out, (uint64_t)groups << 1 | 1);
 
-	for (size_t i = 0; i < n; i++)
-		tmp[i] = v[i];
-	rc = parquet_thrift_put_uvarint(out, (uint64_t)groups << 1 | 1);
+	/* Room for the run (at most 63 groups of 32 bits), then pack into it;
+	 * a short last group is padded with zeros. */
+	static const uint8_t room[MAX_LIT_GROUPS * 32] = {0};
+
 	if (!rc)
-		rc = parquet_rle_pack(out, tmp, groups * 8, bit_width);
-	return rc;
+		rc = bytes <= sizeof(room) ? dbuf_add(out, room, bytes) : TS_EINVAL;
+	if (rc)
+		return rc;
+	uint8_t *dst = (uint8_t *)out->buf + out->len - bytes;
+
+	pack32(dst, v, full, bit_width);
+	if (full < n) {
+		memcpy(last, v + full, (n - full) * sizeof(*v));
+		pack32(dst + full / 8 * (size_t)bit_width, last, 8, bit_width);
+	}
+	return 0;
 }
 
 static size_t run_length(const uint32_t *v, size_t i, size_t n)

@@ -21,7 +21,9 @@
 #include <inttypes.h>
 #include <libgen.h>
 #include <math.h>
+#include <linux/aio_abi.h>
 #include <pthread.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #ifndef TOPSONGS_VERSION
@@ -31,6 +33,25 @@
 #define MAX_PAGE_ROWS (1u << 20)
 #define PREFETCH      16 /* values ahead, in parquet_writer_put_column */
 #define MAX_BUF       ((size_t)4 << 30)
+#define DIRECT_ALIGN  4096u      /* O_DIRECT: buffer, offset and length alignment */
+#define DIRECT_STAGE  (1u << 20) /* bytes staged per O_DIRECT write */
+
+/* O_DIRECT output: two staging buffers (DIRECT_ALIGN-aligned, DIRECT_STAGE
+ * bytes, allocated on first use), the one being filled and the one being
+ * written, with the AIO context and requests. */
+struct direct_out {
+	char *buf[2];
+	int cur;
+	size_t staged;
+	bool busy[2];
+	aio_context_t ctx;
+	struct iocb cb[2];
+	uint64_t extent; /* the file's size as extended ahead of the writes */
+	/* Between row groups the buffers are freed (direct_idle); the last
+	 * partial block waits here. */
+	char tail[DIRECT_ALIGN];
+	size_t ntail;
+};
 
 /* Running statistics of a page or a chunk. */
 struct wstat {
@@ -70,6 +91,7 @@ struct wcol {
 /* A data page on its way into its column chunk. */
 struct page_job {
 	bool is_write; /* a finished chunk to write out: pre, then c->spare */
+	bool idle;     /* the row group's last chunk: direct_idle after it */
 	struct dbuf pre;
 	struct wcol *c;
 	struct parquet_page_header h;
@@ -106,6 +128,9 @@ struct parquet_writer {
 	/* output */
 	bool is_mem, closed;
 	int fd;
+	bool direct;   /* fd is O_DIRECT: output goes through dio */
+	uint64_t foff; /* bytes written or requested so far */
+	struct direct_out dio;
 	char *path, *tmp;
 	struct dbuf mem;
 	uint64_t offset;
@@ -131,6 +156,10 @@ void parquet_writer_opts_init(struct parquet_writer_opts *o)
 	o->dict_max_bytes = 1u << 20;
 	o->mem_max = MAX_BUF;
 	o->threads = 1;
+	/* Off by default: it is measured only on the benchmark's large files,
+	 * its fallbacks are untested, and ingest writes many small files
+	 * (docs/parquet.md). */
+	o->direct_io = false;
 }
 
 /* ---- statistics ---- */
@@ -301,12 +330,237 @@ static void stat_export(const struct wstat *s, int type, struct parquet_stats *o
 
 /* ---- output ---- */
 
+/* Writes n bytes at the file's end so far (w->foff). */
+static int fd_write(struct parquet_writer *w, const char *s, size_t n, struct ts_err *err)
+{
+	for (size_t done = 0; done < n;) {
+		ssize_t k = pwrite(w->fd, s + done, n - done, (off_t)w->foff);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0 && errno == EINVAL && w->direct) {
+			/* The file system takes O_DIRECT at open but not these
+			 * writes: carry on through the page cache. */
+			int fl = fcntl(w->fd, F_GETFL);
+
+			w->direct = false;
+			if (fl >= 0 && !fcntl(w->fd, F_SETFL, fl & ~O_DIRECT))
+				continue;
+		}
+		if (k < 0)
+			return ts_err_set(err, TS_EIO, "write %s: %s", w->tmp, strerror(errno));
+		done += (size_t)k;
+		w->foff += (uint64_t)k;
+	}
+	return 0;
+}
+
+/*
+ * O_DIRECT output. Bytes are staged in two aligned buffers; a full one is
+ * written as one asynchronous request (Linux native AIO, raw system calls)
+ * while the other fills, so the caller does not wait for the device; a
+ * buffer is reused only once its request completed. Writes that would extend
+ * the file are synchronous on ext4, so the file is first extended (sparse,
+ * 64 MiB at a time) past them and cut to its size at the end. Without AIO,
+ * or when a request fails with EINVAL, the buffer is written synchronously.
+ */
+#define DIRECT_AHEAD ((uint64_t)64 << 20)
+
+static long aio_setup(aio_context_t *ctx)
+{
+	return syscall(SYS_io_setup, 2, ctx);
+}
+
+/* Waits for buffer k's request; falls back to a synchronous write of it if
+ * the file system refused it. */
+static int direct_wait(struct parquet_writer *w, int k, struct ts_err *err)
+{
+	struct direct_out *d = &w->dio;
+	struct io_event ev;
+
+	while (d->busy[k]) {
+		long got = syscall(SYS_io_getevents, d->ctx, 1, 1, &ev, NULL);
+
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got != 1)
+			return ts_err_set(err, TS_EIO, "write %s: %s", w->tmp, strerror(errno));
+		int j = (int)ev.data, rc, fl;
+		uint64_t save = w->foff;
+
+		d->busy[j] = false;
+		if (ev.res == (int64_t)d->cb[j].aio_nbytes)
+			continue;
+		if (ev.res != -EINVAL)
+			return ts_err_set(err, TS_EIO, "write %s: %s", w->tmp,
+			                  ev.res < 0 ? strerror((int)-ev.res) : "short write");
+		/* Refused: O_DIRECT off, and this buffer through the page cache. */
+		fl = fcntl(w->fd, F_GETFL);
+		if (fl >= 0)
+			fcntl(w->fd, F_SETFL, fl & ~O_DIRECT);
+		w->direct = false;
+		w->foff = (uint64_t)d->cb[j].aio_offset;
+		rc = fd_write(w, d->buf[j], d->cb[j].aio_nbytes, err);
+		w->foff = save;
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* Writes len bytes of buffer k at w->foff: a request if AIO works, else
+ * synchronously. */
+static int direct_submit(struct parquet_writer *w, int k, size_t len, struct ts_err *err)
+{
+	struct direct_out *d = &w->dio;
+	struct iocb *cbs[1] = {&d->cb[k]};
+
+	if (d->ctx && w->direct && w->foff + len > d->extent) {
+		d->extent = w->foff + len + DIRECT_AHEAD;
+		if (ftruncate(w->fd, (off_t)d->extent))
+			return ts_err_set(err, TS_EIO, "extend %s: %s", w->tmp, strerror(errno));
+	}
+	if (!d->ctx || !w->direct)
+		return fd_write(w, d->buf[k], len, err);
+	memset(&d->cb[k], 0, sizeof(d->cb[k]));
+	d->cb[k].aio_data = (uint64_t)k;
+	d->cb[k].aio_lio_opcode = IOCB_CMD_PWRITE;
+	d->cb[k].aio_fildes = (uint32_t)w->fd;
+	d->cb[k].aio_buf = (uint64_t)(uintptr_t)d->buf[k];
+	d->cb[k].aio_nbytes = len;
+	d->cb[k].aio_offset = (int64_t)w->foff;
+	if (syscall(SYS_io_submit, d->ctx, 1, cbs) != 1)
+		return fd_write(w, d->buf[k], len, err);
+	d->busy[k] = true;
+	w->foff += len;
+	return 0;
+}
+
+static int direct_put(struct parquet_writer *w, const char *s, size_t n, struct ts_err *err)
+{
+	struct direct_out *d = &w->dio;
+	int rc = 0;
+
+	if (!d->buf[0]) {
+		void *a = NULL, *b = NULL;
+
+		if (posix_memalign(&a, DIRECT_ALIGN, DIRECT_STAGE) ||
+		    posix_memalign(&b, DIRECT_ALIGN, DIRECT_STAGE)) {
+			free(a);
+			return ts_err_set(err, TS_ENOMEM, "write %s: out of memory", w->tmp);
+		}
+		d->buf[0] = a;
+		d->buf[1] = b;
+		if (!d->ctx && aio_setup(&d->ctx))
+			d->ctx = 0;
+		memcpy(d->buf[0], d->tail, d->ntail);
+		d->cur = 0;
+		d->staged = d->ntail;
+		d->ntail = 0;
+	}
+	while (!rc && n) {
+		size_t k = DIRECT_STAGE - d->staged < n ? DIRECT_STAGE - d->staged : n;
+
+		memcpy(d->buf[d->cur] + d->staged, s, k);
+		d->staged += k;
+		s += k;
+		n -= k;
+		if (d->staged == DIRECT_STAGE) {
+			rc = direct_submit(w, d->cur, DIRECT_STAGE, err);
+			d->cur ^= 1;
+			d->staged = 0;
+			if (!rc)
+				rc = direct_wait(w, d->cur, err);
+		}
+	}
+	return rc;
+}
+
+/* Waits for the requests in flight and frees the buffers (AIO must be done
+ * with them first). */
+static int direct_release(struct parquet_writer *w, struct ts_err *err)
+{
+	struct direct_out *d = &w->dio;
+	int rc = 0;
+
+	if (d->ctx) {
+		for (int k = 0; k < 2; k++)
+			if (!rc)
+				rc = direct_wait(w, k, err);
+		/* Cancels or waits for whatever an error left in flight. */
+		syscall(SYS_io_destroy, d->ctx);
+		d->ctx = 0;
+	}
+	free(d->buf[0]);
+	free(d->buf[1]);
+	memset(d, 0, sizeof(*d));
+	return rc;
+}
+
+/* After a row group: its whole blocks written, the partial one kept in
+ * tail, the buffers freed — an idle writer (ingest keeps dozens open) holds
+ * no staging memory. */
+static int direct_idle(struct parquet_writer *w, struct ts_err *err)
+{
+	struct direct_out *d = &w->dio;
+	size_t whole = d->staged & ~(size_t)(DIRECT_ALIGN - 1);
+	int rc = 0;
+
+	if (!d->buf[0])
+		return 0;
+	if (whole)
+		rc = direct_submit(w, d->cur, whole, err);
+	for (int k = 0; !rc && k < 2; k++)
+		rc = direct_wait(w, k, err);
+	if (rc)
+		return rc;
+	d->ntail = d->staged - whole;
+	memcpy(d->tail, d->buf[d->cur] + whole, d->ntail);
+	free(d->buf[0]);
+	free(d->buf[1]);
+	d->buf[0] = d->buf[1] = NULL;
+	d->staged = 0;
+	return 0;
+}
+
+/* Writes what is staged — its whole blocks directly, the tail through the
+ * page cache (O_DIRECT cannot write a partial block) — and cuts the file to
+ * its size. */
+static int direct_finish(struct parquet_writer *w, struct ts_err *err)
+{
+	struct direct_out *d = &w->dio;
+	size_t whole;
+	int rc = 0, fl;
+
+	if (d->ntail && (rc = direct_put(w, NULL, 0, err)))
+		return rc;
+	whole = d->staged & ~(size_t)(DIRECT_ALIGN - 1);
+	if (!d->buf[0])
+		goto out;
+	if (whole)
+		rc = direct_submit(w, d->cur, whole, err);
+	for (int k = 0; !rc && k < 2; k++)
+		rc = direct_wait(w, k, err);
+	if (!rc && w->direct && d->staged > whole) {
+		fl = fcntl(w->fd, F_GETFL);
+		if (fl < 0 || fcntl(w->fd, F_SETFL, fl & ~O_DIRECT))
+			rc = ts_err_set(err, TS_EIO, "fcntl %s: %s", w->tmp, strerror(errno));
+		w->direct = false;
+	}
+	if (!rc)
+		rc = fd_write(w, d->buf[d->cur] + whole, d->staged - whole, err);
+out:
+	if (!rc && d->extent > w->foff && ftruncate(w->fd, (off_t)w->foff))
+		rc = ts_err_set(err, TS_EIO, "truncate %s: %s", w->tmp, strerror(errno));
+	int rc2 = direct_release(w, err);
+
+	return rc ? rc : rc2;
+}
+
 /* Appends to the output. With a pipeline, row groups are put by the worker
  * thread, which alone touches the output until it is drained. */
 static int sink_put(struct parquet_writer *w, const void *p, size_t n, struct ts_err *err)
 {
-	const char *s = p;
-
 	if (w->is_mem) {
 		if (dbuf_add(&w->mem, p, n))
 			return ts_err_set(err, TS_ETOOBIG,
@@ -314,16 +568,9 @@ static int sink_put(struct parquet_writer *w, const void *p, size_t n, struct ts
 			                  w->mem.max);
 		return 0;
 	}
-	for (size_t done = 0; done < n;) {
-		ssize_t k = write(w->fd, s + done, n - done);
-
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
-			return ts_err_set(err, TS_EIO, "write %s: %s", w->tmp, strerror(errno));
-		done += (size_t)k;
-	}
-	return 0;
+	if (w->direct || w->dio.staged || w->dio.ntail)
+		return direct_put(w, p, n, err);
+	return fd_write(w, p, n, err);
 }
 
 /* w->offset is where the next byte will land, whoever writes it. */
@@ -438,7 +685,9 @@ static int run_job(struct parquet_writer *w, struct page_job *j, struct dbuf *co
 
 	if (j->is_write) {
 		rc = sink_put(w, j->pre.buf, j->pre.len, err);
-		return rc ? rc : sink_put(w, c->spare.buf, c->spare.len, err);
+		if (!rc)
+			rc = sink_put(w, c->spare.buf, c->spare.len, err);
+		return rc || !j->idle || w->is_mem ? rc : direct_idle(w, err);
 	}
 	before = c->pages.len; /* only page jobs may look at the chunk being filled */
 	dbuf_reset(comp);
@@ -530,7 +779,7 @@ static struct page_job *job_get(struct parquet_writer *w)
 		}
 	}
 	if (j)
-		j->is_write = false;
+		j->is_write = j->idle = false;
 	return j;
 }
 
@@ -922,11 +1171,114 @@ static int put_batch_value(struct parquet_writer *w, struct wcol *c, const void 
 	return put_hashed(w, c, v, len, has, hash);
 }
 
+/* Room for extra more bytes in b, within its ceiling. */
+static int reserve(struct dbuf *b, size_t extra)
+{
+	size_t cap;
+	char *p;
+
+	if (extra > b->max || b->len > b->max - extra)
+		return TS_ETOOBIG;
+	if (b->len + extra + 1 <= b->cap)
+		return 0;
+	cap = b->cap ? b->cap : 4096;
+	while (cap < b->len + extra + 1)
+		cap *= 2;
+	p = realloc(b->buf, cap);
+	if (!p)
+		return TS_ENOMEM;
+	b->buf = p;
+	b->cap = cap;
+	return 0;
+}
+
+/* How many of the k values from i a PLAIN page takes before it is full
+ * (the value that reaches page_bytes is the page's last, as with single
+ * puts), and their PLAIN size. */
+static size_t plain_run(const struct parquet_writer *w, const struct wcol *c, const void *values,
+                        const uint8_t *valid, size_t i, size_t k, size_t *bytes)
+{
+	const struct parquet_bytes *b = values;
+	size_t len = c->plain.len, j;
+
+	for (j = 0; j < k && (j == 0 || len < w->o.page_bytes); j++)
+		if (!valid || valid[i + j])
+			len += c->vsize ? (size_t)c->vsize : 4 + (size_t)b[i + j].len;
+	*bytes = len - c->plain.len;
+	return j;
+}
+
+/* Appends the PLAIN value v (n bytes) at out and folds it into the page's
+ * statistics; returns the next write position. */
+static inline uint8_t *plain_put(struct wcol *c, uint8_t *out, const void *v, uint32_t n)
+{
+	if (c->type == PARQUET_BYTE_ARRAY) {
+		memcpy(out, &n, 4);
+		memcpy(out + 4, v, n);
+		stat_bytes(&c->pst, v, n);
+		return out + 4 + n;
+	}
+	memcpy(out, v, n);
+	stat_value(&c->pst, c->type, v, n);
+	return out + n;
+}
+
+/* The PLAIN fast path of parquet_writer_put_column: values i.. of a batch
+ * into the page, as many as it takes, in one pass without per-value
+ * dictionary or buffer bookkeeping. Returns the values taken in *took. */
+static int put_plain_batch(struct parquet_writer *w, struct wcol *c, const void *values,
+                           const uint8_t *valid, size_t i, size_t n, size_t *took)
+{
+	size_t k = n - i, bytes, len;
+	uint8_t *out;
+	int rc;
+
+	if (k > w->o.page_rows - c->nrows)
+		k = w->o.page_rows - c->nrows;
+	k = plain_run(w, c, values, valid, i, k, &bytes);
+	if ((rc = reserve(&c->plain, bytes)))
+		return fail(w, rc, c->name);
+	out = (uint8_t *)c->plain.buf + c->plain.len;
+	for (size_t j = i; j < i + k; j++) {
+		const void *v;
+
+		if (valid && !valid[j]) {
+			if (!c->optional)
+				return fail(w,
+				            ts_err_set(&w->err, TS_EINVAL,
+				                       "null in required column '%s'", c->name),
+				            "put");
+			c->defs[c->nrows++] = 0;
+			continue;
+		}
+		v = batch_value(c, values, j, &len);
+		if (len > PARQUET_MAX_PAGE / 2)
+			return fail(
+			    w,
+			    ts_err_set(&w->err, TS_ETOOBIG, "value of %zu bytes is too large", len),
+			    c->name);
+		if (c->optional)
+			c->defs[c->nrows] = 1;
+		c->nrows++;
+		c->nvals++;
+		out = plain_put(c, out, v, (uint32_t)len);
+	}
+	c->plain.len = (size_t)((char *)out - c->plain.buf);
+	c->plain.buf[c->plain.len] = '\0';
+	c->filled += (int64_t)k;
+	*took = k;
+	if (c->nrows >= w->o.page_rows || c->plain.len >= w->o.page_bytes)
+		return flush_page(w, c);
+	return 0;
+}
+
 int parquet_writer_put_column(struct parquet_writer *w, int col, const void *values,
                               const uint8_t *valid, size_t n)
 {
 	uint32_t ring[PREFETCH];
 	bool ring_ok[PREFETCH] = {false};
+	struct wcol *c;
+	size_t took = 0;
 	int rc;
 
 	if (w->rc)
@@ -935,8 +1287,19 @@ int parquet_writer_put_column(struct parquet_writer *w, int col, const void *val
 		return fail(w, ts_err_set(&w->err, TS_EINVAL, "no column %d", col), "put");
 	if ((rc = col_check(w, col, w->cols[col].type)))
 		return rc;
-	for (size_t i = 0; !rc && i < n; i++)
-		rc = put_batch_value(w, &w->cols[col], values, valid, i, n, ring, ring_ok);
+	c = &w->cols[col];
+	for (size_t i = 0; !rc && i < n;) {
+		/* A column leaves its dictionary at most once in a batch (row
+		 * groups only end between batches), so the ring is not needed
+		 * after that. */
+		if (!c->use_dict && c->type != PARQUET_BOOLEAN) {
+			rc = put_plain_batch(w, c, values, valid, i, n, &took);
+			i += took;
+			continue;
+		}
+		rc = put_batch_value(w, c, values, valid, i, n, ring, ring_ok);
+		i++;
+	}
 	return rc;
 }
 
@@ -968,7 +1331,8 @@ static int build_dict_page(struct parquet_writer *w, struct wcol *c, struct dbuf
 
 /* Writes the dictionary page (in pre) and the data pages of a chunk: inline,
  * or by the worker while the caller fills the next row group. */
-static int put_chunk_bytes(struct parquet_writer *w, struct wcol *c, bool dict, uint64_t *data_off)
+static int put_chunk_bytes(struct parquet_writer *w, struct wcol *c, bool dict, bool last,
+                           uint64_t *data_off)
 {
 	struct page_job *j = w->pipe.started ? job_get(w) : NULL;
 	struct dbuf *pre = j ? &j->pre : &w->scratch;
@@ -983,7 +1347,9 @@ static int put_chunk_bytes(struct parquet_writer *w, struct wcol *c, bool dict, 
 	*data_off = w->offset + pre->len;
 	if (!j) {
 		rc = sink_write(w, pre->buf, pre->len);
-		return rc ? rc : sink_write(w, c->pages.buf, c->pages.len);
+		if (!rc)
+			rc = sink_write(w, c->pages.buf, c->pages.len);
+		return rc || !last || w->is_mem ? rc : direct_idle(w, &w->err);
 	}
 	/* The worker writes from c->spare; c->pages starts the next chunk. The
 	 * spare is free: the previous row group was drained before this one. */
@@ -992,11 +1358,13 @@ static int put_chunk_bytes(struct parquet_writer *w, struct wcol *c, bool dict, 
 	c->pages = t;
 	w->offset += pre->len + c->spare.len;
 	j->is_write = true;
+	j->idle = last;
 	j->c = c;
 	return job_submit(w, j);
 }
 
-static int write_chunk(struct parquet_writer *w, struct wcol *c, struct parquet_chunk_meta *m)
+static int write_chunk(struct parquet_writer *w, struct wcol *c, bool last,
+                       struct parquet_chunk_meta *m)
 {
 	uint64_t start = w->offset, data_off = 0;
 	bool dict = (c->encodings >> PARQUET_ENC_RLE_DICTIONARY) & 1;
@@ -1006,7 +1374,7 @@ static int write_chunk(struct parquet_writer *w, struct wcol *c, struct parquet_
 	m->dict_page_offset = dict ? (int64_t)start : -1;
 	if (dict)
 		c->encodings |= 1u << PARQUET_ENC_PLAIN;
-	if ((rc = put_chunk_bytes(w, c, dict, &data_off)))
+	if ((rc = put_chunk_bytes(w, c, dict, last, &data_off)))
 		return rc;
 	m->data_page_offset = (int64_t)data_off;
 	m->type = c->type;
@@ -1059,7 +1427,7 @@ static int flush_row_group(struct parquet_writer *w)
 	for (int i = 0; !rc && i < w->ncols; i++) {
 		struct wcol *c = &w->cols[i];
 
-		rc = write_chunk(w, c, &rg->chunks[i]);
+		rc = write_chunk(w, c, i == w->ncols - 1, &rg->chunks[i]);
 		rg->total_byte_size += c->chunk_uncompressed;
 		chunk_reset(w, c);
 	}
@@ -1247,7 +1615,14 @@ int parquet_writer_new_file(const char *path, const struct parquet_writer_column
 	}
 	if (!rc) {
 		snprintf(w->tmp, n, "%s.tmp-%ld", path, (long)getpid());
-		w->fd = open(w->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		int fl = O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC;
+
+		w->direct = w->o.direct_io;
+		w->fd = open(w->tmp, fl | (w->direct ? O_DIRECT : 0), 0644);
+		if (w->fd < 0 && w->direct && errno == EINVAL) {
+			w->direct = false; /* e.g. a file system without O_DIRECT */
+			w->fd = open(w->tmp, fl, 0644);
+		}
 		if (w->fd < 0)
 			rc = ts_err_set(err, TS_EIO, "create %s: %s", w->tmp, strerror(errno));
 	}
@@ -1318,10 +1693,18 @@ static int write_footer(struct parquet_writer *w)
 static int commit_file(struct parquet_writer *w)
 {
 	char *dir = strdup(w->path);
-	int dfd, rc = 0;
+	int dfd, rc = direct_finish(w, &w->err);
 
-	if ((!w->o.no_sync && fsync(w->fd)) || close(w->fd))
+	if (!rc && !w->o.no_sync && fsync(w->fd))
 		rc = ts_err_set(&w->err, TS_EIO, "fsync %s: %s", w->tmp, strerror(errno));
+	if (rc) {
+		free(dir);
+		return rc; /* parquet_writer_free closes and removes the file */
+	}
+	if (close(w->fd)) {
+		rc = ts_err_set(&w->err, TS_EIO, "close %s: %s", w->tmp, strerror(errno));
+		unlink(w->tmp);
+	}
 	w->fd = -1;
 	if (!rc && rename(w->tmp, w->path))
 		rc = ts_err_set(&w->err, TS_EIO, "rename %s: %s", w->tmp, strerror(errno));
@@ -1370,6 +1753,7 @@ void parquet_writer_free(struct parquet_writer *w)
 	if (!w)
 		return;
 	pipe_stop(w);
+	direct_release(w, &w->err);
 	if (w->fd >= 0) {
 		close(w->fd);
 		unlink(w->tmp);

@@ -13,7 +13,10 @@
  *
  * Output goes to a file (written under a temporary name in the same folder,
  * fsync'd and renamed over the target by parquet_writer_close, so the target
- * is never seen half-written) or to a memory buffer (for uploads).
+ * is never seen half-written) or to a memory buffer (for uploads). With
+ * opts.direct_io, files are written with O_DIRECT: the bytes go to the
+ * device while the writer encodes the next ones, rather than piling up in
+ * the page cache for the fsync (docs/parquet.md).
  *
  * One writer belongs to one thread (it may run one helper thread of its own
  * that compresses pages and writes finished row groups while the caller
@@ -56,6 +59,10 @@ struct parquet_writer_opts {
 	size_t mem_max;        /* cap of the memory output; default 4 GiB */
 	int threads;           /* 1: compress pages on a helper thread (default); 0: inline */
 	bool no_sync;          /* skip the fsyncs (scratch files, benchmarks); default false */
+	bool direct_io;        /* files: whole 4 KiB blocks with O_DIRECT, sent asynchronously
+	                          (Linux AIO) from two 1 MiB staging buffers held while a row group
+	                          is written out; the last partial block through the page
+	                          cache; plain writes where the file system refuses. Default false */
 };
 
 void parquet_writer_opts_init(struct parquet_writer_opts *o);

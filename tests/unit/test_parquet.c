@@ -138,6 +138,12 @@ TEST(parquet_rle_roundtrip)
 	                             3) == 0);
 	CHECK(parquet_rle_dec_get(&d, out, 100) == TS_ECORRUPT);
 	CHECK(parquet_rle_dec_init(&d, NULL, NULL, 33) == TS_ECORRUPT);
+	/* The format's own example: 0..7 at 3 bits is one bit-packed group. */
+	for (uint32_t i = 0; i < 8; i++)
+		in[i] = i;
+	dbuf_reset(&b);
+	REQUIRE(parquet_rle_encode(&b, in, 8, 3) == 0);
+	CHECK(b.len == 4 && !memcmp(b.buf, "\x03\x88\xc6\xfa", 4));
 	dbuf_release(&b);
 }
 
