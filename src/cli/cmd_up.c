@@ -165,11 +165,11 @@ static void banner(const struct cli_ctx *ctx, const struct up *u, bool simulate,
 	        "    api          %s   (POST /play, /plays; GET /api/..., /healthz, /metrics)\n"
 	        "    ingest       plays -> %s/raw/ (metrics http://%s/metrics)\n"
 	        "    scheduler    flows enrich, aggregate -> PostgreSQL charts\n"
-	        "    simulator    %s\n"
+	        "    simulator    %s%s\n"
 	        "    logs         %s/log/\n"
 	        "  Press Ctrl-C to stop everything.\n\n",
 	        u->base_url, u->base_url, ctx->cfg.lake_url, ctx->cfg.ingest_metrics_listen,
-	        simulate ? rate : "off (--no-simulate)", u->state);
+	        simulate ? rate : "off (--no-simulate)", simulate ? " plays/s" : "", u->state);
 }
 
 static int prepare(struct cli_ctx *ctx, struct up *u, struct ts_err *err)
