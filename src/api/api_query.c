@@ -3,46 +3,7 @@
  */
 #include "base/common.h"
 #include "api/api_query.h"
-
-static int hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Length of the UTF-8 sequence at s (within n bytes), or 0 if invalid. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-	size_t len, i;
-	uint32_t cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		len = 2, cp = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		len = 3, cp = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		len = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	if (len > n)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	return len;
-}
+#include "base/text.h"
 
 /* Checks decoded text: UTF-8, no C0 controls, no DEL, no C1 controls. */
 static const char *text_problem(const char *s, size_t n)
@@ -50,7 +11,7 @@ static const char *text_problem(const char *s, size_t n)
 	const unsigned char *u = (const unsigned char *)s;
 
 	for (size_t i = 0; i < n;) {
-		size_t l = utf8_len(u + i, n - i);
+		size_t l = text_utf8_len(u + i, n - i);
 
 		if (!l)
 			return "is not valid UTF-8";
@@ -76,8 +37,8 @@ static int decode(const char *src, size_t n, char *out, size_t *outlen)
 		}
 		if (n - i < 3)
 			return TS_EINVAL;
-		hi = hexval((unsigned char)src[i + 1]);
-		lo = hexval((unsigned char)src[i + 2]);
+		hi = text_hex_value((unsigned char)src[i + 1]);
+		lo = text_hex_value((unsigned char)src[i + 2]);
 		if (hi < 0 || lo < 0)
 			return TS_EINVAL;
 		out[o++] = (char)(hi * 16 + lo);

@@ -26,7 +26,7 @@ void dbuf_reset(struct dbuf *b)
 		b->buf[0] = '\0';
 }
 
-static int dbuf_grow(struct dbuf *b, size_t extra)
+int dbuf_reserve(struct dbuf *b, size_t extra)
 {
 	size_t need, cap;
 	char *p;
@@ -51,7 +51,7 @@ static int dbuf_grow(struct dbuf *b, size_t extra)
 
 int dbuf_add(struct dbuf *b, const void *data, size_t len)
 {
-	int rc = dbuf_grow(b, len);
+	int rc = dbuf_reserve(b, len);
 
 	if (rc)
 		return rc;
@@ -82,7 +82,7 @@ int dbuf_vaddf(struct dbuf *b, const char *fmt, va_list ap)
 	va_end(ap2);
 	if (n < 0)
 		return TS_EINVAL;
-	rc = dbuf_grow(b, (size_t)n);
+	rc = dbuf_reserve(b, (size_t)n);
 	if (rc)
 		return rc;
 	vsnprintf(b->buf + b->len, (size_t)n + 1, fmt, ap);

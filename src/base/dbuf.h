@@ -34,6 +34,11 @@ int dbuf_vaddf(struct dbuf *b, const char *fmt, va_list ap);
 /* Appends s as a JSON string literal, quotes included (s is valid UTF-8). */
 int dbuf_add_json_str(struct dbuf *b, const char *s);
 
+/* Makes room for extra more bytes (and the NUL) without appending them, so
+ * a caller can write straight into buf + len and then add to len itself
+ * (keeping len <= max and the NUL). 0, TS_ETOOBIG or TS_ENOMEM. */
+int dbuf_reserve(struct dbuf *b, size_t extra);
+
 /* The contents as a C string; "" when empty. Owned by b. */
 const char *dbuf_str(const struct dbuf *b);
 

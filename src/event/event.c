@@ -6,6 +6,7 @@
  */
 #include "base/common.h"
 #include "base/error.h"
+#include "base/text.h"
 #include "base/timeutil.h"
 #include "event/event.h"
 
@@ -86,17 +87,6 @@ static int take_string(json_t *v, const char *field, long min, long max, const c
 	return 0;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static int take_uuid(json_t *v, struct play_event *ev, struct event_error *why)
 {
 	const char *s;
@@ -109,10 +99,11 @@ static int take_uuid(json_t *v, struct play_event *ev, struct event_error *why)
 	for (int i = 0; i < 36; i++) {
 		int dash = i == 8 || i == 13 || i == 18 || i == 23;
 
-		if (dash ? s[i] != '-' : hexval(s[i]) < 0)
+		if (dash ? s[i] != '-' : text_hex_value((unsigned char)s[i]) < 0)
 			return reject(why, "event_id", "must be a UUID (8-4-4-4-12 hex digits)",
 			              NULL);
-		ev->event_id[i] = dash ? '-' : "0123456789abcdef"[hexval(s[i])];
+		ev->event_id[i] =
+		    dash ? '-' : "0123456789abcdef"[text_hex_value((unsigned char)s[i])];
 	}
 	ev->event_id[36] = '\0';
 	return 0;

@@ -4,6 +4,7 @@
  * a doubled quote or of a CRLF.
  */
 #include "base/common.h"
+#include "base/text.h"
 #include "flow/flow_csv.h"
 
 enum {
@@ -21,42 +22,6 @@ void flow_csv_init(struct flow_csv *p, flow_csv_fn fn, void *arg)
 	p->arg = arg;
 	p->line = 1;
 	p->record_line = 1;
-}
-
-int flow_csv_utf8_ok(const char *s, size_t n)
-{
-	const unsigned char *u = (const unsigned char *)s;
-	size_t i = 0;
-
-	while (i < n) {
-		unsigned c = u[i], need, cp;
-		if (c == 0)
-			return 0;
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf)
-			need = 1, cp = c & 0x1f;
-		else if (c >= 0xe0 && c <= 0xef)
-			need = 2, cp = c & 0x0f;
-		else if (c >= 0xf0 && c <= 0xf4)
-			need = 3, cp = c & 0x07;
-		else
-			return 0;
-		if (n - i <= need)
-			return 0;
-		for (unsigned k = 1; k <= need; k++) {
-			if ((u[i + k] & 0xc0) != 0x80)
-				return 0;
-			cp = cp << 6 | (u[i + k] & 0x3f);
-		}
-		if ((need == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-		    (need == 3 && (cp < 0x10000 || cp > 0x10ffff)))
-			return 0;
-		i += need + 1;
-	}
-	return 1;
 }
 
 static int fail(struct flow_csv *p, struct ts_err *err, const char *fmt, const char *what)
@@ -98,7 +63,7 @@ static int check_text(struct flow_csv *p, const char *s, const char *name, size_
 		return fail(p, err, "empty %s", name);
 	if (n > max)
 		return fail(p, err, "%s too long", name);
-	if (!flow_csv_utf8_ok(s, n))
+	if (!text_utf8_ok(s, n))
 		return fail(p, err, "%s is not valid UTF-8", name);
 	return 0;
 }

@@ -61,7 +61,4 @@ int flow_csv_feed(struct flow_csv *p, const char *data, size_t len, struct ts_er
 /* Ends the input (a last record without a line break is fine). */
 int flow_csv_finish(struct flow_csv *p, struct ts_err *err);
 
-/* Whether s[0..n) is valid UTF-8 without NUL bytes. */
-int flow_csv_utf8_ok(const char *s, size_t n);
-
 #endif

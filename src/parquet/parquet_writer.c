@@ -1171,27 +1171,6 @@ static int put_batch_value(struct parquet_writer *w, struct wcol *c, const void 
 	return put_hashed(w, c, v, len, has, hash);
 }
 
-/* Room for extra more bytes in b, within its ceiling. */
-static int reserve(struct dbuf *b, size_t extra)
-{
-	size_t cap;
-	char *p;
-
-	if (extra > b->max || b->len > b->max - extra)
-		return TS_ETOOBIG;
-	if (b->len + extra + 1 <= b->cap)
-		return 0;
-	cap = b->cap ? b->cap : 4096;
-	while (cap < b->len + extra + 1)
-		cap *= 2;
-	p = realloc(b->buf, cap);
-	if (!p)
-		return TS_ENOMEM;
-	b->buf = p;
-	b->cap = cap;
-	return 0;
-}
-
 /* How many of the k values from i a PLAIN page takes before it is full
  * (the value that reaches page_bytes is the page's last, as with single
  * puts), and their PLAIN size. */
@@ -1236,7 +1215,7 @@ static int put_plain_batch(struct parquet_writer *w, struct wcol *c, const void 
 	if (k > w->o.page_rows - c->nrows)
 		k = w->o.page_rows - c->nrows;
 	k = plain_run(w, c, values, valid, i, k, &bytes);
-	if ((rc = reserve(&c->plain, bytes)))
+	if ((rc = dbuf_reserve(&c->plain, bytes)))
 		return fail(w, rc, c->name);
 	out = (uint8_t *)c->plain.buf + c->plain.len;
 	for (size_t j = i; j < i + k; j++) {

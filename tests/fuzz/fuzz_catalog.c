@@ -7,6 +7,7 @@
  */
 #include "base/common.h"
 #include "base/dbuf.h"
+#include "base/text.h"
 #include "flow/flow_csv.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -15,7 +16,7 @@ static int collect(const struct flow_csv_song *s, void *arg, struct ts_err *err)
 {
 	(void)err;
 	if (!*s->song_id || !*s->title || !*s->artist || !*s->genre || s->line < 1 ||
-	    strlen(s->song_id) > FLOW_CSV_ID_MAX || !flow_csv_utf8_ok(s->title, strlen(s->title)))
+	    strlen(s->song_id) > FLOW_CSV_ID_MAX || !text_utf8_ok(s->title, strlen(s->title)))
 		BUG("a record that breaks the rules was accepted");
 	return dbuf_addf(arg, "%s\x1f%s\x1f%s\x1f%s\x1f%d\x1f%d\x1f%ld\x1e", s->song_id, s->title,
 	                 s->artist, s->genre, s->has_duration, s->duration_ms, s->line);
