@@ -9,17 +9,10 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/flows_lib.sh"
 
-topic="$(new_topic)"
-lake="$SCRATCH/lake"
-flows_db
-if [ "${FLOWS_LAKE_KIND:-local}" = s3 ]; then
-	use_minio
-	lake="$(s3_lake)"
-fi
+flows_lake
 args=(--kafka-topic "$topic" --ingest-group "g-$topic" --ingest-dlq-topic "$topic-dlq"
 	--lake-url "$lake" --ingest-flush-ms 300 --ingest-max-rows 500 --ingest-lateness-s 60
 	--ingest-compact-interval-s 1 --ingest-metrics-listen 127.0.0.1:0)
-export TOPSONGS_LAKE_URL="$lake"
 
 "$TOPSONGS_BIN" catalog load --songs 300 --catalog-seed 7 >/dev/null || fail "catalog load"
 "$TOPSONGS_BIN" simulate --out "$SCRATCH/sim.ndjson" --from -5h --songs 300 --catalog-seed 7 \

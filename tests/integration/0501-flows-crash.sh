@@ -7,14 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/flows_lib.sh"
 
-topic="$(new_topic)"
-lake="$SCRATCH/lake"
-flows_db
-if [ "${FLOWS_LAKE_KIND:-local}" = s3 ]; then
-	use_minio
-	lake="$(s3_lake)"
-fi
-export TOPSONGS_LAKE_URL="$lake"
+flows_lake
 args=(--kafka-topic "$topic" --ingest-group "g-$topic" --ingest-dlq-topic "$topic-dlq"
 	--lake-url "$lake" --ingest-flush-ms 300 --ingest-max-rows 300 --ingest-lateness-s 60
 	--ingest-compact-interval-s 1 --ingest-metrics-listen 127.0.0.1:0)

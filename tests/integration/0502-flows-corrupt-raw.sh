@@ -6,10 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/flows_lib.sh"
 
-topic="$(new_topic)"
-lake="$SCRATCH/lake"
-flows_db
-export TOPSONGS_LAKE_URL="$lake"
+flows_lake
 args=(--kafka-topic "$topic" --ingest-group "g-$topic" --ingest-dlq-topic "$topic-dlq"
 	--lake-url "$lake" --ingest-flush-ms 300 --ingest-max-rows 400 --ingest-compact-interval-s 0)
 

@@ -6,10 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/flows_lib.sh"
 
-topic="$(new_topic)"
-lake="$SCRATCH/lake"
-flows_db
-export TOPSONGS_LAKE_URL="$lake"
+flows_lake
 "$TOPSONGS_BIN" catalog load --songs 30 --catalog-seed 1 >/dev/null || fail "catalog load"
 day="$(date -u -d '3 days ago' +%F)"
 prev="$(date -u -d '4 days ago' +%F)"

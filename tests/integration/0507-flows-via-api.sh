@@ -6,10 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/flows_lib.sh"
 
-topic="$(new_topic)"
-lake="$SCRATCH/lake"
-flows_db
-export TOPSONGS_LAKE_URL="$lake"
+flows_lake
 "$TOPSONGS_BIN" catalog load --songs 500 --catalog-seed 4 >/dev/null || fail "catalog load"
 API_PORT="$(free_port)"
 start_api "$API_PORT" --kafka-topic "$topic"

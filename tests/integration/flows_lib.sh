@@ -19,6 +19,20 @@ flows_db() {
 	"$TOPSONGS_BIN" db migrate >/dev/null || fail "db migrate"
 }
 
+# flows_lake: a database of this script's own, a new topic, and a lake (an
+# S3 bucket when FLOWS_LAKE_KIND=s3); sets topic and lake, exports
+# TOPSONGS_LAKE_URL.
+flows_lake() {
+	topic="$(new_topic)"
+	lake="$SCRATCH/lake"
+	flows_db
+	if [ "${FLOWS_LAKE_KIND:-local}" = s3 ]; then
+		use_minio
+		lake="$(s3_lake)"
+	fi
+	export TOPSONGS_LAKE_URL="$lake"
+}
+
 # to_kafka TOPIC NDJSON: produces each event keyed by its user_id.
 to_kafka() {
 	python3 -c '
