@@ -371,67 +371,50 @@ static int flush_old(struct ingest *in, struct ts_err *err)
 	return 0;
 }
 
-/* Records behind the high watermark, over the assigned partitions (from
- * the consumer's cached watermarks: no broker round trip). */
-static void update_lag(struct ingest *in)
+/* A partition caught up and quiet for ingest.idle-timeout-s lets its
+ * watermark follow the clock (ingest_idle_advance), every few seconds while
+ * it stays idle, so quiet partitions do not hold hours open forever. */
+static void advance_if_idle(struct ingest *in, const char *topic, int32_t n, int caught_up,
+                            int64_t now)
+{
+	int64_t idle_us = in->cfg->ingest_idle_timeout_s * TIME_US_PER_SEC;
+	struct part *p = &in->parts[n];
+	struct ts_err err;
+
+	if (!idle_us || !caught_up || !p->active || p->first >= 0 ||
+	    now - p->last_record_us < idle_us || now - p->idle_mark_us < 5 * TIME_US_PER_SEC)
+		return;
+	p->idle_mark_us = now;
+	if (ingest_idle_advance(in->db, topic, n, in->cfg->ingest_idle_timeout_s,
+	                        in->cfg->ingest_lateness_s, &err))
+		log_warn("idle watermark", "partition=%d error=\"%s\"", (int)n, err.msg);
+}
+
+/* Once a second, over the assigned partitions (from the consumer's cached
+ * watermarks: no broker round trip): the records behind the high
+ * watermarks, and the idle partitions' watermarks. */
+static void watch_partitions(struct ingest *in)
 {
 	rd_kafka_topic_partition_list_t *parts = NULL;
-	int64_t lag = 0;
+	int64_t lag = 0, now = time_now_us();
 
 	if (rd_kafka_assignment(in->consumer, &parts) || !parts)
 		return;
 	for (int i = 0; i < parts->cnt; i++) {
-		int32_t p = parts->elems[i].partition;
-		int64_t lo = 0, hi = 0,
-		        pos = p >= 0 && p < MAX_PARTITIONS ? in->parts[p].position : -1;
+		int32_t n = parts->elems[i].partition;
+		int64_t lo = 0, hi = 0, pos;
 
-		if (rd_kafka_get_watermark_offsets(in->consumer, parts->elems[i].topic,
-		                                   parts->elems[i].partition, &lo, &hi) ||
+		if (n < 0 || n >= MAX_PARTITIONS ||
+		    rd_kafka_get_watermark_offsets(in->consumer, parts->elems[i].topic, n, &lo,
+		                                   &hi) ||
 		    hi < 0)
 			continue;
+		pos = in->parts[n].position;
 		lag += hi - (pos >= 0 ? pos : lo);
+		advance_if_idle(in, parts->elems[i].topic, n, pos >= 0 ? pos >= hi : lo == hi, now);
 	}
 	rd_kafka_topic_partition_list_destroy(parts);
 	in->stats->lag = lag;
-}
-
-/* Whether partition tp is caught up with its high watermark (cached by the
- * consumer: no broker round trip). */
-static int caught_up(struct ingest *in, const rd_kafka_topic_partition_t *tp)
-{
-	int64_t lo = 0, hi = 0, pos = in->parts[tp->partition].position;
-
-	if (rd_kafka_get_watermark_offsets(in->consumer, tp->topic, tp->partition, &lo, &hi) ||
-	    hi < 0)
-		return 0;
-	return pos >= 0 ? pos >= hi : lo == hi;
-}
-
-/* Partitions caught up and quiet for ingest.idle-timeout-s let their
- * watermark follow the clock (ingest_idle_advance), every few seconds while
- * they stay idle, so quiet partitions do not hold hours open forever. */
-static void advance_idle(struct ingest *in)
-{
-	rd_kafka_topic_partition_list_t *parts = NULL;
-	int64_t idle_us = in->cfg->ingest_idle_timeout_s * TIME_US_PER_SEC, now = time_now_us();
-	struct ts_err err;
-
-	if (!idle_us || rd_kafka_assignment(in->consumer, &parts) || !parts)
-		return;
-	for (int i = 0; i < parts->cnt; i++) {
-		int32_t n = parts->elems[i].partition;
-		struct part *p = n >= 0 && n < MAX_PARTITIONS ? &in->parts[n] : NULL;
-
-		if (!p || !p->active || p->first >= 0 || now - p->last_record_us < idle_us ||
-		    now - p->idle_mark_us < 5 * TIME_US_PER_SEC || !caught_up(in, &parts->elems[i]))
-			continue;
-		p->idle_mark_us = now;
-		if (ingest_idle_advance(in->db, parts->elems[i].topic, n,
-		                        in->cfg->ingest_idle_timeout_s, in->cfg->ingest_lateness_s,
-		                        &err))
-			log_warn("idle watermark", "partition=%d error=\"%s\"", (int)n, err.msg);
-	}
-	rd_kafka_topic_partition_list_destroy(parts);
 }
 
 /* Every ingest.compact-interval-s, merges the small files of a few closed
@@ -445,8 +428,7 @@ static int compact_due(struct ingest *in)
 	int hours = 0;
 
 	if (now >= in->next_lag_us) {
-		update_lag(in);
-		advance_idle(in);
+		watch_partitions(in);
 		in->next_lag_us = now + TIME_US_PER_SEC;
 	}
 	if (!in->cfg->ingest_compact_interval_s || now < in->next_compact_us)
