@@ -13,6 +13,7 @@ others wait for. The Dockerfile is parsed and linted with a few rules in the
 spirit of hadolint (not available from the package registries here).
 Prints one line per problem and exits 1 if there is any.
 """
+import os
 import re
 import subprocess
 import sys
@@ -216,7 +217,6 @@ def check_dockerfile(commands):
                 if m.group(1) not in stages[:-1]:
                     problem(f"{where}: COPY --from={m.group(1)} names no earlier stage")
             else:
-                import os
                 for src in args.split()[:-1]:
                     if not os.path.exists(f"{ROOT}/{src}"):
                         problem(f"{where}: COPY source {src} does not exist")

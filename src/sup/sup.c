@@ -63,15 +63,20 @@ int sup_new(const char *log_dir, sup_report_fn report, void *arg, struct sup **o
 	return 0;
 }
 
+static void child_release(struct child *c)
+{
+	free(c->name);
+	for (int a = 0; a < SUP_MAX_ARGS; a++)
+		free(c->argv[a]);
+	memset(c, 0, sizeof(*c));
+}
+
 void sup_free(struct sup *s)
 {
 	if (!s)
 		return;
-	for (int i = 0; i < s->n; i++) {
-		free(s->c[i].name);
-		for (int a = 0; s->c[i].argv[a]; a++)
-			free(s->c[i].argv[a]);
-	}
+	for (int i = 0; i < s->n; i++)
+		child_release(&s->c[i]);
 	free(s->log_dir);
 	free(s);
 }
@@ -132,21 +137,24 @@ static int spawn(struct sup *s, struct child *c, struct ts_err *err)
 int sup_start(struct sup *s, const struct sup_spec *spec, struct ts_err *err)
 {
 	struct child *c;
-	int a;
+	int n = 0, ok;
 
 	if (s->n == SUP_MAX_CHILDREN)
 		return ts_err_set(err, TS_ETOOBIG, "more than %d children", SUP_MAX_CHILDREN);
+	while (n < SUP_MAX_ARGS && spec->argv[n])
+		n++;
+	if (n == 0 || n == SUP_MAX_ARGS) /* argv must end in a NULL */
+		return ts_err_set(err, TS_EINVAL, "%s: bad argument list", spec->name);
 	c = &s->c[s->n];
 	memset(c, 0, sizeof(*c));
-	c->name = strdup(spec->name);
-	for (a = 0; a < SUP_MAX_ARGS - 1 && spec->argv[a]; a++)
-		c->argv[a] = strdup(spec->argv[a]);
 	c->oneshot = spec->oneshot;
-	if (!c->name || a == 0 || (a == SUP_MAX_ARGS - 1 && spec->argv[a]))
-		return ts_err_set(err, TS_EINVAL, "%s: bad argument list", spec->name);
-	for (int i = 0; i < a; i++)
-		if (!c->argv[i])
-			return ts_err_set(err, TS_ENOMEM, "out of memory");
+	ok = (c->name = strdup(spec->name)) != NULL;
+	for (int a = 0; ok && a < n; a++)
+		ok = (c->argv[a] = strdup(spec->argv[a])) != NULL;
+	if (!ok) {
+		child_release(c);
+		return ts_err_set(err, TS_ENOMEM, "out of memory");
+	}
 	s->n++;
 	return spawn(s, c, err);
 }
