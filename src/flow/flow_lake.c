@@ -51,25 +51,13 @@ void flow_enriched_staged(const char *region, const char *day, int hour, uint64_
 
 int flow_lake_move(struct flow_lake *l, const char *staged, const char *final, struct ts_err *err)
 {
-	struct dbuf buf;
-	int rc;
+	int rc = store_move(l->store, staged, final, FLOW_FILE_MAX, err);
 
-	dbuf_init(&buf, FLOW_FILE_MAX);
-	rc = store_get(l->store, staged, FLOW_FILE_MAX, &buf, err);
-	if (rc == TS_ENOTFOUND) {
-		dbuf_reset(&buf);
-		rc = store_get(l->store, final, FLOW_FILE_MAX, &buf, err);
-		dbuf_release(&buf);
-		if (!rc)
-			return 0; /* moved already */
-		return ts_err_set(err, TS_ECORRUPT,
-		                  "committed file %s is neither staged (%s) nor published", final,
-		                  staged);
-	}
-	rc = rc ? rc : store_put(l->store, final, buf.buf ? buf.buf : "", buf.len, err);
-	rc = rc ? rc : store_delete(l->store, staged, err);
-	dbuf_release(&buf);
-	return rc;
+	return rc == TS_ENOTFOUND
+	           ? ts_err_set(err, TS_ECORRUPT,
+	                        "committed file %s is neither staged (%s) nor published", final,
+	                        staged)
+	           : rc;
 }
 
 struct discard {

@@ -50,9 +50,9 @@ void flow_enriched_staged(const char *region, const char *day, int hour, uint64_
 void flow_enriched_staging_dir(const char *region, const char *day, int hour, char *out,
                                size_t size);
 
-/* Copies staged to final (atomically replacing it), then removes staged.
- * A staged object already moved (final present, staged absent) is fine;
- * both absent is TS_ECORRUPT. */
+/* Moves staged to final (store_move: a rename in a folder, a copy and a
+ * delete on S3). A staged object already moved (final present, staged
+ * absent) is fine; both absent is TS_ECORRUPT. */
 int flow_lake_move(struct flow_lake *l, const char *staged, const char *final, struct ts_err *err);
 /* Removes every object under prefix. */
 int flow_lake_discard(struct flow_lake *l, const char *prefix, struct ts_err *err);

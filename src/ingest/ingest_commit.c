@@ -217,28 +217,15 @@ static int move_local(const char *root, const char *final_key, const char *stage
 	return rc ? rc : fs_rename_durable(staged, final, err);
 }
 
-/* An object store has no rename: copy through memory, then delete. */
 static int move_object(struct store *s, const char *final_key, const char *staged_key,
                        struct ts_err *err)
 {
-	struct dbuf buf;
-	int rc;
+	int rc = store_move(s, staged_key, final_key, PUBLISH_MAX, err);
 
-	dbuf_init(&buf, PUBLISH_MAX);
-	rc = store_get(s, staged_key, PUBLISH_MAX, &buf, err);
-	if (rc == TS_ENOTFOUND) {
-		dbuf_release(&buf);
-		rc = store_get(s, final_key, 0, &buf, err);
-		dbuf_release(&buf);
-		if (rc == TS_ETOOBIG || rc == 0)
-			return 0; /* already published */
-		return ts_err_set(err, TS_ECORRUPT,
-		                  "committed object %s is neither staged nor published", final_key);
-	}
-	rc = rc ? rc : store_put(s, final_key, buf.buf, buf.len, err);
-	rc = rc ? rc : store_delete(s, staged_key, err);
-	dbuf_release(&buf);
-	return rc;
+	return rc == TS_ENOTFOUND
+	           ? ts_err_set(err, TS_ECORRUPT,
+	                        "committed object %s is neither staged nor published", final_key)
+	           : rc;
 }
 
 static int publish_one(struct db *db, const struct ingest_lake *lake, const char *final_key,

@@ -227,6 +227,52 @@ int store_delete(struct store *s, const char *key, struct ts_err *err)
 	return rc ? rc : s->ops->del(s->ctx, key, err);
 }
 
+/* Whether key exists (without reading it: nothing is allocated). */
+static int exists(struct store *s, const char *key, struct ts_err *err)
+{
+	struct dbuf none;
+	int rc;
+
+	dbuf_init(&none, 0);
+	rc = s->ops->get(s->ctx, key, 0, &none, err);
+	dbuf_release(&none);
+	if (rc == TS_ETOOBIG || rc == 0)
+		return 1;
+	return rc == TS_ENOTFOUND ? 0 : rc;
+}
+
+static int copy_move(struct store *s, const char *from, const char *to, size_t max_size,
+                     struct ts_err *err)
+{
+	struct dbuf buf;
+	int rc;
+
+	dbuf_init(&buf, max_size);
+	rc = s->ops->get(s->ctx, from, max_size, &buf, err);
+	rc = rc ? rc : s->ops->put(s->ctx, to, buf.buf ? buf.buf : "", buf.len, err);
+	rc = rc ? rc : s->ops->del(s->ctx, from, err);
+	dbuf_release(&buf);
+	return rc;
+}
+
+int store_move(struct store *s, const char *from, const char *to, size_t max_size,
+               struct ts_err *err)
+{
+	int rc = store_key_check(from, err);
+
+	rc = rc ? rc : store_key_check(to, err);
+	if (rc)
+		return rc;
+	rc = s->ops->move ? s->ops->move(s->ctx, from, to, err)
+	                  : copy_move(s, from, to, max_size, err);
+	if (rc != TS_ENOTFOUND)
+		return rc;
+	rc = exists(s, to, err);
+	if (rc < 0)
+		return rc;
+	return rc ? 0 : ts_err_set(err, TS_ENOTFOUND, "%s: neither it nor %s exists", to, from);
+}
+
 int store_list(struct store *s, const char *prefix, store_list_fn fn, void *arg, struct ts_err *err)
 {
 	int rc = store_prefix_check(prefix ? prefix : "", err);

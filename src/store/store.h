@@ -109,6 +109,17 @@ int store_get(struct store *s, const char *key, size_t max_size, struct dbuf *ou
 /* Removes key; removing an absent key succeeds. */
 int store_delete(struct store *s, const char *key, struct ts_err *err);
 
+/*
+ * Moves `from` to `to`, as publishing a staged file needs: in a folder one
+ * durable rename (no copy); on S3, which has no rename, a copy through
+ * memory (at most max_size bytes) then the delete of `from`. Readers see
+ * `to` whole or not at all. Idempotent: when `from` is gone but `to`
+ * exists, an earlier call moved it, and this one succeeds. TS_ENOTFOUND
+ * when neither exists.
+ */
+int store_move(struct store *s, const char *from, const char *to, size_t max_size,
+               struct ts_err *err);
+
 struct store_entry {
 	const char *key; /* relative to the store root; valid during the callback */
 	uint64_t size;
@@ -134,6 +145,9 @@ struct store_ops {
 	int (*del)(void *ctx, const char *key, struct ts_err *err);
 	int (*list)(void *ctx, const char *prefix, store_list_fn fn, void *arg, struct ts_err *err);
 	void (*free)(void *ctx);
+	/* NULL: store_move copies through get, put and del. Otherwise moves
+	 * `from` to `to`, TS_ENOTFOUND when `from` is absent. */
+	int (*move)(void *ctx, const char *from, const char *to, struct ts_err *err);
 };
 
 #endif

@@ -170,6 +170,30 @@ static int local_put(void *ctx, const char *key, const void *data, size_t len, s
 	return 0;
 }
 
+/* A rename, made durable: the target folder is created and both folders
+ * are synced. */
+static int local_move(void *ctx, const char *from, const char *to, struct ts_err *err)
+{
+	struct local *l = ctx;
+	char src[PATH_MAX_], sdir[PATH_MAX_], dst[PATH_MAX_], ddir[PATH_MAX_];
+	int rc;
+
+	key_path(l, from, src, sizeof(src), sdir, sizeof(sdir));
+	key_path(l, to, dst, sizeof(dst), ddir, sizeof(ddir));
+	if (access(src, F_OK))
+		return ts_err_set(err, TS_ENOTFOUND, "%s: no such file", src);
+	rc = store_local_mkdirs(ddir);
+	if (!rc && rename(src, dst))
+		rc = errno;
+	if (!rc)
+		rc = sync_dir(ddir);
+	if (!rc && strcmp(sdir, ddir))
+		rc = sync_dir(sdir);
+	if (rc == ENOENT)
+		return ts_err_set(err, TS_ENOTFOUND, "%s: no such file", src);
+	return rc ? ts_err_set(err, TS_EIO, "cannot move %s to %s: %s", src, dst, strerror(rc)) : 0;
+}
+
 /* Reads fd to its end into out, failing past max. */
 static int read_all(int fd, size_t max, struct dbuf *out, const char *path, struct ts_err *err)
 {
@@ -407,5 +431,5 @@ static int local_list(void *ctx, const char *prefix, store_list_fn fn, void *arg
 }
 
 const struct store_ops store_local_ops = {
-    "local", local_put, local_get, local_del, local_list, local_free,
+    "local", local_put, local_get, local_del, local_list, local_free, local_move,
 };

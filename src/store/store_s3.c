@@ -390,5 +390,5 @@ int store_s3_open(const struct store_url *u, const struct store_opts *opts, void
 }
 
 const struct store_ops store_s3_ops = {
-    "s3", s3_put, s3_get, s3_del, s3_list, s3_free,
+    "s3", s3_put, s3_get, s3_del, s3_list, s3_free, NULL,
 };

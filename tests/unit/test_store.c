@@ -191,6 +191,32 @@ TEST(store_local_delete_is_idempotent)
 	rm_rf(tmp);
 }
 
+/* store_move in a folder: a rename into a new folder, idempotent once done,
+ * TS_ENOTFOUND when neither side exists. */
+TEST(store_local_move)
+{
+	char tmp[64], path[128];
+	struct store *s = local_store(tmp, sizeof(tmp));
+	struct dbuf b;
+	struct ts_err err;
+
+	REQUIRE(s);
+	dbuf_init(&b, 100);
+	CHECK_INT(store_put(s, "_staging/x/f", "hello", 5, &err), 0);
+	CHECK_INT(store_move(s, "_staging/x/f", "raw/h=1/f", 100, &err), 0);
+	CHECK_INT(store_get(s, "_staging/x/f", 10, &b, &err), TS_ENOTFOUND);
+	CHECK_INT(store_get(s, "raw/h=1/f", 10, &b, &err), 0);
+	CHECK(b.len == 5 && !memcmp(b.buf, "hello", 5));
+	CHECK_INT(store_move(s, "_staging/x/f", "raw/h=1/f", 100, &err), 0); /* done already */
+	CHECK_INT(store_move(s, "_staging/x/g", "raw/h=1/g", 100, &err), TS_ENOTFOUND);
+	CHECK_INT(store_move(s, "../f", "raw/f", 100, &err), TS_EINVAL);
+	snprintf(path, sizeof(path), "%s/_staging/x", tmp);
+	CHECK_INT(count_files(path), 0);
+	dbuf_release(&b);
+	store_free(s);
+	rm_rf(tmp);
+}
+
 struct listing {
 	char keys[16][64];
 	uint64_t sizes[16];
