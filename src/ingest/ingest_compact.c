@@ -277,28 +277,84 @@ static void merged_name(const struct names *inputs, char *out, size_t size)
 
 /* ---- bookkeeping --------------------------------------------------------- */
 
-/* Every committed file of the hour now lives in new_key. */
-static int record_rows(struct db *db, const struct hour *h, const char *new_key, struct ts_err *err)
+/* The commit point's bookkeeping: the rows whose file is one of `inputs`
+ * (keys; a row's file is its compacted_into, else its path) now live in
+ * new_key. Only those: a file committed while this compaction ran is not in
+ * the merge, and naming the merge as its holder would have the next round
+ * delete it as garbage (S3) or send readers to a file without its rows. */
+static int record_inputs(struct db *db, const struct hour *h, const char *new_key,
+                         const struct names *inputs, struct ts_err *err)
 {
-	const char *params[] = {new_key, h->region, h->day, h->hour};
+	const char *params[] = {new_key, h->region, h->day, h->hour, NULL};
+	int rc = db_exec(db, "BEGIN", err);
 
-	return db_execp(
-	    db,
-	    "UPDATE ingest_files SET compacted_into = $1 WHERE region = $2 AND day = $3 "
-	    "AND hour = $4 AND path <> $1 AND compacted_into IS DISTINCT FROM $1",
-	    4, params, NULL, err);
+	for (int i = 0; !rc && i < inputs->n; i++) {
+		params[4] = inputs->v[i];
+		rc = db_execp(db,
+		              "UPDATE ingest_files SET compacted_into = $1 WHERE region = $2 AND "
+		              "day = $3 AND hour = $4 AND path <> $1 AND coalesce(compacted_into, "
+		              "path) = $5",
+		              5, params, NULL, err);
+	}
+	rc = rc ? rc : db_exec(db, "COMMIT", err);
+	if (rc)
+		db_exec(db, "ROLLBACK", NULL);
+	return rc;
 }
 
-static int record_hour(struct db *db, const struct hour *h, int files, struct ts_err *err)
+/* The local variant, where the folder is the manifest: every row of the
+ * hour now lives in new_key, except those whose file is still staged (its
+ * commit came before, its rename into the folder waits for our hour lock).
+ * Also right after a crash between a swap and this bookkeeping, when the
+ * rows still name the inputs the swap removed. */
+static int record_folder(struct db *db, const char *root, const struct hour *h, const char *new_key,
+                         struct ts_err *err)
 {
-	char nfiles[16];
-	const char *params[] = {h->region, h->day, h->hour, nfiles};
+	const char *params[] = {new_key, h->region, h->day, h->hour};
+	char staged[8192];
+	PGresult *r = NULL;
+	int rc = db_exec(db, "BEGIN", err);
 
-	snprintf(nfiles, sizeof(nfiles), "%d", files);
+	rc = rc ? rc
+	        : db_execp(db,
+	                   "UPDATE ingest_files SET compacted_into = $1 WHERE region = $2 AND "
+	                   "day = $3 AND hour = $4 AND path <> $1 AND compacted_into IS "
+	                   "DISTINCT FROM $1",
+	                   4, params, NULL, err);
+	rc = rc ? rc
+	        : db_execp(db,
+	                   "SELECT path, staged_path FROM ingest_files WHERE region = $1 AND "
+	                   "day = $2 AND hour = $3 AND NOT published",
+	                   3, params + 1, &r, err);
+	for (int i = 0; !rc && i < PQntuples(r); i++) {
+		const char *unstaged[] = {PQgetvalue(r, i, 0)};
+
+		snprintf(staged, sizeof(staged), "%s/%s", root, PQgetvalue(r, i, 1));
+		if (fs_exists(staged))
+			rc = db_execp(
+			    db, "UPDATE ingest_files SET compacted_into = NULL WHERE path = $1", 1,
+			    unstaged, NULL, err);
+	}
+	PQclear(r);
+	rc = rc ? rc : db_exec(db, "COMMIT", err);
+	if (rc)
+		db_exec(db, "ROLLBACK", NULL);
+	return rc;
+}
+
+/* The hour is compacted as of now. Its file count comes from the
+ * bookkeeping: when a file was committed meanwhile (not in this merge), the
+ * hour stays due for the next round. */
+static int record_hour(struct db *db, const struct hour *h, struct ts_err *err)
+{
+	const char *params[] = {h->region, h->day, h->hour};
+
 	return db_execp(db,
-	                "UPDATE lake_hours SET files = $4, compacted_at = now() WHERE region = $1 "
-	                "AND day = $2 AND hour = $3",
-	                4, params, NULL, err);
+	                "UPDATE lake_hours SET files = c.n, compacted_at = CASE WHEN c.n > 1 THEN "
+	                "NULL ELSE now() END FROM (SELECT count(DISTINCT coalesce(compacted_into, "
+	                "path)) AS n FROM ingest_files WHERE region = $1 AND day = $2 AND hour = "
+	                "$3) c WHERE region = $1 AND day = $2 AND hour = $3",
+	                3, params, NULL, err);
 }
 
 /* ---- local lake ---------------------------------------------------------- */
@@ -391,8 +447,8 @@ static int compact_local(struct db *db, const char *root, const struct hour *h, 
 		/* Nothing to merge (or a crash came between the swap and the
 		 * bookkeeping): record the state, so the hour is not picked again. */
 		snprintf(key, sizeof(key), "%s/%s", h->dir, names.n ? names.v[0] : "");
-		rc = names.n ? record_rows(db, h, key, err) : 0;
-		rc = rc ? rc : record_hour(db, h, names.n, err);
+		rc = names.n ? record_folder(db, root, h, key, err) : 0;
+		rc = rc ? rc : record_hour(db, h, err);
 		goto out;
 	}
 	if (rc)
@@ -408,8 +464,8 @@ static int compact_local(struct db *db, const char *root, const struct hour *h, 
 	if (!rc)
 		failpoint("compact.swapped");
 	rc = rc ? rc : fs_remove_tree(staged, err); /* the old files, now */
-	rc = rc ? rc : record_rows(db, h, key, err);
-	rc = rc ? rc : record_hour(db, h, 1, err);
+	rc = rc ? rc : record_folder(db, root, h, key, err);
+	rc = rc ? rc : record_hour(db, h, err);
 out:
 	names_release(&names);
 	return rc;
@@ -521,8 +577,8 @@ static int compact_store(struct db *db, struct store *s, const struct hour *h, i
 	rc = rc ? rc : clean_hour(s, h->dir, &live, err);
 	*files_in = live.n;
 	if (!rc && live.n < 2) {
-		rc = live.n ? record_rows(db, h, live.v[0], err) : 0;
-		rc = rc ? rc : record_hour(db, h, live.n, err);
+		rc = live.n ? record_inputs(db, h, live.v[0], &live, err) : 0;
+		rc = rc ? rc : record_hour(db, h, err);
 		goto out;
 	}
 	if (rc)
@@ -538,12 +594,12 @@ static int compact_store(struct db *db, struct store *s, const struct hour *h, i
 	if (!rc)
 		failpoint("compact.uploaded");
 	/* The commit point: from here on the old objects are garbage. */
-	rc = rc ? rc : record_rows(db, h, key, err);
+	rc = rc ? rc : record_inputs(db, h, key, &live, err);
 	if (!rc)
 		failpoint("compact.recorded");
 	for (int i = 0; !rc && i < live.n; i++)
 		rc = store_delete(s, live.v[i], err);
-	rc = rc ? rc : record_hour(db, h, 1, err);
+	rc = rc ? rc : record_hour(db, h, err);
 out:
 	free(data);
 	names_release(&live);
