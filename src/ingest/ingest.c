@@ -90,6 +90,25 @@ static void reset_batch(struct part *p)
 	p->dir[0] = '\0';
 }
 
+/* The batch's dead letters must be in Kafka before its offsets commit. A
+ * broker outage only delays that: ingest can make no progress meanwhile
+ * anyway, and riding it out beats a restart. The bound is librdkafka's own
+ * default delivery timeout (message.timeout.ms). */
+#define DLQ_WAIT_S 300
+
+static int wait_dead_letters(struct ingest *in, struct ts_err *err)
+{
+	for (int s = 0; s < DLQ_WAIT_S; s++) {
+		if (rd_kafka_flush(in->dlq, 1000) == RD_KAFKA_RESP_ERR_NO_ERROR)
+			return 0;
+		if (s % 15 == 14)
+			log_warn("waiting for the broker to acknowledge dead-letter records",
+			         "seconds=%d queued=%d", s + 1, rd_kafka_outq_len(in->dlq));
+	}
+	return ts_err_set(err, TS_EUNAVAIL, "dead-letter records not acknowledged in %d s",
+	                  DLQ_WAIT_S);
+}
+
 /* Closes the batch's files, waits for its dead letters, commits, publishes.
  * Before the commit, a failure discards the batch (its records will be
  * consumed again); after it, the committed files stay staged and are
@@ -115,8 +134,7 @@ static int flush(struct ingest *in, int32_t partition, struct ts_err *err)
 		return 0;
 	for (int i = 0; !rc && i < p->nfiles; i++)
 		rc = ingest_file_close(&p->files[i], &in->lake, err);
-	if (!rc && rd_kafka_flush(in->dlq, 30000) != RD_KAFKA_RESP_ERR_NO_ERROR)
-		rc = ts_err_set(err, TS_EUNAVAIL, "dead-letter records not acknowledged in 30 s");
+	rc = rc ? rc : wait_dead_letters(in, err);
 	if (!rc)
 		failpoint("ingest.staged");
 	rc = rc ? rc : ingest_commit(in->db, &b, err);
