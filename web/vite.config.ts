@@ -14,5 +14,8 @@ export default defineConfig({
     globals: true,
     setupFiles: ["src/__tests__/setup.ts"],
     include: ["src/**/*.test.{ts,tsx}"],
+    // A chart's first render takes seconds on a loaded 2-core machine; the
+    // 5 s default failed there. Tests wait for content, not for time.
+    testTimeout: 30000,
   },
 });
