@@ -77,11 +77,16 @@ class Child:
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
             try:
-                self.proc.wait(timeout=cfg.get("stop_timeout", 20))
+                rc = self.proc.wait(timeout=cfg.get("stop_timeout", 20))
             except subprocess.TimeoutExpired:
-                log(f"{self.name} ignored SIGTERM; SIGKILL")
+                rc = "a timeout"
                 self.proc.kill()
                 self.proc.wait()
+            # An orderly stop exits 0; anything else (a sanitizer's report,
+            # a hang) is a finding.
+            if rc != 0:
+                crashes.append(f"{self.name} answered SIGTERM with {rc}")
+            log(f"{self.name} stopped: {rc}")
         try:
             os.unlink(os.path.join(state, "pids", self.name))
         except FileNotFoundError:
@@ -163,9 +168,9 @@ def main():
     write_summary(True)
     while not stopping:  # the drain phase: keep the pipeline up
         supervise(0.5)
-    write_summary(True)
     for c in children.values():
         c.stop()
+    write_summary(True)
     log("children stopped")
 
 
