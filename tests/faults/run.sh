@@ -11,9 +11,10 @@
 #                       [--chaos-seconds N] [--max-faults N] [--gap MIN,MAX]
 #                       [--drain-seconds N] [--state DIR] [--port-base N]
 #
-# Everything runs on private services (their own PostgreSQL, Kafka and
-# MinIO on loopback, ports from --port-base), so the restarts never touch
-# the services of other tests. Every process is stopped by PID on exit,
+# --plays counts the events sent, the model's client resends (1 %, same
+# event_id) included. Everything runs on private services (their own
+# PostgreSQL, Kafka and MinIO on loopback, ports from --port-base), so the
+# restarts never touch the services of other tests. Every process is stopped by PID on exit,
 # failure included. Needs TOPSONGS_BIN (default build/topsongs) and PY (the
 # Python with duckdb; default var/pyenv/bin/python). Exits 0 only when the
 # balance is exact; the figures go to STATE/result.json and one closing
@@ -25,7 +26,7 @@ export ROOT="${ROOT:-$(cd "$here/../.." && pwd)}"
 export TOPSONGS_BIN="${TOPSONGS_BIN:-$ROOT/build/topsongs}"
 export PY="${PY:-$ROOT/var/pyenv/bin/python}"
 
-plays=1000000 seed=1 wire=4000 hours=24 chaos_s=360 max_faults=60 gap="3,8"
+plays=1010000 seed=1 wire=4000 hours=24 chaos_s=360 max_faults=60 gap="3,8"
 drain_s=600 state="$ROOT/var/faults" port_base=$((40050 + ${TS_TEST_PORT_OFFSET:-0}))
 while [ $# -gt 0 ]; do
 	case "$1" in
