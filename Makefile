@@ -49,7 +49,7 @@ LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/obj/%.o)
 
-.PHONY: all test run bench fuzz fuzz-build san clean format format-check docs web
+.PHONY: all test test-faults run bench fuzz fuzz-build san clean format format-check docs web
 all: $(BUILD)/topsongs
 
 $(BUILD)/obj/%.o: %.c
@@ -81,6 +81,14 @@ run: all
 
 test:
 	scripts/test.sh
+
+# The fault-injection suite: a million plays through the whole pipeline
+# under SIGKILLs and service restarts, then an exact balance
+# (docs/reliability.md). FAULTS_ARGS passes options to tests/faults/run.sh.
+test-faults: all
+	scripts/setup.sh test >/dev/null
+	scripts/pyenv.sh >/dev/null
+	tests/faults/run.sh $(FAULTS_ARGS)
 
 bench:
 	bench/run.sh

@@ -33,6 +33,7 @@ const struct cli_opt cmd_simulate_opts[] = {
     {"concurrency", "N", "HTTP requests in flight (8)"},
     {"batch", "N", "events per request, POST /plays; 1 = one POST /play each (100)"},
     {"retries", "N", "resends of a request after 503 or a failure before giving up (8)"},
+    {"outcome-log", "FILE", "write each event's fate (A/R/F, event_id, region, ts, sends) to FILE"},
     {"listeners", "N", "number of listeners (default: rate x 86400 / 40, 1000 ... 1e6)"},
     {"songs", "N", "size of the song catalog (5000)"},
     {"catalog-seed", "N", "seed of the catalog and of which songs are hits (1)"},
@@ -303,6 +304,7 @@ static int make_sender(struct cli_ctx *ctx, struct run *r)
 	so.max_retries = (int)r->retries;
 	so.max_body = (size_t)ctx->cfg.api_max_body;
 	so.cancel = &cli_stop_requested;
+	so.outcome_log = cli_opt(ctx, "outcome-log");
 	rc = sim_send_new(&so, &r->send, &err);
 	if (rc)
 		cli_error(ctx, "%s", err.msg);
@@ -381,6 +383,11 @@ static int report(struct run *r, int stopped)
 	}
 	if (r->send && st.last_error[0] && (st.rejected || st.failed || st.in_flight))
 		fprintf(stderr, "simulate: last error: %s\n", st.last_error);
+	if (st.log_errors) {
+		fprintf(stderr, "simulate: %llu lines of the outcome log could not be written\n",
+		        (unsigned long long)st.log_errors);
+		return EXIT_FAILURE_;
+	}
 	/* Nothing got through and something went wrong: the api is not there. */
 	if (r->send && !st.accepted && (st.failed || st.in_flight) && st.last_error[0])
 		return EXIT_UNAVAILABLE;

@@ -11,7 +11,9 @@
 #include "base/timeutil.h"
 #include "sim/sim_send.h"
 
+#include <errno.h>
 #include <stdarg.h>
+#include <stdio.h>
 
 #include <curl/curl.h>
 #include <jansson.h>
@@ -45,6 +47,7 @@ struct sim_send {
 	int64_t fill_since_us;
 	struct sim_send_stats st;
 	int last_is_reject; /* last_error holds a rejection: keep it */
+	FILE *log;          /* outcome_log, or NULL */
 };
 
 void sim_send_opts_default(struct sim_send_opts *o)
@@ -135,6 +138,19 @@ static int make_endpoint(struct sim_send *s)
 	return s->url && s->headers ? 0 : TS_ENOMEM;
 }
 
+static int open_log(struct sim_send *s, struct ts_err *err)
+{
+	if (!s->o.outcome_log)
+		return 0;
+	s->log = fopen(s->o.outcome_log, "w");
+	if (!s->log)
+		return ts_err_set(err, TS_EIO, "cannot create %s: %s", s->o.outcome_log,
+		                  strerror(errno));
+	s->o.outcome_log = NULL; /* the caller's string is not kept */
+	setvbuf(s->log, NULL, _IOFBF, 1 << 20);
+	return 0;
+}
+
 int sim_send_new(const struct sim_send_opts *o, struct sim_send **out, struct ts_err *err)
 {
 	struct sim_send *s = NULL;
@@ -160,7 +176,7 @@ int sim_send_new(const struct sim_send_opts *o, struct sim_send **out, struct ts
 	for (int i = 0; i < o->concurrency; i++)
 		if (slot_init(s, &s->slots[i]))
 			goto out;
-	rc = 0;
+	rc = open_log(s, err);
 out:
 	if (rc == TS_ENOMEM)
 		ts_err_set(err, rc, "sender: out of memory");
@@ -186,6 +202,8 @@ void sim_send_free(struct sim_send *s)
 		dbuf_release(&sl->resp);
 	}
 	free(s->slots);
+	if (s->log)
+		fclose(s->log);
 	batch_release(&s->fill);
 	if (s->multi)
 		curl_multi_cleanup(s->multi);
@@ -211,6 +229,38 @@ static void set_error(struct sim_send *s, int reject, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(s->st.last_error, sizeof(s->st.last_error), fmt, ap);
 	va_end(ap);
+}
+
+/* One outcome line for item i of a batch. The event is our own JSON, but
+ * it is parsed rather than scanned so that the line cannot lie. */
+static void log_item(struct sim_send *s, const struct batch *b, size_t i, char tag, int sends)
+{
+	size_t len = b->off[i + 1] - b->off[i];
+	json_t *ev;
+	const char *id, *region, *ts;
+
+	if (len && b->body.buf[b->off[i] + len - 1] == '\n')
+		len--;
+	ev = json_loadb(b->body.buf + b->off[i], len, 0, NULL);
+	id = json_string_value(json_object_get(ev, "event_id"));
+	region = json_string_value(json_object_get(ev, "region"));
+	ts = json_string_value(json_object_get(ev, "ts"));
+	if (!id || !region || !ts ||
+	    fprintf(s->log, "%c\t%s\t%s\t%s\t%d\n", tag, id, region, ts, sends) < 0)
+		s->st.log_errors++;
+	json_decref(ev);
+}
+
+/* Logs the items of the slot's batch whose mark in keep[] is `want` (every
+ * item when keep is NULL), each sent `sends` times. */
+static void log_items(struct sim_send *s, const struct batch *b, const char *keep, char want,
+                      char tag, int sends)
+{
+	if (!s->log)
+		return;
+	for (size_t i = 0; i < b->n; i++)
+		if (!keep || keep[i] == want)
+			log_item(s, b, i, tag, sends);
 }
 
 static void slot_done(struct sim_send *s, struct slot *sl)
@@ -255,6 +305,7 @@ static void retry_later(struct sim_send *s, struct slot *sl, int64_t hint_ms)
 	int64_t delay = hint_ms >= 0 ? hint_ms : 250LL << (sl->attempts < 8 ? sl->attempts : 8);
 
 	if (++sl->attempts > s->o.max_retries) {
+		log_items(s, &sl->b, NULL, 0, 'F', sl->attempts);
 		s->st.failed += sl->b.n;
 		slot_done(s, sl);
 		return;
@@ -348,9 +399,12 @@ static int settle_items(struct sim_send *s, struct slot *sl, int64_t hint_ms)
 	json_decref(root);
 	s->st.accepted += sl->b.n - nretry - nbad;
 	s->st.rejected += nbad;
+	log_items(s, &sl->b, keep, 0, 'A', sl->attempts + 1);
+	log_items(s, &sl->b, keep, 2, 'R', sl->attempts + 1);
 	if (!nretry) {
 		slot_done(s, sl);
 	} else if (keep_items(s, sl, keep)) {
+		log_items(s, &sl->b, keep, 1, 'F', sl->attempts + 1);
 		s->st.failed += sl->b.n;
 		slot_done(s, sl);
 	} else {
@@ -374,6 +428,7 @@ static void complete(struct sim_send *s, struct slot *sl, CURLcode res)
 	curl_easy_getinfo(sl->easy, CURLINFO_RESPONSE_CODE, &status);
 	hint = retry_after_ms(sl->easy);
 	if (status >= 200 && status < 300 && status != 207) {
+		log_items(s, &sl->b, NULL, 0, 'A', sl->attempts + 1);
 		s->st.accepted += sl->b.n;
 		slot_done(s, sl);
 		return;
@@ -387,6 +442,7 @@ static void complete(struct sim_send *s, struct slot *sl, CURLcode res)
 		retry_later(s, sl, hint);
 		return;
 	}
+	log_items(s, &sl->b, NULL, 0, status >= 400 && status < 500 ? 'R' : 'F', sl->attempts + 1);
 	if (status >= 400 && status < 500)
 		s->st.rejected += sl->b.n;
 	else
@@ -424,6 +480,7 @@ static int resend_due(struct sim_send *s, int cap)
 			continue;
 		if (sl->due_us <= now) {
 			if (slot_start(s, sl)) {
+				log_items(s, &sl->b, NULL, 0, 'F', sl->attempts);
 				s->st.failed += sl->b.n;
 				slot_done(s, sl);
 			}
@@ -466,6 +523,7 @@ static void dispatch(struct sim_send *s)
 	while (!(sl = idle_slot(s))) {
 		if (s->o.cancel && *s->o.cancel) {
 			set_error(s, 0, "stopped with %zu events unsent", s->fill.n);
+			log_items(s, &s->fill, NULL, 0, 'F', 0);
 			s->st.failed += s->fill.n;
 			s->fill.n = 0;
 			dbuf_reset(&s->fill.body);
@@ -483,6 +541,7 @@ static void dispatch(struct sim_send *s)
 	s->st.in_flight += sl->b.n;
 	if (slot_start(s, sl)) {
 		set_error(s, 0, "sender: could not start a request");
+		log_items(s, &sl->b, NULL, 0, 'F', 0);
 		s->st.failed += sl->b.n;
 		slot_done(s, sl);
 	}
@@ -545,4 +604,8 @@ int sim_send_flush(struct sim_send *s, int64_t deadline_us, struct ts_err *err)
 void sim_send_get_stats(const struct sim_send *s, struct sim_send_stats *out)
 {
 	*out = s->st;
+	/* A line still in stdio's buffer is not lost, but one that failed to
+	 * reach the file must show before the totals are trusted. */
+	if (s->log && fflush(s->log))
+		out->log_errors++;
 }

@@ -34,6 +34,11 @@ struct sim_send_opts {
 	/* Optional: once *cancel is non-zero, sim_send_add stops waiting for a
 	 * free slot; the batch it could not send counts as failed. */
 	const volatile int *cancel;
+	/* Optional: a file that gets one line per event once its fate is known:
+	 * "A|R|F <TAB> event_id <TAB> region <TAB> ts <TAB> sends" (accepted,
+	 * rejected, failed; sends = times it went on the wire). The fault suite
+	 * (tests/faults/) balances the pipeline against it. */
+	const char *outcome_log;
 };
 
 struct sim_send_stats {
@@ -43,7 +48,8 @@ struct sim_send_stats {
 	uint64_t retried;  /* resends of events after 503 or a failure */
 	uint64_t failed;   /* given up: retries exhausted, 5xx, transport */
 	uint64_t requests;
-	uint64_t in_flight; /* events sent and not yet settled */
+	uint64_t in_flight;  /* events sent and not yet settled */
+	uint64_t log_errors; /* outcome_log lines that could not be written */
 	char last_error[256];
 };
 
@@ -52,7 +58,8 @@ void sim_send_opts_default(struct sim_send_opts *o);
 
 struct sim_send;
 
-/* Returns 0, TS_EINVAL (bad option or URL) or TS_ENOMEM. */
+/* Returns 0, TS_EINVAL (bad option or URL), TS_EIO (outcome_log cannot be
+ * created) or TS_ENOMEM. */
 int sim_send_new(const struct sim_send_opts *o, struct sim_send **out, struct ts_err *err);
 void sim_send_free(struct sim_send *s);
 
