@@ -321,8 +321,8 @@ static int pending(struct ret *r, const char *const params[3], int *n, struct ts
 static int delete_rows(struct ret *r, const char *const params[3], struct ts_err *err)
 {
 	static const char *const stmts[] = {
-	    "DELETE FROM flow_enrich_inputs WHERE raw_path IN (SELECT path FROM ingest_files "
-	    "WHERE %s)",
+	    ("DELETE FROM flow_enrich_inputs WHERE raw_path IN (SELECT path FROM ingest_files "
+	     "WHERE %s)"),
 	    "DELETE FROM flow_enriched_files WHERE %s", /* cascades to flow_enrich_inputs */
 	    "DELETE FROM lake_hours WHERE %s",
 	};
