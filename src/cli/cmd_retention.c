@@ -31,10 +31,7 @@ const char cmd_retention_details[] =
     "the flows run (it takes their locks), idempotent, and a run killed half way\n"
     "is finished by the next run. The kept time must be at least ingest.max-age-s\n"
     "(30 days by default), so that no late play can land in a pruned hour;\n"
-    "--force skips that check.\n"
-    "Exit status: 0 done (hours kept for pending work included), 1 a deletion\n"
-    "failed (run it again: it resumes), 2 usage, 3 PostgreSQL or the store is\n"
-    "unreachable.";
+    "--force skips that check.";
 
 static int keep_seconds(struct cli_ctx *ctx, long long *keep_s)
 {
