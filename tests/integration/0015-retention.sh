@@ -4,7 +4,9 @@
 # charts stay as they were; an hour whose plays are not yet in the charts is
 # kept; --dry-run changes nothing; a run killed right after an hour's commit
 # is finished by the next run; a second run finds nothing; the flows still
-# run afterwards; keeping less than ingest.max-age-s is refused.
+# run afterwards; keeping less than ingest.max-age-s is refused; and with
+# ingest filing late plays into the old hours while retention runs again and
+# again, rows and files stay together.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/flows_lib.sh"
 
@@ -46,7 +48,7 @@ scenario() {
 		--ingest-compact-interval-s 1 --ingest-metrics-listen 127.0.0.1:0)
 	"$TOPSONGS_BIN" catalog load --songs 200 --catalog-seed 3 >/dev/null || fail "catalog load"
 	"$TOPSONGS_BIN" simulate --out "$SCRATCH/sim.ndjson" --from -5h --songs 200 --catalog-seed 3 \
-		--rate 0.15 --seed 5 --quiet || fail "simulate"
+		--rate 0.1 --seed 5 --quiet || fail "simulate"
 	n=$(wc -l <"$SCRATCH/sim.ndjson")
 	to_kafka "$topic" "$SCRATCH/sim.ndjson"
 	ingest_until "$n" "${args[@]}"
@@ -146,6 +148,58 @@ for k in sys.stdin:
 	grep -q "retention: pruned 1 hours" "$SCRATCH/out" || fail "the no longer pending hour: $(cat "$SCRATCH/out")"
 	[ -z "$(old_keys "$lake")" ] || fail "old objects left: $(old_keys "$lake" | head -3)"
 	[ "$(old_rows)" -eq 0 ] || fail "old bookkeeping left"
+
+	# Under load: ingest files late plays into the old hours (--force: kept
+	# time below ingest.max-age-s) while retention runs again and again. The
+	# locks must keep rows and files together: afterwards every published
+	# ingest_files row has its file, every raw file has its row, and the
+	# flows run clean.
+	python3 - "$SCRATCH/race.ndjson" <<'PY'
+import datetime, json, random, sys, uuid
+rnd = random.Random(9)
+now = datetime.datetime.now(datetime.timezone.utc)
+with open(sys.argv[1], "w") as f:
+    for i in range(600):
+        t = now - datetime.timedelta(seconds=rnd.randint(3 * 3600 + 900, 5 * 3600))
+        f.write(json.dumps({"event_id": str(uuid.uuid4()), "user_id": "r%d" % (i % 40),
+                            "song_id": "s%d" % (i % 7), "region": rnd.choice(["EU", "NA", "AS"]),
+                            "ts": t.isoformat(timespec="milliseconds")}) + "\n")
+PY
+	local total ipid
+	total=$((n + extra + $(wc -l <"$SCRATCH/race.ndjson")))
+	"$TOPSONGS_BIN" ingest "${args[@]}" --ingest-flush-ms 100 --ingest-max-rows 20 >>"$SCRATCH/ingest.log" 2>&1 &
+	ipid=$!
+	pids_to_stop+=("$ipid")
+	to_kafka "$topic" "$SCRATCH/race.ndjson"
+	: >"$SCRATCH/race.out"
+	for i in $(seq 1 8); do
+		run_flow enrich >>"$SCRATCH/flows.log" 2>&1 || fail "enrich in the race: $(tail -3 "$SCRATCH/flows.log")"
+		run_flow aggregate >>"$SCRATCH/flows.log" 2>&1 || fail "aggregate in the race: $(tail -3 "$SCRATCH/flows.log")"
+		"$TOPSONGS_BIN" retention --keep-hours 3 --force >"$SCRATCH/out" 2>&1 || fail "retention under load: $(cat "$SCRATCH/out")"
+		cat "$SCRATCH/out" >>"$SCRATCH/race.out"
+	done
+	grep -q "retention: pruned [1-9]" "$SCRATCH/race.out" || fail "nothing was pruned while ingest ran: $(tail -3 "$SCRATCH/race.out")"
+	for _ in $(seq 1 240); do
+		[ "$(q "SELECT coalesce(sum(next_offset), 0) FROM ingest_offsets WHERE topic = '$topic'")" -ge "$total" ] && break
+		sleep 0.25
+	done
+	[ "$(q "SELECT coalesce(sum(next_offset), 0) FROM ingest_offsets WHERE topic = '$topic'")" -ge "$total" ] ||
+		fail "ingest did not catch up under retention"
+	"$TOPSONGS_BIN" retention --keep-hours 3 --force >"$SCRATCH/out" 2>&1 || fail "retention: $(cat "$SCRATCH/out")"
+	kill -TERM "$ipid"
+	wait "$ipid" || fail "ingest exited $?"
+	q "SELECT DISTINCT coalesce(compacted_into, path) FROM ingest_files WHERE published" | sort >"$SCRATCH/rows"
+	keys "$lake" raw >"$SCRATCH/files"
+	comm -23 "$SCRATCH/rows" "$SCRATCH/files" >"$SCRATCH/missing"
+	[ ! -s "$SCRATCH/missing" ] || fail "rows without files after the race: $(head -3 "$SCRATCH/missing")"
+	comm -13 "$SCRATCH/rows" "$SCRATCH/files" >"$SCRATCH/orphans"
+	[ ! -s "$SCRATCH/orphans" ] || fail "files without rows after the race: $(head -3 "$SCRATCH/orphans")"
+	run_flow enrich >>"$SCRATCH/flows.log" 2>&1 || fail "enrich after the race: $(tail -3 "$SCRATCH/flows.log")"
+	run_flow aggregate >>"$SCRATCH/flows.log" 2>&1 || fail "aggregate after the race: $(tail -3 "$SCRATCH/flows.log")"
+	"$TOPSONGS_BIN" retention --keep-hours 3 --force >"$SCRATCH/out" 2>&1 || fail "retention after the race: $(cat "$SCRATCH/out")"
+	[ -z "$(old_keys "$lake")" ] || fail "old objects left after the race: $(old_keys "$lake" | head -3)"
+	[ "$(old_rows)" -eq 0 ] || fail "old bookkeeping left after the race"
+	echo "race: $(grep -c "retention: pruned [1-9]" "$SCRATCH/race.out") of 8 runs pruned hours while ingest filed into them; $(grep -c . "$SCRATCH/files") raw files, each with its row"
 	unset TOPSONGS_INGEST_MAX_AGE_S
 }
 
