@@ -203,6 +203,22 @@ PY
 	unset TOPSONGS_INGEST_MAX_AGE_S
 }
 
+# Usage errors (2) and an unreachable database (3), before any work.
+for bad in "--keep-days 0" "--keep-days 40 --keep-hours 1000" "" "--keep-days 40 --region XX" \
+	"--keep-days 40 --region EU,NA"; do
+	set +e
+	# shellcheck disable=SC2086
+	"$TOPSONGS_BIN" retention $bad >"$SCRATCH/out" 2>&1
+	rc=$?
+	set -e
+	[ "$rc" -eq 2 ] || fail "retention $bad: expected exit 2, got $rc: $(cat "$SCRATCH/out")"
+done
+set +e
+"$TOPSONGS_BIN" retention --keep-days 40 --pg-url "postgresql://nobody@127.0.0.1:$(free_port)/x" >"$SCRATCH/out" 2>&1
+rc=$?
+set -e
+[ "$rc" -eq 3 ] || fail "retention without a database: expected exit 3, got $rc: $(cat "$SCRATCH/out")"
+
 # Two database/lake pairs: the scenario's SQL is per database.
 base_url="$TOPSONGS_PG_URL"
 scenario local
