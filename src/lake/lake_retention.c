@@ -220,7 +220,7 @@ static int list_region(struct ret *r, struct hours *hs, const char *top, const c
 static int hours_from_lake(struct ret *r, const struct ts_config *cfg, struct hours *hs,
                            struct ts_err *err)
 {
-	char regions[256], *save = NULL, *tok;
+	char regions[1024], *save = NULL, *tok;
 	static const char *const tops[] = {"raw", "enriched"};
 	int rc = 0;
 
