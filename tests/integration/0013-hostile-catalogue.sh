@@ -191,12 +191,20 @@ case("H9", "HTTP/1.1 without Host", b"GET /healthz HTTP/1.1\r\nConnection: close
 case("H10", "HTTP/2 preface on a HTTP/1.1 port", b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", {400, 405, 505, "close"})
 
 # --- read API query strings
+def param(name):
+    def check(body):
+        b = json.loads(body)
+        assert b.get("param") == name or b.get("error") == "bad query string", body
+    return check
+
 case("Q1", "a 100 KB query string", req("GET", "/api/top?region=" + "E" * 100000, ctype=None), {400, 414, 431, "close"})
 case("Q2", "10,000 parameters", req("GET", "/api/top?" + "&".join("p%d=1" % i for i in range(10000)), ctype=None), {400, 414, 431})
-case("Q3", "region as an emoji, percent-encoded", req("GET", "/api/top?region=%F0%9F%8E%B5", ctype=None), {400})
-case("Q4", "invalid UTF-8, percent-encoded", req("GET", "/api/trend?song_id=%C0%AF", ctype=None), {400})
-case("Q5", "at= year 99999", req("GET", "/api/top?at=99999-01-01T00", ctype=None), {400})
-case("Q6", "limit=-1 on /api/trend", req("GET", "/api/trend?song_id=s1&limit=-1", ctype=None), {400})
+case("Q3", "region as an emoji, percent-encoded", req("GET", "/api/top?region=%F0%9F%8E%B5", ctype=None), {400}, param("region"))
+case("Q4", "invalid UTF-8, percent-encoded", req("GET", "/api/trend?song=%C0%AF", ctype=None), {400}, param("song"))
+case("Q5", "at= year 99999", req("GET", "/api/top?at=99999-01-01T00", ctype=None), {400}, param("at"))
+case("Q6", "11 songs on /api/trend (at most 10)", req("GET", "/api/trend?" + "&".join("song=s%d" % i for i in range(11)), ctype=None), {400}, param("song"))
+case("Q7", "a trend over 400 days (at most 31)", req("GET", "/api/trend?song=s1&from=2025-01-01T00&to=2026-02-05T00", ctype=None), {400})
+case("Q8", "at=-1", req("GET", "/api/top?at=-1", ctype=None), {400}, param("at"))
 
 # --- static files
 for i, p in enumerate(["/%2e%2e/secret.txt", "/..%5csecret.txt", "/%c0%ae%c0%ae/secret.txt",
