@@ -250,15 +250,17 @@ static int delete_one(const struct store_entry *e, void *arg)
 }
 
 /* A local lake keeps empty folders after its files go: remove the hour's
- * folder and, when they are empty too, its date and region folders. */
-static void remove_empty_dirs(struct ret *r, const char *dir)
+ * folder and, when they are empty too, `levels - 1` folders above it (date
+ * and region). Not above a staging folder: enrich creates its siblings at
+ * any time, and an rmdir between its mkdirs would fail its put. */
+static void remove_empty_dirs(struct ret *r, const char *dir, int levels)
 {
 	char path[4096];
 
 	if (!r->lake.root)
 		return;
 	snprintf(path, sizeof(path), "%s/%s", r->lake.root, dir);
-	for (int up = 0; up < 3; up++) {
+	for (int up = 0; up < levels; up++) {
 		char *slash;
 
 		if (rmdir(path) && errno != ENOENT)
@@ -288,7 +290,7 @@ static int delete_files(struct ret *r, const struct hour_id *h, int64_t *objects
 		         dirs[i][strlen(dirs[i]) - 1] == '/' ? "" : "/");
 		rc = store_list(r->lake.store, prefix, delete_one, &d, err);
 		if (!rc && !r->o->dry_run)
-			remove_empty_dirs(r, dirs[i]);
+			remove_empty_dirs(r, dirs[i], dirs[i] == staging ? 1 : 3);
 	}
 	*objects = d.n;
 	return rc;
