@@ -422,6 +422,10 @@ static int prune_hour(struct ret *r, const struct hour_id *h, int resume, struct
 	if (rc)
 		return ts_err_wrap(err, "%s %s hour %02d", h->region, h->day, h->hour);
 	r->st->objects += objects;
+	if (!r->o->dry_run && strncmp(verdict, "kept", 4))
+		log_info("retention: hour pruned", "region=%s day=%s hour=%02d objects=%lld%s",
+		         h->region, h->day, h->hour, (long long)objects,
+		         resume ? " resumed=true" : "");
 	if (r->fn)
 		r->fn(h->region, h->day, h->hour, verdict, objects, r->arg);
 	return 0;

@@ -135,6 +135,8 @@ for k in sys.stdin:
 		[ -z "$(find "$lake/raw" "$lake/enriched" -type d -empty)" ] || fail "empty folders left: $(find "$lake" -type d -empty | head -3)"
 	fi
 
+	grep -q "hour pruned" "$SCRATCH/err" || fail "no log line per pruned hour: $(head -3 "$SCRATCH/err")"
+
 	# Idempotent: nothing more to do.
 	"$TOPSONGS_BIN" retention --keep-hours 3 >"$SCRATCH/out" 2>&1 || fail "second run: $(cat "$SCRATCH/out")"
 	grep -q "retention: pruned 0 hours" "$SCRATCH/out" || fail "second run pruned again: $(cat "$SCRATCH/out")"
@@ -144,8 +146,15 @@ for k in sys.stdin:
 	run_flow enrich >>"$SCRATCH/flows.log" 2>&1 || fail "enrich after retention: $(tail -3 "$SCRATCH/flows.log")"
 	run_flow aggregate >>"$SCRATCH/flows.log" 2>&1 || fail "aggregate after retention: $(tail -3 "$SCRATCH/flows.log")"
 	[ "$(q "SELECT coalesce(sum(plays), 0) FROM plays_hourly WHERE region = 'EU'")" -gt 0 ] || fail "no EU plays"
-	"$TOPSONGS_BIN" retention --keep-hours 3 >"$SCRATCH/out" 2>&1 || fail "third run: $(cat "$SCRATCH/out")"
+	# (with log.format auto in a pipe: JSON lines, one per pruned hour)
+	TOPSONGS_LOG_FORMAT=auto "$TOPSONGS_BIN" retention --keep-hours 3 >"$SCRATCH/out" 2>"$SCRATCH/json" ||
+		fail "third run: $(cat "$SCRATCH/out" "$SCRATCH/json")"
 	grep -q "retention: pruned 1 hours" "$SCRATCH/out" || fail "the no longer pending hour: $(cat "$SCRATCH/out")"
+	python3 -c '
+import json, sys
+msgs = [json.loads(l)["msg"] for l in open(sys.argv[1]) if l.strip()]
+assert msgs.count("retention: hour pruned") == 1, msgs' "$SCRATCH/json" ||
+		fail "not one JSON log line per pruned hour: $(head -3 "$SCRATCH/json")"
 	[ -z "$(old_keys "$lake")" ] || fail "old objects left: $(old_keys "$lake" | head -3)"
 	[ "$(old_rows)" -eq 0 ] || fail "old bookkeeping left"
 
@@ -170,15 +179,28 @@ PY
 	"$TOPSONGS_BIN" ingest "${args[@]}" --ingest-flush-ms 100 --ingest-max-rows 20 >>"$SCRATCH/ingest.log" 2>&1 &
 	ipid=$!
 	pids_to_stop+=("$ipid")
-	to_kafka "$topic" "$SCRATCH/race.ndjson"
+	# Two waves: the second is produced once retention has pruned an hour of
+	# the first, so that ingest files into old hours while retention prunes
+	# them (bounded: at most 30 rounds).
+	head -n 300 "$SCRATCH/race.ndjson" >"$SCRATCH/wave1"
+	tail -n +301 "$SCRATCH/race.ndjson" >"$SCRATCH/wave2"
+	to_kafka "$topic" "$SCRATCH/wave1"
 	: >"$SCRATCH/race.out"
-	for i in $(seq 1 8); do
+	local wave2=0 after=0
+	for i in $(seq 1 30); do
 		run_flow enrich >>"$SCRATCH/flows.log" 2>&1 || fail "enrich in the race: $(tail -3 "$SCRATCH/flows.log")"
 		run_flow aggregate >>"$SCRATCH/flows.log" 2>&1 || fail "aggregate in the race: $(tail -3 "$SCRATCH/flows.log")"
 		"$TOPSONGS_BIN" retention --keep-hours 3 --force >"$SCRATCH/out" 2>&1 || fail "retention under load: $(cat "$SCRATCH/out")"
 		cat "$SCRATCH/out" >>"$SCRATCH/race.out"
+		if [ "$wave2" = 0 ] && grep -q "retention: pruned [1-9]" "$SCRATCH/out"; then
+			to_kafka "$topic" "$SCRATCH/wave2"
+			wave2=1
+		elif [ "$wave2" = 1 ]; then
+			after=$((after + 1))
+			[ "$after" -lt 4 ] || break
+		fi
 	done
-	grep -q "retention: pruned [1-9]" "$SCRATCH/race.out" || fail "nothing was pruned while ingest ran: $(tail -3 "$SCRATCH/race.out")"
+	[ "$wave2" = 1 ] || fail "nothing was pruned while ingest ran: $(tail -3 "$SCRATCH/race.out")"
 	for _ in $(seq 1 240); do
 		[ "$(q "SELECT coalesce(sum(next_offset), 0) FROM ingest_offsets WHERE topic = '$topic'")" -ge "$total" ] && break
 		sleep 0.25
@@ -196,10 +218,12 @@ PY
 	[ ! -s "$SCRATCH/orphans" ] || fail "files without rows after the race: $(head -3 "$SCRATCH/orphans")"
 	run_flow enrich >>"$SCRATCH/flows.log" 2>&1 || fail "enrich after the race: $(tail -3 "$SCRATCH/flows.log")"
 	run_flow aggregate >>"$SCRATCH/flows.log" 2>&1 || fail "aggregate after the race: $(tail -3 "$SCRATCH/flows.log")"
-	"$TOPSONGS_BIN" retention --keep-hours 3 --force >"$SCRATCH/out" 2>&1 || fail "retention after the race: $(cat "$SCRATCH/out")"
+	"$TOPSONGS_BIN" retention --keep-hours 3 --force --log-level warn >"$SCRATCH/out" 2>"$SCRATCH/err" ||
+		fail "retention after the race: $(cat "$SCRATCH/out" "$SCRATCH/err")"
+	if grep -q "hour pruned" "$SCRATCH/err"; then fail "info lines at --log-level warn"; fi
 	[ -z "$(old_keys "$lake")" ] || fail "old objects left after the race: $(old_keys "$lake" | head -3)"
 	[ "$(old_rows)" -eq 0 ] || fail "old bookkeeping left after the race"
-	echo "race: $(grep -c "retention: pruned [1-9]" "$SCRATCH/race.out") of 8 runs pruned hours while ingest filed into them; $(grep -c . "$SCRATCH/files") raw files, each with its row"
+	echo "race: $(grep -c "retention: pruned [1-9]" "$SCRATCH/race.out") of $i runs pruned hours while ingest filed into them; $(grep -c . "$SCRATCH/files") raw files, each with its row"
 	unset TOPSONGS_INGEST_MAX_AGE_S
 }
 
