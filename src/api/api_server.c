@@ -259,9 +259,10 @@ static void give_back_body(struct api_request *req)
 }
 
 struct framing {
-	int lengths;     /* Content-Length headers */
-	int conflicting; /* ... with different values */
-	int chunked;     /* a Transfer-Encoding header */
+	int lengths;      /* Content-Length headers */
+	int conflicting;  /* ... with different values */
+	int chunked;      /* Transfer-Encoding headers */
+	int other_coding; /* ... naming anything but exactly "chunked" */
 	const char *first;
 };
 
@@ -277,7 +278,8 @@ static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const c
 		else if (!f->first)
 			f->first = value ? value : "";
 	} else if (!strcasecmp(key, "Transfer-Encoding")) {
-		f->chunked = 1;
+		f->chunked++;
+		f->other_coding |= !value || strcasecmp(value, "chunked");
 	}
 	return MHD_YES;
 }
@@ -291,13 +293,21 @@ static int ambiguous_framing(struct api_request *req, struct api_reply *reply)
 	struct framing f = {0};
 
 	MHD_get_connection_values(req->conn, MHD_HEADER_KIND, count_framing, &f);
-	if (!f.conflicting && !(f.lengths && f.chunked))
+	if (!f.conflicting && !(f.lengths && f.chunked) && f.chunked <= 1 && !f.other_coding)
 		return 0;
 	reply->close = 1;
 	api_metrics_reject(REJECT_BAD_FRAMING, 1);
-	api_reply_error(reply, 400, "ambiguous request framing",
-	                f.conflicting ? "different Content-Length headers"
-	                              : "Content-Length with Transfer-Encoding");
+	/* Two Transfer-Encodings, or one that is not just "chunked" ("chunked,
+	 * identity", "gzip, chunked"): libmicrohttpd would read the body as
+	 * chunked, a proxy might not. We implement no other coding (501). */
+	if (!f.conflicting && !f.lengths && f.chunked == 1)
+		api_reply_error(reply, 501, "unsupported transfer coding",
+		                "only Transfer-Encoding: chunked is understood");
+	else
+		api_reply_error(reply, 400, "ambiguous request framing",
+		                f.conflicting ? "different Content-Length headers"
+		                : f.lengths   ? "Content-Length with Transfer-Encoding"
+		                              : "more than one Transfer-Encoding header");
 	return 1;
 }
 

@@ -7,6 +7,7 @@
 #include "base/dbuf.h"
 #include "base/error.h"
 #include "base/log.h"
+#include "base/progress.h"
 #include "base/timeutil.h"
 
 #include <stdarg.h>
@@ -52,6 +53,11 @@ void log_setup(enum log_level level, enum log_format format, const char *compone
 		g_component = component;
 }
 
+enum log_format log_format_get(void)
+{
+	return g_format;
+}
+
 int log_enabled(enum log_level level)
 {
 	return level >= g_level && level < LOG_OFF;
@@ -86,6 +92,8 @@ void log_msg(enum log_level level, const char *msg, const char *fmt, ...)
 		}
 		dbuf_addstr(&line, "}\n");
 	} else {
+		/* A progress line would run into this one: erase it first. */
+		progress_erase();
 		dbuf_addf(&line, "%s %-5s %s: %s%s%s\n", ts, level_names[level], g_component, msg,
 		          detail[0] ? " " : "", detail);
 	}

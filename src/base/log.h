@@ -19,6 +19,9 @@ void log_setup(enum log_level level, enum log_format format, const char *compone
 
 int log_enabled(enum log_level level);
 
+/* The format in effect after log_setup (never LOG_FORMAT_AUTO). */
+enum log_format log_format_get(void);
+
 /* msg is a fixed event name or sentence; fmt/... add "key=value" detail. */
 void log_msg(enum log_level level, const char *msg, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -13,6 +13,9 @@
 
 volatile int cli_stop_requested;
 
+const char cli_common_exits[] = "  0 success, 1 the work failed, 2 usage or configuration error,\n"
+                                "  3 a required service (PostgreSQL, Kafka, the store) unreachable";
+
 static void on_signal(int sig)
 {
 	(void)sig;
@@ -123,6 +126,7 @@ void cli_print_help(FILE *out, const struct cli_cmd *cmd)
 		}
 	}
 	fprintf(out, "  %-26s %s\n", "-h, --help", "show this help");
+	fprintf(out, "\nexit status:\n%s\n", cmd->exits ? cmd->exits : cli_common_exits);
 	fprintf(out, "\nEvery configuration key is also a flag (--api-listen HOST:PORT, ...);\n"
 	             "`topsongs config --reference` lists them all.\n");
 }

@@ -52,7 +52,11 @@ struct cli_cmd {
 	const char *details;        /* paragraphs for -h, may be NULL */
 	const struct cli_opt *opts; /* terminated by a {NULL} entry; may be NULL */
 	int min_pos, max_pos;
+	const char *exits; /* "0 ..., 1 ...": -h prints it; NULL: the common statuses */
 };
+
+/* The exit statuses most commands share (docs/operations.md). */
+extern const char cli_common_exits[];
 
 /* The table (main.c). */
 extern const struct cli_cmd cli_commands[];

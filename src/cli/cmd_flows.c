@@ -6,6 +6,7 @@
  * (retry later), 99 another run of the flow and scope holds the lock.
  */
 #include "base/common.h"
+#include "base/progress.h"
 #include "base/dbuf.h"
 #include "base/timeutil.h"
 #include "cli/commands.h"
@@ -146,8 +147,10 @@ static int run_flow(struct cli_ctx *ctx)
 	req.renew_ms = ctx->cfg.scheduler_heartbeat_ms;
 	memset(&res, 0, sizeof(res));
 	rc = cmd_scheduler_migrate(&ctx->cfg, &err);
+	progress_setup(1); /* a terminal sees the hours go by; logs and pipes do not */
 	if (!rc)
 		rc = sched_run(&ctx->cfg, &req, &res, &err);
+	progress_erase();
 	report_run(ctx, &req, rc, &res, &err);
 	return sched_exit_status(rc, &res);
 }

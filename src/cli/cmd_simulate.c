@@ -7,6 +7,7 @@
  * the model, the catalog and the HTTP sender only report.
  */
 #include "base/common.h"
+#include "base/progress.h"
 #include "base/dbuf.h"
 #include "base/timeutil.h"
 #include "cli/commands.h"
@@ -223,6 +224,10 @@ static int parse_options(struct cli_ctx *ctx, struct run *r)
 	r->quiet = cli_flag(ctx, "quiet");
 	r->tty = isatty(STDERR_FILENO);
 	r->show_progress = !r->quiet && (r->tty || cli_flag(ctx, "progress"));
+	/* On a terminal with JSON logs (--log-format json) no line is drawn. */
+	progress_setup(r->show_progress);
+	if (r->tty && !progress_enabled())
+		r->show_progress = 0;
 	return rc;
 }
 
@@ -360,8 +365,16 @@ static void progress(struct run *r)
 		return;
 	r->last_progress = now;
 	dbuf_init(&b, 4096);
+	dbuf_addstr(&b, "simulate: ");
+	if (r->end_us > r->start_us && r->generated) /* a back-fill: how far through */
+		dbuf_addf(&b, "%.0f%% ",
+		          100.0 * (double)(r->last_ts - r->start_us) /
+		              (double)(r->end_us - r->start_us));
 	totals_line(r, &b);
-	fprintf(stderr, r->tty ? "\r\033[Ksimulate: %s" : "simulate: %s\n", dbuf_str(&b));
+	if (progress_enabled())
+		progress_show(dbuf_str(&b));
+	else if (!r->tty)
+		fprintf(stderr, "%s\n", dbuf_str(&b));
 	dbuf_release(&b);
 }
 
@@ -370,8 +383,7 @@ static int report(struct run *r, int stopped)
 	struct sim_send_stats st = {0};
 	struct dbuf b;
 
-	if (r->show_progress && r->tty)
-		fputs("\r\033[K", stderr);
+	progress_erase();
 	if (r->send)
 		sim_send_get_stats(r->send, &st);
 	if (!r->quiet) {

@@ -51,4 +51,8 @@ int cmd_flows(struct cli_ctx *ctx);
 extern const struct cli_opt cmd_flows_opts[];
 extern const char cmd_flows_details[];
 
+int cmd_retention(struct cli_ctx *ctx);
+extern const struct cli_opt cmd_retention_opts[];
+extern const char cmd_retention_details[];
+
 #endif

@@ -160,6 +160,18 @@ static const struct migration migrations[] = {
      "  enriched_path text NOT NULL REFERENCES flow_enriched_files (path) ON DELETE CASCADE,"
      "  rows_read bigint NOT NULL);"
      "CREATE INDEX flow_enrich_inputs_output ON flow_enrich_inputs (enriched_path);"},
+    /* Retention (docs/operations.md): the hours whose bookkeeping was
+     * deleted; files_deleted_at stays NULL until their files are gone too,
+     * so a retention run killed half way is finished by the next one. */
+    {7, "lake retention",
+     "CREATE TABLE lake_pruned ("
+     "  region text NOT NULL,"
+     "  day date NOT NULL,"
+     "  hour int NOT NULL CHECK (hour BETWEEN 0 AND 23),"
+     "  raw_rows bigint NOT NULL DEFAULT 0,"
+     "  pruned_at timestamptz NOT NULL DEFAULT now(),"
+     "  files_deleted_at timestamptz,"
+     "  PRIMARY KEY (region, day, hour));"},
 };
 
 int db_schema_version(void)

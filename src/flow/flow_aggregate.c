@@ -22,6 +22,7 @@
 #include "base/common.h"
 #include "base/failpoint.h"
 #include "base/log.h"
+#include "base/progress.h"
 #include "db/db.h"
 #include "flow/flow_copy.h"
 #include "flow/flow_impl.h"
@@ -333,10 +334,15 @@ int flow_aggregate_run(struct db *db, const struct flow_args *args, struct flow_
 {
 	struct agg a = {.db = db, .stats = stats};
 	int rc = flow_lake_open(args->cfg, &a.lake, err), more = 1;
+	struct progress pg;
 
 	dbuf_init(&a.buf, FLOW_FILE_MAX);
-	while (!rc && more)
+	progress_begin(&pg, "aggregate", 0); /* batches of files: the total is unknown */
+	while (!rc && more) {
 		rc = batch(&a, args, &more, err);
+		progress_update(&pg, (uint64_t)stats->rows_in, "rows counted");
+	}
+	progress_end(&pg);
 	if (rc)
 		ts_err_wrap(err, "aggregate");
 	free(a.counts);

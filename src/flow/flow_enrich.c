@@ -24,6 +24,7 @@
 #include "base/common.h"
 #include "base/failpoint.h"
 #include "base/log.h"
+#include "base/progress.h"
 #include "db/db.h"
 #include "flow/flow_hash.h"
 #include "flow/flow_impl.h"
@@ -594,6 +595,7 @@ int flow_enrich_run(struct db *db, const struct flow_args *args, struct flow_sta
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	struct enrich e = {.db = db, .stats = stats};
 	PGresult *hours = NULL;
+	struct progress pg;
 	int rc;
 
 	pthread_once(&once, init_schema); /* runs may share the process (scheduler threads) */
@@ -604,14 +606,17 @@ int flow_enrich_run(struct db *db, const struct flow_args *args, struct flow_sta
 	rc = flow_lake_open(args->cfg, &e.lake, err);
 	rc = rc ? rc : load_catalog(&e, err);
 	rc = rc ? rc : pending_hours(&e, args, &hours, err);
+	progress_begin(&pg, "enrich", rc ? 0 : (uint64_t)PQntuples(hours));
 	for (int i = 0; !rc && i < PQntuples(hours); i++) {
 		struct hour h = {.hour = (int)strtol(PQgetvalue(hours, i, 2), NULL, 10)};
 		snprintf(h.region, sizeof(h.region), "%s", PQgetvalue(hours, i, 0));
 		snprintf(h.day, sizeof(h.day), "%s", PQgetvalue(hours, i, 1));
+		progress_update(&pg, (uint64_t)i, "hours, now %s %s %02d", h.region, h.day, h.hour);
 		rc = enrich_hour(&e, &h, err);
 		if (rc)
 			ts_err_wrap(err, "enrich %s %s hour %02d", h.region, h.day, h.hour);
 	}
+	progress_end(&pg);
 	PQclear(hours);
 	enrich_release(&e);
 	return rc;

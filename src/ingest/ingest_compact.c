@@ -10,6 +10,7 @@
 #include "base/failpoint.h"
 #include "base/fsutil.h"
 #include "base/log.h"
+#include "base/timeutil.h"
 #include "ingest/ingest_compact.h"
 #include "parquet/parquet_chunk.h"
 #include "parquet/parquet_compress.h"
@@ -612,6 +613,7 @@ int ingest_compact_dir(struct db *db, const struct ingest_lake *lake, const char
                        int *files_in, int64_t *rows, struct ts_err *err)
 {
 	struct hour h = {.dir = dir};
+	int64_t t0 = time_mono_us();
 	int rc;
 
 	*rows = 0;
@@ -625,8 +627,8 @@ int ingest_compact_dir(struct db *db, const struct ingest_lake *lake, const char
 	                : compact_store(db, lake->store, &h, files_in, rows, err);
 	ingest_hour_lock(db, dir, 0, NULL);
 	if (!rc && *files_in > 1)
-		log_info("compacted", "dir=%s files=%d rows=%lld", dir, *files_in,
-		         (long long)*rows);
+		log_info("compacted", "dir=%s files=%d rows=%lld ms=%lld", dir, *files_in,
+		         (long long)*rows, (long long)((time_mono_us() - t0) / 1000));
 	return rc ? ts_err_wrap(err, "compacting %s", dir) : 0;
 }
 

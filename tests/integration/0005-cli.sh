@@ -13,6 +13,7 @@ cmds="$(sed -n 's/^  \([a-z]*\)  .*/\1/p' help.txt)"
 for c in $cmds; do
 	"$TOPSONGS_BIN" "$c" -h >out.txt || fail "$c -h exited non-zero"
 	grep -q "^usage: topsongs $c" out.txt || fail "$c -h shows no usage"
+	grep -q "^exit status:" out.txt || fail "$c -h documents no exit status"
 	"$TOPSONGS_BIN" help "$c" | cmp -s - out.txt || fail "help $c differs from $c -h"
 done
 set +e
