@@ -64,7 +64,10 @@ curl -fs "$top" | grep -q '"rank":10' || { echo "overload bench: no fixture char
 
 python3 -c 'import json, uuid, datetime; print(json.dumps({"event_id": str(uuid.uuid4()), "user_id": "probe", "song_id": "s1", "region": "EU", "ts": datetime.datetime.now(datetime.timezone.utc).isoformat()}))' >"$state/play.json"
 
-rss() { ps -o rss= -p "$api_pid" | tr -d ' '; }
+rss() { # KiB, read without forking so samples keep their pace under load
+	local k v _
+	while read -r k v _; do [ "$k" = VmRSS: ] && { echo "$v"; return; }; done </proc/"$api_pid"/status
+}
 count() { # STATUS -> POST /play requests answered with it so far
 	curl -fs "$url/metrics" |
 		awk -v s="\"$1\"" -F'[{} ]' '$1 == "topsongs_api_requests_total" && $2 ~ "route=\"play\"" && $2 ~ "status=" s {print $4}' |
@@ -73,13 +76,16 @@ count() { # STATUS -> POST /play requests answered with it so far
 
 # While wrk (pid $1) runs: RSS samples to $2.rss, probes to $2.probe.
 watch_run() {
-	local t0
-	t0="$(date +%s.%N)"
+	local t0="$EPOCHREALTIME"
 	: >"$2.rss"
 	: >"$2.probe"
 	: >"$2.post"
+	# RSS on its own clock: the probes below may be slow under overload.
 	while kill -0 "$1" 2>/dev/null; do
-		echo "$(python3 -c "import time; print(f'{time.time()-$t0:.1f}')") $(rss)" >>"$2.rss"
+		echo "$(((${EPOCHREALTIME/./} - ${t0/./}) / 1000)) $(rss)" >>"$2.rss"
+		sleep 0.5
+	done &
+	while kill -0 "$1" 2>/dev/null; do
 		for u in "$url/healthz" "$top" "$url/"; do
 			curl -s -o /dev/null -m 10 -w "${u#"$url"} %{http_code} %{time_total}\n" "$u" >>"$2.probe" || true
 		done
@@ -89,6 +95,7 @@ watch_run() {
 		grep -qi '^retry-after: [0-9]' "$2.hdr" && echo retry >>"$2.post"
 		sleep 0.5
 	done
+	wait
 }
 
 phase() { # NAME CONNECTIONS RATE -> wrk output in $state/NAME.txt; sets DONE_202 DONE_503
