@@ -30,15 +30,17 @@ struct api_guard;
 struct api_server {
 	struct MHD_Daemon *daemon;
 	struct kafka_producer *producer;
-	struct api_read *read;      /* GET /api/... (api_read.c) */
-	struct api_static *statics; /* the dashboard's files (api_static.c), or NULL */
-	struct api_guard *guard;    /* the slow-client guard (api_guard.c) */
+	struct api_read *read;         /* GET /api/... (api_read.c) */
+	struct api_static *statics;    /* the dashboard's files (api_static.c), or NULL */
+	struct api_guard *guard;       /* the slow-client guard (api_guard.c) */
+	struct MHD_Response *accepted; /* the shared 202 of POST /play */
 	const struct ts_config *cfg;
 	int port;
 	atomic_llong pending_events;
 	atomic_llong buffered_bytes;
 	atomic_llong open_requests;
-	atomic_int draining; /* set by api_server_drain; refuses new work */
+	atomic_llong inflight; /* ingest requests with a whole body, not yet answered */
+	atomic_int draining;   /* set by api_server_drain; refuses new work */
 	pthread_mutex_t wait_lock;
 	struct api_request *wait_head;
 	pthread_t reaper;
@@ -67,6 +69,7 @@ struct api_request {
 	struct dbuf body;
 	int too_large;
 	int over_buffer;
+	int inflight; /* counted in srv->inflight */
 	int64_t t0_us;
 	pthread_mutex_t lock;
 	int refs;

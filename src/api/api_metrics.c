@@ -23,10 +23,11 @@ static atomic_uint_fast64_t latency_count, latency_sum_us;
 
 static const char *const route_names[] = {"play",    "plays", "healthz", "readyz",
                                           "metrics", "api",   "static",  "other"};
-static const char *const reject_names[] = {
-    "invalid_json",           "invalid_field", "too_large",
-    "unsupported_media_type", "overloaded",    "broker_unavailable",
-    "method_not_allowed",     "not_found",     "bad_framing"};
+static const char *const reject_names[] = {"invalid_json",       "invalid_field",
+                                           "too_large",          "unsupported_media_type",
+                                           "overloaded",         "broker_unavailable",
+                                           "method_not_allowed", "not_found",
+                                           "bad_framing",        "shed"};
 
 const char *api_route_name(enum api_route_id r)
 {
@@ -132,7 +133,7 @@ static int render_latency(struct dbuf *out)
 }
 
 int api_metrics_render(struct dbuf *out, int64_t queue_depth, int64_t pending, int64_t connections,
-                       int ready)
+                       int64_t inflight, int ready)
 {
 	int rc = render_requests(out);
 
@@ -153,9 +154,13 @@ int api_metrics_render(struct dbuf *out, int64_t queue_depth, int64_t pending, i
 		    "# HELP topsongs_api_open_requests Requests being handled.\n"
 		    "# TYPE topsongs_api_open_requests gauge\n"
 		    "topsongs_api_open_requests %lld\n"
+		    "# HELP topsongs_api_inflight_requests Ingest requests with a whole body "
+		    "not yet answered (api.max-inflight caps it).\n"
+		    "# TYPE topsongs_api_inflight_requests gauge\n"
+		    "topsongs_api_inflight_requests %lld\n"
 		    "# HELP topsongs_api_ready 1 when Kafka is reachable.\n"
 		    "# TYPE topsongs_api_ready gauge\ntopsongs_api_ready %d\n",
 		    (unsigned long long)atomic_load(&events_accepted), (long long)queue_depth,
-		    (long long)pending, (long long)connections, ready);
+		    (long long)pending, (long long)connections, (long long)inflight, ready);
 	return rc;
 }

@@ -33,6 +33,7 @@ enum api_reject {
 	REJECT_METHOD,
 	REJECT_NOT_FOUND,
 	REJECT_BAD_FRAMING, /* ambiguous Content-Length / Transfer-Encoding */
+	REJECT_SHED,        /* api.max-inflight requests already in flight */
 	REJECT_COUNT
 };
 
@@ -46,6 +47,6 @@ void api_metrics_produce_latency(int64_t us);
 
 /* Appends the text exposition format; gauges are passed in by the caller. */
 int api_metrics_render(struct dbuf *out, int64_t queue_depth, int64_t pending, int64_t connections,
-                       int ready);
+                       int64_t inflight, int ready);
 
 #endif

@@ -125,12 +125,59 @@ static struct MHD_Response *make_response(struct api_reply *reply)
 	return resp;
 }
 
+/* Nearly every POST /play is answered with the same bytes: one response made
+ * at start and shared (libmicrohttpd counts its users, and a response may be
+ * queued on many connections at once) instead of a body and four headers
+ * allocated, copied and freed per request. Must match finish_single's 202. */
+#define ACCEPTED_BODY "{\"status\":\"accepted\"}\n"
+
+static struct MHD_Response *accepted_response_new(void)
+{
+	struct MHD_Response *resp = MHD_create_response_from_buffer(
+	    sizeof(ACCEPTED_BODY) - 1, (void *)ACCEPTED_BODY, MHD_RESPMEM_PERSISTENT);
+
+	if (resp &&
+	    (MHD_add_response_header(resp, "Content-Type", "application/json") != MHD_YES ||
+	     MHD_add_response_header(resp, "Cache-Control", "no-store") != MHD_YES ||
+	     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff") != MHD_YES)) {
+		MHD_destroy_response(resp);
+		resp = NULL;
+	}
+	return resp;
+}
+
+static int is_plain_accepted(const struct api_request *req, const struct api_reply *reply)
+{
+	return req->srv->accepted && req->route == ROUTE_PLAY && reply->status == 202 &&
+	       !reply->close && !reply->retry_after && !reply->has_file && !reply->etag[0] &&
+	       !reply->filename[0] && !reply->allow && !reply->content_type;
+}
+
+/* The request is answered (or gone): it no longer counts against
+ * api.max-inflight. Runs on the connection's thread, or in request_free once
+ * nothing else holds req. */
+static void inflight_end(struct api_request *req)
+{
+	if (!req->inflight)
+		return;
+	req->inflight = 0;
+	atomic_fetch_sub(&req->srv->inflight, 1);
+}
+
 static enum MHD_Result send_reply(struct api_request *req, struct api_reply *reply)
 {
-	struct MHD_Response *resp = make_response(reply);
+	struct MHD_Response *resp;
 	char disposition[128];
 	enum MHD_Result ret;
 
+	inflight_end(req);
+	if (is_plain_accepted(req, reply)) {
+		ret = MHD_queue_response(req->conn, 202, req->srv->accepted);
+		api_metrics_request(req->route, 202);
+		req->phase = PHASE_DONE;
+		return ret;
+	}
+	resp = make_response(reply);
 	if (!resp)
 		return MHD_NO;
 	if (reply->status != 304)
@@ -182,7 +229,8 @@ static void reply_get(struct api_request *req, struct api_reply *reply)
 		reply->content_type = "text/plain; version=0.0.4";
 		api_metrics_render(&reply->body, kafka_producer_queue_len(srv->producer),
 		                   atomic_load(&srv->pending_events),
-		                   atomic_load(&srv->open_requests), ready);
+		                   atomic_load(&srv->open_requests), atomic_load(&srv->inflight),
+		                   ready);
 		break;
 	case ROUTE_API:
 		api_read_handle(srv->read, (enum api_read_ep)req->read_ep, req, reply);
@@ -224,6 +272,7 @@ void api_request_unref(struct api_request *req)
 
 static void request_free(struct api_request *req)
 {
+	inflight_end(req);
 	atomic_fetch_sub(&req->srv->open_requests, 1);
 	free(req->query);
 	pthread_mutex_destroy(&req->lock);
@@ -360,9 +409,27 @@ static int on_first_call(struct api_request *req, const char *url, const char *m
 	return 0;
 }
 
+/* Load shedding: past api.max-inflight requests awaiting their answer, a new
+ * one is refused at once, cheaply (nothing parsed, nothing produced), so the
+ * api's latency and memory stay bounded and it keeps time for the read API
+ * and the page; clients back off by Retry-After. Checked once the body is in
+ * (bounded by api.max-buffered), so the connection stays usable. */
+static int inflight_begin(struct api_request *req)
+{
+	struct api_server *srv = req->srv;
+
+	if (atomic_fetch_add(&srv->inflight, 1) >= srv->cfg->api_max_inflight) {
+		atomic_fetch_sub(&srv->inflight, 1);
+		return 0;
+	}
+	req->inflight = 1;
+	return 1;
+}
+
 static enum MHD_Result finish_body(struct api_request *req, struct api_reply *reply)
 {
 	const char *ctype;
+	int rc;
 
 	if (req->too_large) {
 		api_metrics_reject(REJECT_TOO_LARGE, 1);
@@ -375,11 +442,22 @@ static enum MHD_Result finish_body(struct api_request *req, struct api_reply *re
 		api_reply_error(reply, 503, "overloaded", "too many request bodies buffered");
 		return send_reply(req, reply);
 	}
+	if (!inflight_begin(req)) {
+		api_metrics_reject(REJECT_SHED, 1);
+		reply->retry_after = "1";
+		api_reply_error(reply, 503, "overloaded", "too many requests in flight; retry");
+		give_back_body(req);
+		return send_reply(req, reply);
+	}
 	ctype = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Content-Type");
 	req->t0_us = time_mono_us();
-	if (api_ingest_start(req, ctype, reply) == 1)
-		return MHD_YES; /* suspended until the delivery reports arrive */
+	rc = api_ingest_start(req, ctype, reply);
+	/* The records are copied into the producer: the body is not needed
+	 * while the request waits for Kafka, so it stops counting against
+	 * api.max-buffered and its memory goes back now. */
 	give_back_body(req);
+	if (rc == 1)
+		return MHD_YES; /* suspended until the delivery reports arrive */
 	return send_reply(req, reply);
 }
 
@@ -582,9 +660,13 @@ int api_server_start(const struct ts_config *cfg, struct api_server **out, struc
 		rc = ts_err_set(err, TS_ENOMEM, "cannot start the slow-client guard");
 	if (!rc)
 		rc = start_read(srv, err);
+	if (!rc && !(srv->accepted = accepted_response_new()))
+		rc = ts_err_set(err, TS_ENOMEM, "out of memory");
 	if (!rc)
 		rc = start_daemon(srv, err);
 	if (rc) {
+		if (srv->accepted)
+			MHD_destroy_response(srv->accepted);
 		api_read_free(srv->read);
 		api_static_free(srv->statics);
 		api_guard_free(srv->guard);
@@ -635,6 +717,7 @@ void api_server_free(struct api_server *srv)
 	api_guard_free(srv->guard);
 	api_read_free(srv->read);
 	api_static_free(srv->statics);
+	MHD_destroy_response(srv->accepted);
 	kafka_producer_free(srv->producer);
 	pthread_mutex_destroy(&srv->wait_lock);
 	free(srv);

@@ -138,6 +138,9 @@ const struct config_key config_keys[] = {
      "request this long after opening or after its previous response (slow clients)."},
     {"api.max-pending", INT(api_max_pending), "200000", 1, 100000000, 0, NULL,
      "Most events awaiting a broker acknowledgement; past it requests get 503."},
+    {"api.max-inflight", INT(api_max_inflight), "1024", 1, 1000000, 0, NULL,
+     "Most POST /play and /plays requests being handled at once (body received, not yet "
+     "answered); past it requests get 503 with Retry-After at once (load shedding)."},
     {"api.max-buffered", INT(api_max_buffered), "268435456", 65536, 17179869184, 0, NULL,
      "Most request-body bytes buffered across all connections; past it requests get 503."},
     {"api.web-dir", STR(api_web_dir), "web/dist", 0, 0, 0, NULL,

@@ -31,6 +31,7 @@ struct ts_config {
 	int64_t api_max_connections;
 	int64_t api_idle_timeout_s;
 	int64_t api_max_pending;
+	int64_t api_max_inflight;
 	int64_t api_max_buffered;
 	int64_t api_drain_timeout_ms;
 	char *api_web_dir;
