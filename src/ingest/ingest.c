@@ -200,6 +200,8 @@ static int take(struct ingest *in, const rd_kafka_message_t *m, struct ts_err *e
 
 	in->stats->records++;
 	p->position = m->offset + 1;
+	/* One clock read a record: it serves the event-time bounds, the idle
+	 * timer and the ingest_time column alike. */
 	in->rules.now_us = time_now_us();
 	p->last_record_us = in->rules.now_us;
 	if (event_parse(m->payload, m->len, &in->rules, &ev, &why)) {
@@ -220,7 +222,7 @@ static int take(struct ingest *in, const rd_kafka_message_t *m, struct ts_err *e
 	if (p->first < 0)
 		start_batch(in, m->partition, m->offset);
 	f = file_for(in, m->partition, &ev, err);
-	if (!f || ingest_file_append(f, &ev, m->partition, m->offset, time_now_us(), err))
+	if (!f || ingest_file_append(f, &ev, m->partition, m->offset, in->rules.now_us, err))
 		return err->code ? err->code : TS_EIO;
 	p->last = m->offset;
 	p->rows++;
@@ -349,9 +351,9 @@ static int open_consumer(struct ingest *in, struct ts_err *err)
 }
 
 /* Commits every batch that has waited ingest.flush-ms. */
-static int flush_old(struct ingest *in, struct ts_err *err)
+static int flush_old(struct ingest *in, int64_t now, struct ts_err *err)
 {
-	int64_t now = time_mono_us(), max_age = in->cfg->ingest_flush_ms * 1000;
+	int64_t max_age = in->cfg->ingest_flush_ms * 1000;
 
 	/* Scanning every partition per record would cost more than the record. */
 	if (now < in->next_age_check_us)
@@ -421,9 +423,8 @@ static void watch_partitions(struct ingest *in)
  * hours (see ingest_compact.h). Compaction is housekeeping: when it fails
  * (a store outage, an unreadable file) the lake is unchanged, the reason is
  * logged and the next round tries again, while ingest goes on. */
-static int compact_due(struct ingest *in)
+static int compact_due(struct ingest *in, int64_t now)
 {
-	int64_t now = time_mono_us();
 	struct ts_err err = {0};
 	int hours = 0;
 
@@ -443,6 +444,7 @@ static int compact_due(struct ingest *in)
 static int poll_once(struct ingest *in, struct ts_err *err)
 {
 	rd_kafka_message_t *m = rd_kafka_consumer_poll(in->consumer, 100);
+	int64_t now;
 	int rc = 0;
 
 	if (m && m->err) {
@@ -454,8 +456,11 @@ static int poll_once(struct ingest *in, struct ts_err *err)
 	}
 	if (m)
 		rd_kafka_message_destroy(m);
-	rc = rc ? rc : flush_old(in, err);
-	return rc ? rc : compact_due(in);
+	if (rc)
+		return rc;
+	now = time_mono_us();
+	rc = flush_old(in, now, err);
+	return rc ? rc : compact_due(in, now);
 }
 
 static int open_lake(struct ingest *in, struct ts_err *err)
