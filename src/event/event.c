@@ -321,8 +321,10 @@ int event_from_json(const void *json, const struct event_rules *rules, struct pl
  * our api wrote (event_to_json), and building a jansson tree for it costs
  * about 4 µs a record, most of ingest's CPU. This scanner accepts exactly
  * that form and nothing else: the keys in canonical order, no blanks,
- * strings of valid UTF-8 without escapes or control characters, lat/lon as plain decimals with
- * a fraction, duration_ms as plain digits. Anything else, and any record
+ * strings of valid UTF-8 without escapes or control characters, lat/lon as
+ * plain decimals with a fraction, duration_ms as plain digits (so a record
+ * from another producer may well take jansson's path: only speed differs).
+ * Anything else, and any record
  * that breaks a rule, makes it give up, and jansson decides as before — so
  * it never rejects and never needs an error message, and what it accepts
  * jansson accepts with the same result (tests/fuzz/fuzz_event.c checks

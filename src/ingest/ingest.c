@@ -90,6 +90,19 @@ static void reset_batch(struct part *p)
 	p->dir[0] = '\0';
 }
 
+/* Orders a batch's files by (hour, region), the key of their lake_hours
+ * rows, so that every ingest process upserts those rows in one order: two
+ * processes committing batches over the same hours in opposite orders
+ * deadlocked in PostgreSQL (seen with two processes in bench/ingest.sh). */
+static int file_order(const void *a, const void *b)
+{
+	const struct ingest_file *x = a, *y = b;
+
+	if (x->hour_key != y->hour_key)
+		return x->hour_key < y->hour_key ? -1 : 1;
+	return strcmp(x->region, y->region);
+}
+
 /* Closes the batch's files, waits for its dead letters, commits, publishes.
  * Before the commit, a failure discards the batch (its records will be
  * consumed again); after it, the committed files stay staged and are
@@ -117,8 +130,10 @@ static int flush(struct ingest *in, int32_t partition, struct ts_err *err)
 		rc = ingest_file_close(&p->files[i], &in->lake, err);
 	if (!rc && rd_kafka_flush(in->dlq, 30000) != RD_KAFKA_RESP_ERR_NO_ERROR)
 		rc = ts_err_set(err, TS_EUNAVAIL, "dead-letter records not acknowledged in 30 s");
-	if (!rc)
+	if (!rc) {
+		qsort(p->files, (size_t)p->nfiles, sizeof(*p->files), file_order);
 		failpoint("ingest.staged");
+	}
 	rc = rc ? rc : ingest_commit(in->db, &b, err);
 	if (!rc)
 		failpoint("ingest.committed");
