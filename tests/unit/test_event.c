@@ -224,13 +224,13 @@ TEST(event_canonical_fast_path_taken)
 {
 	static const char *const taken[] = {
 	    CANON_HEAD "}",
-	    CANON_HEAD ",\"country\":\"DE\",\"city\":\"Berlin\",\"lat\":52.52,\"lon\":-13.405,"
-	               "\"device\":\"ios\",\"duration_ms\":0}",
+	    (CANON_HEAD ",\"country\":\"DE\",\"city\":\"Berlin\",\"lat\":52.52,\"lon\":-13.405,"
+	                "\"device\":\"ios\",\"duration_ms\":0}"),
 	    CANON_HEAD ",\"lat\":-90.0,\"lon\":180.0,\"duration_ms\":3600000}",
 	    CANON_HEAD ",\"city\":\"\",\"device\":\"\"}",
 	    CANON_HEAD ",\"city\":\"K\xc3\xb6ln \xe2\x82\xac \xf0\x9f\x8e\xb5 \xc2\x85\"}",
-	    "{\"event_id\":\"0B7E2F4C-1D2E-4F3A-8B9C-0D1E2F3A4B5C\",\"user_id\":\"u\","
-	    "\"song_id\":\"s\",\"region\":\"OC\",\"ts\":\"2026-11-18T12:00:00+01:00\"}",
+	    ("{\"event_id\":\"0B7E2F4C-1D2E-4F3A-8B9C-0D1E2F3A4B5C\",\"user_id\":\"u\","
+	     "\"song_id\":\"s\",\"region\":\"OC\",\"ts\":\"2026-11-18T12:00:00+01:00\"}"),
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(taken); i++)
@@ -279,18 +279,18 @@ TEST(event_canonical_gives_up_on_the_rest)
 	    CANON_HEAD ",\"duration_ms\":123456789}",
 	    CANON_HEAD ",\"duration_ms\":1.0}",
 	    CANON_HEAD ",\"extra\":1}",
-	    "{\"event_id\":\"0b7e2f4c-1d2e-4f3a-8b9c-0d1e2f3a4b5c\",\"user_id\":\"\","
-	    "\"song_id\":\"s1\",\"region\":\"EU\",\"ts\":\"2026-11-18T09:00:00Z\"}",
-	    "{\"event_id\":\"0b7e2f4c-1d2e-4f3a-8b9c-0d1e2f3a4b5c\",\"user_id\":\"u\","
-	    "\"song_id\":\"s1\",\"region\":\"XX\",\"ts\":\"2026-11-18T09:00:00Z\"}",
-	    "{\"event_id\":\"0b7e2f4c-1d2e-4f3a-8b9c-0d1e2f3a4b5c\",\"user_id\":\"u\","
-	    "\"song_id\":\"s1\",\"region\":\"EU\",\"ts\":\"2026-11-18T11:11:41Z\"}",
-	    "{\"event_id\":\"0b7e2f4c-1d2e-4f3a-8b9c-0d1e2f3a4b5c\",\"user_id\":\"u\","
-	    "\"song_id\":\"s1\",\"region\":\"EU\",\"ts\":\"2026-11-18 09:00:00\"}",
-	    "{\"event_id\":\"0b7e2f4c-1d2e-4f3a-8b9c-0d1e2f3a4b5\",\"user_id\":\"u\","
-	    "\"song_id\":\"s1\",\"region\":\"EU\",\"ts\":\"2026-11-18T09:00:00Z\"}",
-	    "{\"event_id\":\"0b7e2f4c-1d2e-4f3a-8b9c-0d1e2f3a4b5c\",\"user_id\":\"u\","
-	    "\"song_id\":\"s1\",\"region\":\"EU\"}",
+	    ("{\"event_id\":\"0b7e2f4c-1d2e-4f3a-8b9c-0d1e2f3a4b5c\",\"user_id\":\"\","
+	     "\"song_id\":\"s1\",\"region\":\"EU\",\"ts\":\"2026-11-18T09:00:00Z\"}"),
+	    ("{\"event_id\":\"0b7e2f4c-1d2e-4f3a-8b9c-0d1e2f3a4b5c\",\"user_id\":\"u\","
+	     "\"song_id\":\"s1\",\"region\":\"XX\",\"ts\":\"2026-11-18T09:00:00Z\"}"),
+	    ("{\"event_id\":\"0b7e2f4c-1d2e-4f3a-8b9c-0d1e2f3a4b5c\",\"user_id\":\"u\","
+	     "\"song_id\":\"s1\",\"region\":\"EU\",\"ts\":\"2026-11-18T11:11:41Z\"}"),
+	    ("{\"event_id\":\"0b7e2f4c-1d2e-4f3a-8b9c-0d1e2f3a4b5c\",\"user_id\":\"u\","
+	     "\"song_id\":\"s1\",\"region\":\"EU\",\"ts\":\"2026-11-18 09:00:00\"}"),
+	    ("{\"event_id\":\"0b7e2f4c-1d2e-4f3a-8b9c-0d1e2f3a4b5\",\"user_id\":\"u\","
+	     "\"song_id\":\"s1\",\"region\":\"EU\",\"ts\":\"2026-11-18T09:00:00Z\"}"),
+	    ("{\"event_id\":\"0b7e2f4c-1d2e-4f3a-8b9c-0d1e2f3a4b5c\",\"user_id\":\"u\","
+	     "\"song_id\":\"s1\",\"region\":\"EU\"}"),
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(left); i++) {
