@@ -6,12 +6,12 @@
  */
 #include "base/common.h"
 #include "base/error.h"
-#include "base/text.h"
 #include "base/timeutil.h"
 #include "event/event.h"
 
 #include <jansson.h>
 #include <math.h>
+#include <stdbool.h>
 #include <pthread.h>
 
 /* Officially assigned ISO 3166-1 alpha-2 codes. */
@@ -87,51 +87,74 @@ static int take_string(json_t *v, const char *field, long min, long max, const c
 	return 0;
 }
 
+/* Hex digits, each mapped to its lower-case form; 0 for anything else. A
+ * table, since uuid_take looks up 32 of them a record on ingest's path. */
+static const char hex_lower[256] = {
+    ['0'] = '0', ['1'] = '1', ['2'] = '2', ['3'] = '3', ['4'] = '4', ['5'] = '5',
+    ['6'] = '6', ['7'] = '7', ['8'] = '8', ['9'] = '9', ['a'] = 'a', ['b'] = 'b',
+    ['c'] = 'c', ['d'] = 'd', ['e'] = 'e', ['f'] = 'f', ['A'] = 'a', ['B'] = 'b',
+    ['C'] = 'c', ['D'] = 'd', ['E'] = 'e', ['F'] = 'f'};
+
+/* Whether s (36 bytes) is a UUID; writes it in lower case to out[37]. */
+static bool uuid_take(const char *s, char *out)
+{
+	if (s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-')
+		return false;
+	for (int i = 0; i < 36; i++) {
+		char h = hex_lower[(unsigned char)s[i]];
+
+		if (!h && i != 8 && i != 13 && i != 18 && i != 23)
+			return false;
+		out[i] = h ? h : '-';
+	}
+	out[36] = '\0';
+	return true;
+}
+
 static int take_uuid(json_t *v, struct play_event *ev, struct event_error *why)
 {
-	const char *s;
-
 	if (!json_is_string(v))
 		return reject(why, "event_id", "must be a string", NULL);
-	s = json_string_value(v);
-	if (json_string_length(v) != 36)
+	if (json_string_length(v) != 36 || !uuid_take(json_string_value(v), ev->event_id))
 		return reject(why, "event_id", "must be a UUID (8-4-4-4-12 hex digits)", NULL);
-	for (int i = 0; i < 36; i++) {
-		int dash = i == 8 || i == 13 || i == 18 || i == 23;
-
-		if (dash ? s[i] != '-' : text_hex_value((unsigned char)s[i]) < 0)
-			return reject(why, "event_id", "must be a UUID (8-4-4-4-12 hex digits)",
-			              NULL);
-		ev->event_id[i] =
-		    dash ? '-' : "0123456789abcdef"[text_hex_value((unsigned char)s[i])];
-	}
-	ev->event_id[36] = '\0';
 	return 0;
 }
 
-static int take_region(json_t *v, const struct event_rules *rules, struct play_event *ev,
-                       struct event_error *why)
+/* Whether s (len bytes) is one of the configured regions; copies it. */
+static bool region_take(const struct event_rules *rules, const char *s, size_t len,
+                        struct play_event *ev)
 {
-	const char *s, *p;
-	size_t len;
-
-	if (!json_is_string(v))
-		return reject(why, "region", "must be a string", NULL);
-	s = json_string_value(v);
-	len = json_string_length(v);
-	for (p = rules->regions; *p;) {
+	for (const char *p = rules->regions; *p;) {
 		size_t n;
 
 		while (*p == ' ' || *p == ',')
 			p++;
 		n = strcspn(p, " ,");
 		if (n && n == len && len < sizeof(ev->region) && !memcmp(p, s, len)) {
-			memcpy(ev->region, s, len + 1);
-			return 0;
+			memcpy(ev->region, s, len);
+			ev->region[len] = '\0';
+			return true;
 		}
 		p += n;
 	}
-	return reject(why, "region", "must be one of the configured regions", rules->regions);
+	return false;
+}
+
+static int take_region(json_t *v, const struct event_rules *rules, struct play_event *ev,
+                       struct event_error *why)
+{
+	if (!json_is_string(v))
+		return reject(why, "region", "must be a string", NULL);
+	if (!region_take(rules, json_string_value(v), json_string_length(v), ev))
+		return reject(why, "region", "must be one of the configured regions",
+		              rules->regions);
+	return 0;
+}
+
+/* Whether us is outside [now - max_age, now + max_future]. */
+static bool ts_out_of_bounds(const struct event_rules *rules, int64_t us)
+{
+	return us < rules->now_us - rules->max_age_us || us > rules->now_us + rules->max_future_us;
 }
 
 static int take_ts(json_t *v, const struct event_rules *rules, struct play_event *ev,
@@ -293,6 +316,195 @@ int event_from_json(const void *json, const struct event_rules *rules, struct pl
 	return 0;
 }
 
+/*
+ * The canonical fast path. Nearly every Kafka record is the canonical JSON
+ * our api wrote (event_to_json), and building a jansson tree for it costs
+ * about 4 µs a record, most of ingest's CPU. This scanner accepts exactly
+ * that form and nothing else: the keys in canonical order, no blanks,
+ * strings of valid UTF-8 without escapes or control characters, lat/lon as
+ * plain decimals with a fraction, duration_ms as plain digits (so a record
+ * from another producer may well take jansson's path: only speed differs).
+ * Anything else, and any record
+ * that breaks a rule, makes it give up, and jansson decides as before — so
+ * it never rejects and never needs an error message, and what it accepts
+ * jansson accepts with the same result (tests/fuzz/fuzz_event.c checks
+ * both on every input).
+ */
+struct scan {
+	const char *p, *end;
+};
+
+/* Consumes the literal lit (n bytes). */
+static bool scan_lit(struct scan *c, const char *lit, size_t n)
+{
+	if ((size_t)(c->end - c->p) < n || memcmp(c->p, lit, n))
+		return false;
+	c->p += n;
+	return true;
+}
+
+#define SCAN_LIT(c, lit) scan_lit((c), (lit), sizeof(lit) - 1)
+
+/* The length of the valid UTF-8 sequence of 2 to 4 bytes at q (RFC 3629:
+ * no overlong forms, no surrogates, nothing past U+10FFFF, as jansson
+ * checks), or 0. */
+static size_t utf8_seq(const unsigned char *q, const unsigned char *end)
+{
+	unsigned char b = q[0], lo = 0x80, hi = 0xbf;
+	size_t n;
+
+	if (b >= 0xc2 && b <= 0xdf)
+		n = 2;
+	else if (b >= 0xe0 && b <= 0xef)
+		n = 3, lo = b == 0xe0 ? 0xa0 : 0x80, hi = b == 0xed ? 0x9f : 0xbf;
+	else if (b >= 0xf0 && b <= 0xf4)
+		n = 4, lo = b == 0xf0 ? 0x90 : 0x80, hi = b == 0xf4 ? 0x8f : 0xbf;
+	else
+		return 0;
+	if ((size_t)(end - q) < n || q[1] < lo || q[1] > hi)
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if (q[i] < 0x80 || q[i] > 0xbf)
+			return 0;
+	return n;
+}
+
+/* A string without escapes, control characters or DEL, of valid UTF-8 and
+ * at most max characters (code points); the opening quote is consumed. */
+static bool scan_str(struct scan *c, size_t max, const char **s, size_t *len)
+{
+	const unsigned char *q = (const unsigned char *)c->p, *end = (const unsigned char *)c->end;
+	size_t chars = 0;
+
+	while (q < end && *q != '"') {
+		size_t n = *q >= 0x20 && *q < 0x7f && *q != '\\' ? 1 : utf8_seq(q, end);
+
+		if (!n || ++chars > max)
+			return false;
+		q += n;
+	}
+	if (q == end)
+		return false;
+	*s = c->p;
+	*len = (size_t)((const char *)q - c->p);
+	c->p = (const char *)q + 1;
+	return true;
+}
+
+/* A string field of min..max characters copied NUL-terminated into out
+ * (size >= max * 4 + 1). */
+static bool scan_copy(struct scan *c, size_t min, size_t max, char *out)
+{
+	const char *s;
+	size_t len;
+
+	if (!scan_str(c, max, &s, &len) || len < min)
+		return false;
+	memcpy(out, s, len);
+	out[len] = '\0';
+	return true;
+}
+
+/* -?(0|[1-9][0-9]*)\.[0-9]+ , short enough to be %.15g output, as a
+ * double parsed by strtod like jansson does. */
+static bool scan_decimal(struct scan *c, double lim, double *out)
+{
+	char num[32];
+	const char *q = c->p, *digits;
+	char *stop;
+	size_t n;
+
+	if (q < c->end && *q == '-')
+		q++;
+	digits = q;
+	while (q < c->end && *q >= '0' && *q <= '9')
+		q++;
+	if (q == digits || (*digits == '0' && q - digits > 1) || q == c->end || *q != '.')
+		return false;
+	digits = ++q;
+	while (q < c->end && *q >= '0' && *q <= '9')
+		q++;
+	n = (size_t)(q - c->p);
+	if (q == digits || n >= sizeof(num))
+		return false;
+	memcpy(num, c->p, n);
+	num[n] = '\0';
+	*out = strtod(num, &stop);
+	if (stop != num + n || !isfinite(*out) || *out < -lim || *out > lim)
+		return false;
+	c->p = q;
+	return true;
+}
+
+/* The optional fields, each in canonical order and each at most once. */
+static bool scan_optional(struct scan *c, struct play_event *ev)
+{
+	if (SCAN_LIT(c, ",\"country\":\"")) {
+		const char *s;
+		size_t n;
+
+		if (!scan_str(c, 2, &s, &n) || n != 2)
+			return false;
+		memcpy(ev->country, s, 2);
+		if (!event_is_country(ev->country))
+			return false;
+	}
+	if (SCAN_LIT(c, ",\"city\":\"") && !scan_copy(c, 0, EVENT_CITY_MAX_CHARS, ev->city))
+		return false;
+	if (SCAN_LIT(c, ",\"lat\":")) {
+		if (!scan_decimal(c, 90, &ev->lat) || !SCAN_LIT(c, ",\"lon\":") ||
+		    !scan_decimal(c, 180, &ev->lon))
+			return false;
+		ev->has_lat_lon = 1;
+	}
+	if (SCAN_LIT(c, ",\"device\":\"") && !scan_copy(c, 0, EVENT_DEVICE_MAX_CHARS, ev->device))
+		return false;
+	if (SCAN_LIT(c, ",\"duration_ms\":")) {
+		int64_t v = 0;
+		const char *digits = c->p;
+
+		while (c->p < c->end && *c->p >= '0' && *c->p <= '9' && c->p - digits < 8)
+			v = v * 10 + (*c->p++ - '0');
+		if (c->p == digits || (*digits == '0' && c->p - digits > 1) ||
+		    v > EVENT_DURATION_MAX_MS)
+			return false;
+		ev->duration_ms = v;
+		ev->has_duration = 1;
+	}
+	return true;
+}
+
+bool event_parse_canonical(const char *buf, size_t len, const struct event_rules *rules,
+                           struct play_event *ev)
+{
+	struct scan c = {buf, buf + len};
+	const char *s;
+	size_t n;
+	int64_t us;
+	const char *reason;
+
+	memset(ev, 0, sizeof(*ev));
+	if (!SCAN_LIT(&c, "{\"event_id\":\"") || !scan_str(&c, 36, &s, &n) || n != 36 ||
+	    !uuid_take(s, ev->event_id))
+		return false;
+	if (!SCAN_LIT(&c, ",\"user_id\":\"") || !scan_copy(&c, 1, EVENT_ID_MAX_CHARS, ev->user_id))
+		return false;
+	if (!SCAN_LIT(&c, ",\"song_id\":\"") || !scan_copy(&c, 1, EVENT_ID_MAX_CHARS, ev->song_id))
+		return false;
+	if (!SCAN_LIT(&c, ",\"region\":\"") || !scan_str(&c, sizeof(ev->region) - 1, &s, &n) ||
+	    !region_take(rules, s, n, ev))
+		return false;
+	if (!SCAN_LIT(&c, ",\"ts\":\"") || !scan_str(&c, 64, &s, &n) ||
+	    time_parse_rfc3339(s, n, &us, &reason) || ts_out_of_bounds(rules, us))
+		return false;
+	ev->ts_us = us - ((us % 1000) + 1000) % 1000;
+	if (!scan_optional(&c, ev) || !SCAN_LIT(&c, "}") || c.p != c.end) {
+		memset(ev, 0, sizeof(*ev));
+		return false;
+	}
+	return true;
+}
+
 int event_parse(const char *buf, size_t len, const struct event_rules *rules, struct play_event *ev,
                 struct event_error *why)
 {
@@ -300,6 +512,8 @@ int event_parse(const char *buf, size_t len, const struct event_rules *rules, st
 	json_t *obj;
 	int rc;
 
+	if (event_parse_canonical(buf, len, rules, ev))
+		return 0;
 	obj = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!obj) {
 		why->field = NULL;

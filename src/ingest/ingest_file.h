@@ -33,6 +33,7 @@ struct ingest_lake {
 struct ingest_file {
 	char region[9];
 	int year, month, day, hour;
+	int64_t hour_key; /* the hour as hours since the epoch */
 	int64_t rows;
 	int64_t bytes;                /* the file's size, once closed */
 	char staged[INGEST_PATH_MAX]; /* key relative to the lake */

@@ -67,7 +67,8 @@ struct wcol {
 	char *name;
 	int type, logical;
 	bool optional;
-	int vsize; /* PLAIN width of fixed-width types; 0 for BYTE_ARRAY, BOOLEAN */
+	bool no_dict; /* set in opts.no_dictionary */
+	int vsize;    /* PLAIN width of fixed-width types; 0 for BYTE_ARRAY, BOOLEAN */
 	/* the page being filled */
 	uint32_t *defs, *idx;
 	uint32_t nrows, nvals;
@@ -1369,7 +1370,7 @@ static int write_chunk(struct parquet_writer *w, struct wcol *c, bool last,
 
 static void chunk_reset(struct parquet_writer *w, struct wcol *c)
 {
-	c->use_dict = w->o.dictionary && c->type != PARQUET_BOOLEAN;
+	c->use_dict = w->o.dictionary && !c->no_dict && c->type != PARQUET_BOOLEAN;
 	parquet_dict_reset(&c->dict);
 	dbuf_reset(&c->pages);
 	c->chunk_uncompressed = 0;
@@ -1553,9 +1554,11 @@ static int writer_new(const struct parquet_writer_column *cols, int ncols,
 	if (!w->cols)
 		return ts_err_set(err, TS_ENOMEM, "out of memory");
 	w->ncols = ncols;
-	for (int i = 0; i < ncols; i++)
+	for (int i = 0; i < ncols; i++) {
+		w->cols[i].no_dict = i < 64 && (w->o.no_dictionary >> i & 1);
 		if (col_init(w, &w->cols[i], &cols[i]))
 			return ts_err_set(err, TS_ENOMEM, "out of memory");
+	}
 	pipe_start(w);
 	return 0;
 }

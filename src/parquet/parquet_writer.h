@@ -54,6 +54,11 @@ struct parquet_writer_opts {
 	uint32_t page_rows; /* at most this many values a page; default 20,000 (small pages compress
 	                       better) */
 	bool dictionary;    /* default true */
+	/* Bit i set: column i (< 64) is PLAIN from its first value. For values
+	 * nearly all distinct (ids, offsets, millisecond times), whose
+	 * dictionary would be dropped at the first page anyway after a hash-table
+	 * probe per value, often a cache miss. Default 0. */
+	uint64_t no_dictionary;
 	size_t dict_max_bytes; /* dictionary page limit; default 1 MiB */
 	bool page_v2;          /* DATA_PAGE_V2 instead of v1; default false */
 	size_t mem_max;        /* cap of the memory output; default 4 GiB */

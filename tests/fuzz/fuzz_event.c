@@ -1,11 +1,15 @@
 /*
  * libFuzzer target: the play event validator and its canonical JSON. Any
  * input must be either rejected with a field/rule, or accepted and turned
- * into canonical JSON that validates again to the same canonical JSON.
+ * into canonical JSON that validates again to the same canonical JSON; and
+ * whatever the canonical fast path accepts, jansson alone accepts with the
+ * same event.
  */
 #include "base/common.h"
 #include "base/dbuf.h"
 #include "event/event.h"
+
+#include <jansson.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -16,7 +20,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct play_event ev, ev2;
 	struct event_error why;
 	struct dbuf a, b;
+	json_t *obj;
 
+	if (event_parse_canonical((const char *)data, size, &rules, &ev)) {
+		obj = json_loadb((const char *)data, size, JSON_REJECT_DUPLICATES, NULL);
+		if (!obj || event_from_json(obj, &rules, &ev2, &why))
+			BUG("fast path accepted what jansson rejects");
+		if (memcmp(&ev, &ev2, sizeof(ev)))
+			BUG("fast path and jansson differ");
+		json_decref(obj);
+	}
 	if (event_parse((const char *)data, size, &rules, &ev, &why)) {
 		if (!why.rule)
 			BUG("rejected without a rule");

@@ -7,6 +7,8 @@
 #include "base/error.h"
 #include "event/event.h"
 
+#include <jansson.h>
+
 #define NOW_US 1795000000000000LL /* 2026-11-18T11:06:40Z */
 
 static const struct event_rules rules = {"NA SA EU AF AS OC", NOW_US, 7LL * 86400 * 1000000,
@@ -180,4 +182,166 @@ TEST(event_countries)
 	CHECK(!event_is_country("de"));
 	CHECK(!event_is_country("DEU"));
 	CHECK(!event_is_country(""));
+}
+
+/* The jansson path alone, which the canonical fast path must agree with. */
+static int parse_slow(const char *json, struct play_event *ev, struct event_error *why)
+{
+	json_t *obj = json_loadb(json, strlen(json), JSON_REJECT_DUPLICATES, NULL);
+	int rc;
+
+	if (!obj)
+		return TS_EINVAL;
+	rc = event_from_json(obj, &rules, ev, why);
+	json_decref(obj);
+	return rc;
+}
+
+/* Whether the fast path took json; fails the test when it took something
+ * jansson would not, or filled the event differently. */
+static bool fast_agrees(const char *json)
+{
+	struct play_event fast, slow;
+	struct event_error why = {0};
+
+	if (!event_parse_canonical(json, strlen(json), &rules, &fast))
+		return false;
+	if (parse_slow(json, &slow, &why)) {
+		test_fail(__FILE__, __LINE__, "fast path took what jansson rejects: %s", json);
+		return true;
+	}
+	if (memcmp(&fast, &slow, sizeof(fast)))
+		test_fail(__FILE__, __LINE__, "fast path and jansson differ on %s", json);
+	return true;
+}
+
+#define CANON_HEAD                                                                                 \
+	"{\"event_id\":\"0b7e2f4c-1d2e-4f3a-8b9c-0d1e2f3a4b5c\",\"user_id\":\"u1\","               \
+	"\"song_id\":\"s1\",\"region\":\"EU\",\"ts\":\"2026-11-18T09:00:00.123Z\""
+
+/* What event_to_json writes takes the fast path, with the same result. */
+TEST(event_canonical_fast_path_taken)
+{
+	static const char *const taken[] = {
+	    CANON_HEAD "}",
+	    (CANON_HEAD ",\"country\":\"DE\",\"city\":\"Berlin\",\"lat\":52.52,\"lon\":-13.405,"
+	                "\"device\":\"ios\",\"duration_ms\":0}"),
+	    CANON_HEAD ",\"lat\":-90.0,\"lon\":180.0,\"duration_ms\":3600000}",
+	    CANON_HEAD ",\"city\":\"\",\"device\":\"\"}",
+	    CANON_HEAD ",\"city\":\"K\xc3\xb6ln \xe2\x82\xac \xf0\x9f\x8e\xb5 \xc2\x85\"}",
+	    ("{\"event_id\":\"0B7E2F4C-1D2E-4F3A-8B9C-0D1E2F3A4B5C\",\"user_id\":\"u\","
+	     "\"song_id\":\"s\",\"region\":\"OC\",\"ts\":\"2026-11-18T12:00:00+01:00\"}"),
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(taken); i++)
+		if (!fast_agrees(taken[i]))
+			test_fail(__FILE__, __LINE__, "fast path not taken: %s", taken[i]);
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
+		fast_agrees(cases[i].json);
+}
+
+/* Anything else goes to jansson, and event_parse still decides it exactly
+ * as jansson alone does. */
+TEST(event_canonical_gives_up_on_the_rest)
+{
+	static const char *const left[] = {
+	    CANON_HEAD " }",
+	    CANON_HEAD "}\n",
+	    "{ \"event_id\":\"0b7e2f4c-1d2e-4f3a-8b9c-0d1e2f3a4b5c\",\"user_id\":\"u1\","
+	    "\"song_id\":\"s1\",\"region\":\"EU\",\"ts\":\"2026-11-18T09:00:00Z\"}",
+	    CANON_HEAD ",\"city\":\"K\\u00f6ln\"}",
+	    CANON_HEAD ",\"city\":\"\xc0\x80\"}",         /* overlong NUL */
+	    CANON_HEAD ",\"city\":\"\xed\xa0\x80\"}",     /* surrogate */
+	    CANON_HEAD ",\"city\":\"\xf4\x90\x80\x80\"}", /* past U+10FFFF */
+	    CANON_HEAD ",\"city\":\"\xe0\x9f\xbf\"}",     /* overlong */
+	    CANON_HEAD ",\"city\":\"K\xc3\"}",            /* cut short */
+	    CANON_HEAD ",\"city\":\"\x80\"}",
+	    CANON_HEAD ",\"country\":\"\xc3\xa9\"}",
+	    CANON_HEAD ",\"city\":\"a\\\"b\"}",
+	    CANON_HEAD ",\"city\":\"a\x7f\"}",
+	    CANON_HEAD ",\"city\":\"a\tb\"}",
+	    CANON_HEAD ",\"device\":\"ios\",\"country\":\"DE\"}",
+	    CANON_HEAD ",\"country\":\"DE\",\"country\":\"FR\"}",
+	    CANON_HEAD ",\"region\":\"EU\"}",
+	    CANON_HEAD ",\"country\":\"ZZ\"}",
+	    CANON_HEAD ",\"country\":\"de\"}",
+	    CANON_HEAD ",\"lat\":1,\"lon\":2.0}",
+	    CANON_HEAD ",\"lat\":1.0,\"lon\":2}",
+	    CANON_HEAD ",\"lat\":1.5e1,\"lon\":2.0}",
+	    CANON_HEAD ",\"lat\":01.5,\"lon\":2.0}",
+	    CANON_HEAD ",\"lat\":-0.,\"lon\":2.0}",
+	    CANON_HEAD ",\"lat\":90.5,\"lon\":2.0}",
+	    CANON_HEAD ",\"lon\":2.0,\"lat\":1.0}",
+	    CANON_HEAD ",\"lat\":1.0}",
+	    CANON_HEAD ",\"duration_ms\":01}",
+	    CANON_HEAD ",\"duration_ms\":-1}",
+	    CANON_HEAD ",\"duration_ms\":3600001}",
+	    CANON_HEAD ",\"duration_ms\":123456789}",
+	    CANON_HEAD ",\"duration_ms\":1.0}",
+	    CANON_HEAD ",\"extra\":1}",
+	    ("{\"event_id\":\"0b7e2f4c-1d2e-4f3a-8b9c-0d1e2f3a4b5c\",\"user_id\":\"\","
+	     "\"song_id\":\"s1\",\"region\":\"EU\",\"ts\":\"2026-11-18T09:00:00Z\"}"),
+	    ("{\"event_id\":\"0b7e2f4c-1d2e-4f3a-8b9c-0d1e2f3a4b5c\",\"user_id\":\"u\","
+	     "\"song_id\":\"s1\",\"region\":\"XX\",\"ts\":\"2026-11-18T09:00:00Z\"}"),
+	    ("{\"event_id\":\"0b7e2f4c-1d2e-4f3a-8b9c-0d1e2f3a4b5c\",\"user_id\":\"u\","
+	     "\"song_id\":\"s1\",\"region\":\"EU\",\"ts\":\"2026-11-18T11:11:41Z\"}"),
+	    ("{\"event_id\":\"0b7e2f4c-1d2e-4f3a-8b9c-0d1e2f3a4b5c\",\"user_id\":\"u\","
+	     "\"song_id\":\"s1\",\"region\":\"EU\",\"ts\":\"2026-11-18 09:00:00\"}"),
+	    ("{\"event_id\":\"0b7e2f4c-1d2e-4f3a-8b9c-0d1e2f3a4b5\",\"user_id\":\"u\","
+	     "\"song_id\":\"s1\",\"region\":\"EU\",\"ts\":\"2026-11-18T09:00:00Z\"}"),
+	    ("{\"event_id\":\"0b7e2f4c-1d2e-4f3a-8b9c-0d1e2f3a4b5c\",\"user_id\":\"u\","
+	     "\"song_id\":\"s1\",\"region\":\"EU\"}"),
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(left); i++) {
+		struct play_event a, b;
+		struct event_error wa = {0}, wb = {0};
+		int ra, rb;
+
+		if (fast_agrees(left[i]))
+			test_fail(__FILE__, __LINE__, "fast path took %s", left[i]);
+		ra = event_parse(left[i], strlen(left[i]), &rules, &a, &wa);
+		rb = parse_slow(left[i], &b, &wb);
+		CHECK_INT(ra, rb);
+		if (!ra && !rb)
+			CHECK(!memcmp(&a, &b, sizeof(a)));
+		if (ra && rb && wb.rule) {
+			CHECK_STR(wa.rule, wb.rule);
+			CHECK(wa.field == wb.field ||
+			      (wa.field && wb.field && !strcmp(wa.field, wb.field)));
+		}
+	}
+}
+
+/* A user_id of exactly 64 characters takes the fast path; 65 goes to
+ * jansson, which rejects it. Limits count characters, not bytes. */
+TEST(event_canonical_length_limits)
+{
+	char buf[512], id[66];
+
+	memset(id, 'a', 65);
+	id[65] = '\0';
+	snprintf(buf, sizeof(buf),
+	         "{\"event_id\":\"0b7e2f4c-1d2e-4f3a-8b9c-0d1e2f3a4b5c\",\"user_id\":\"%s\","
+	         "\"song_id\":\"s\",\"region\":\"EU\",\"ts\":\"2026-11-18T09:00:00Z\"}",
+	         id + 1);
+	CHECK(fast_agrees(buf));
+	snprintf(buf, sizeof(buf),
+	         "{\"event_id\":\"0b7e2f4c-1d2e-4f3a-8b9c-0d1e2f3a4b5c\",\"user_id\":\"%s\","
+	         "\"song_id\":\"s\",\"region\":\"EU\",\"ts\":\"2026-11-18T09:00:00Z\"}",
+	         id);
+	CHECK(!fast_agrees(buf));
+	/* Characters, not bytes: 32 two-byte characters are a full device. */
+	snprintf(buf, sizeof(buf), CANON_HEAD ",\"device\":\"%s\"}",
+	         "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+	         "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+	         "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+	         "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9");
+	CHECK(fast_agrees(buf));
+	snprintf(buf, sizeof(buf), CANON_HEAD ",\"device\":\"%sx\"}",
+	         "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+	         "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+	         "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+	         "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9");
+	CHECK(!fast_agrees(buf));
 }

@@ -251,6 +251,7 @@ static void random_opts(struct parquet_writer_opts *o)
 	o->page_rows = (uint32_t)(rndn(3) ? rndn(700) + 1 : 1 << 16);
 	o->page_bytes = rndn(4) ? 1 << 20 : rndn(5000) + 1;
 	o->dictionary = rndn(4) != 0;
+	o->no_dictionary = rndn(3) ? 0 : rnd();
 	o->dict_max_bytes = rndn(2) ? 1 << 20 : rndn(400) + 1;
 	o->page_v2 = rndn(2);
 	o->threads = (int)rndn(2);
@@ -659,4 +660,43 @@ TEST(parquet_writer_direct_io_same_bytes)
 		free_cols(cols, 4, rows[k]);
 	}
 	CHECK(rmdir(dir) == 0);
+}
+
+/* opts.no_dictionary: the flagged column is PLAIN from its first value (no
+ * dictionary page, even for 3 distinct values); the others keep theirs. */
+TEST(parquet_writer_no_dictionary_columns)
+{
+	static const struct parquet_writer_column cols[2] = {
+	    {"a", PARQUET_INT64, PARQUET_LT_NONE, false},
+	    {"b", PARQUET_INT64, PARQUET_LT_NONE, false},
+	};
+	struct parquet_writer_opts o;
+	struct parquet_writer *w = NULL;
+	struct parquet_reader *r = NULL;
+	const struct parquet_footer *f;
+	struct ts_err err = {0};
+	size_t len = 0;
+	void *buf;
+
+	parquet_writer_opts_init(&o);
+	o.no_dictionary = 1u << 1;
+	REQUIRE(parquet_writer_new_mem(cols, 2, &o, &w, &err) == 0);
+	for (int64_t i = 0; i < 3000; i++) {
+		REQUIRE(parquet_writer_put_i64(w, 0, i % 3) == 0);
+		REQUIRE(parquet_writer_put_i64(w, 1, i % 3) == 0);
+		REQUIRE(parquet_writer_end_row(w, &err) == 0);
+	}
+	REQUIRE(parquet_writer_close(w, &err) == 0);
+	buf = parquet_writer_take(w, &len);
+	parquet_writer_free(w);
+	REQUIRE(parquet_reader_open_mem(buf, len, "mem", &r, &err) == 0);
+	f = parquet_reader_footer(r);
+	REQUIRE(f->nrg == 1);
+	CHECK(f->rgs[0].chunks[0].dict_page_offset >= 0);
+	CHECK(f->rgs[0].chunks[0].encodings & (1u << PARQUET_ENC_RLE_DICTIONARY));
+	CHECK(f->rgs[0].chunks[1].dict_page_offset < 0);
+	CHECK(!(f->rgs[0].chunks[1].encodings & (1u << PARQUET_ENC_RLE_DICTIONARY)));
+	CHECK_INT(f->rgs[0].chunks[1].num_values, 3000);
+	parquet_reader_free(r);
+	free(buf);
 }
