@@ -22,7 +22,7 @@ rows="${ROWS:-10000000}"
 repeat="${REPEAT:-3}"
 bin="${TOPSONGS_BIN:-$root/build/topsongs}"
 py="$root/var/pyenv/bin/python"
-pgport=35630 kport=39392
+pgport=18380 kport=18390 # below the ephemeral range (32768+), where outgoing connections can take a port
 from=2026-11-20T00:00:00Z to=2026-11-22T00:00:00Z
 lake="$state/lake"
 export TOPSONGS_PG_URL="postgresql://topsongs@127.0.0.1:$pgport/topsongs"
@@ -112,25 +112,24 @@ import duckdb
 
 lake, state, repeat = sys.argv[1], sys.argv[2], int(sys.argv[3])
 src = f"read_parquet('{lake}/enriched/**/*.parquet', hive_partitioning=true)"
-# Plays per (region, hour, song) and per (region, day, song), with ALL.
+# Plays per (region, date, hour, song) and per (region, date, song), with
+# ALL, grouped on the partition columns as they are; the period labels are
+# formatted from the 10-row results only.
 base = f"""
-WITH p AS (SELECT region, strftime(date, '%Y-%m-%d') || ' ' || lpad(hour::VARCHAR, 2, '0') AS h,
-                  strftime(date, '%Y-%m-%d') AS d, song_id FROM {src}),
-     ph AS (SELECT region, h, song_id, count(*) AS plays FROM p GROUP BY ALL
-            UNION ALL SELECT 'ALL', h, song_id, count(*) FROM p GROUP BY ALL),
-     pd AS (SELECT region, d, song_id, count(*) AS plays FROM p GROUP BY ALL
-            UNION ALL SELECT 'ALL', d, song_id, count(*) FROM p GROUP BY ALL)"""
+WITH ph AS (SELECT region, date, hour, song_id, count(*) AS plays FROM {src} GROUP BY ALL),
+     ph2 AS (SELECT * FROM ph UNION ALL SELECT 'ALL', date, hour, song_id, sum(plays) FROM ph GROUP BY ALL),
+     pd AS (SELECT region, date, song_id, sum(plays) AS plays FROM ph2 GROUP BY ALL)"""
 forms = {
     "window": base + """
-, th AS (SELECT region, h, song_id, plays, row_number() OVER (PARTITION BY region, h
-          ORDER BY plays DESC, song_id) AS rank FROM ph QUALIFY rank <= 10),
-  td AS (SELECT region, d, song_id, plays, row_number() OVER (PARTITION BY region, d
+, th AS (SELECT region, date, hour, song_id, plays, row_number() OVER (PARTITION BY region, date, hour
+          ORDER BY plays DESC, song_id) AS rank FROM ph2 QUALIFY rank <= 10),
+  td AS (SELECT region, date, song_id, plays, row_number() OVER (PARTITION BY region, date
           ORDER BY plays DESC, song_id) AS rank FROM pd QUALIFY rank <= 10)
-SELECT 'h', region, h, rank, song_id, plays FROM th UNION ALL
-SELECT 'd', region, d, rank, song_id, plays FROM td""",
+SELECT 'h', region, strftime(date, '%Y-%m-%d') || ' ' || lpad(hour::VARCHAR, 2, '0'), rank, song_id, plays FROM th
+UNION ALL SELECT 'd', region, strftime(date, '%Y-%m-%d'), rank, song_id, plays FROM td""",
     "max_by": base + """
-SELECT 'h', region, h, max_by(song_id, plays, 10) FROM ph GROUP BY ALL UNION ALL
-SELECT 'd', region, d, max_by(song_id, plays, 10) FROM pd GROUP BY ALL""",
+SELECT 'h', region, date, hour, max_by(song_id, plays, 10) FROM ph2 GROUP BY ALL UNION ALL
+SELECT 'd', region, date, NULL, max_by(song_id, plays, 10) FROM pd GROUP BY ALL""",
 }
 res = {}
 for threads in (1, os.cpu_count()):
