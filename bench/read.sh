@@ -58,6 +58,10 @@ error_log $state/nginx-error.log;
 events { worker_connections 4096; }
 http {
   access_log off;
+  # Its best case for a static file: descriptors cached, sendfile.
+  open_file_cache max=16 valid=60s;
+  sendfile on;
+  tcp_nopush on;
   server {
     listen 127.0.0.1:$nginx_port reuseport backlog=1024;
     root $state/www;
