@@ -59,7 +59,8 @@ events { worker_connections 4096; }
 http {
   access_log off;
   # Its best case for a static file: descriptors cached, sendfile.
-  open_file_cache max=16 valid=60s;
+  open_file_cache max=16 inactive=60s;
+  open_file_cache_valid 60s;
   sendfile on;
   tcp_nopush on;
   server {
