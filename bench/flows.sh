@@ -171,7 +171,7 @@ cat <<MD
 
 $files enriched files, 48 hours x 6 regions; charts per (region, hour) and (region, day) with ALL: $hourly_rows hourly and $daily_rows daily rows. Best of $repeat.
 
-| engine | threads | seconds | DuckDB / ours |
+| engine | threads | seconds | DuckDB s / ours s (< 1: we are slower) |
 |---|---|---:|---:|
 | topsongs flows run aggregate (-> PostgreSQL, runs: ${ours[*]}) | 1 + PostgreSQL | $best | 1.00 |
 | DuckDB window functions | 1 | $(duck window 1) | $(ratio "$(duck window 1)") |
