@@ -25,23 +25,28 @@
 #include "base/progress.h"
 #include "db/db.h"
 #include "flow/flow_copy.h"
+#include "flow/flow_counts.h"
 #include "flow/flow_impl.h"
 #include "flow/flow_lake.h"
 #include "parquet/parquet_chunk.h"
 #include "parquet/parquet_reader.h"
 #include "store/store.h"
 
-#define BATCH_N     1000
-#define BATCH_FILES "1000" /* BATCH_N, for the statement */
+#define BATCH_N      1000
+#define BATCH_FILES  "1000" /* BATCH_N, for the statement */
+#define AGG_WORK_MEM "256MB"
+/* (period, song) counts held in memory by one batch: 16 bytes each. */
+#define AGG_ENTRIES_MAX (4u << 20)
 
 struct agg {
 	struct db *db;
 	struct flow_lake lake;
 	struct flow_stats *stats;
 	struct dbuf buf;
-	uint64_t *counts; /* per dictionary index of one batch */
+	uint64_t *dict_counts; /* per dictionary index of one page batch */
 	size_t ncounts;
-	int hours; /* (region, hour) partitions of the batch */
+	struct flow_counts counts; /* of the files of one transaction */
+	int hours;                 /* (region, hour) partitions of the batch */
 };
 
 /* Step 1. */
@@ -79,20 +84,8 @@ static int lock_hours(struct agg *a, PGresult *files, struct ts_err *err)
 	return rc;
 }
 
-static int emit(struct flow_copy *c, const char *region, const char *hour_start, const void *song,
-                size_t len, uint64_t plays, struct ts_err *err)
-{
-	int rc = flow_copy_str(c, region, strlen(region), err);
-
-	rc = rc ? rc : flow_copy_str(c, hour_start, strlen(hour_start), err);
-	rc = rc ? rc : flow_copy_str(c, song, len, err);
-	rc = rc ? rc : flow_copy_int(c, (int64_t)plays, err);
-	return rc ? rc : flow_copy_end_row(c, err);
-}
-
 /* One batch of song ids: dictionary indices are counted first. */
-static int count_batch(struct agg *a, const struct parquet_batch *b, struct flow_copy *c,
-                       const char *region, const char *hour_start, struct ts_err *err)
+static int count_batch(struct agg *a, const struct parquet_batch *b, struct ts_err *err)
 {
 	const struct parquet_bytes *dict = b->dict, *v = b->values;
 	int rc = 0;
@@ -100,36 +93,37 @@ static int count_batch(struct agg *a, const struct parquet_batch *b, struct flow
 	if (!b->indices) {
 		for (size_t i = 0; !rc && i < b->n; i++)
 			if (!b->valid || b->valid[i])
-				rc = emit(c, region, hour_start, v[i].ptr, v[i].len, 1, err);
+				rc = flow_counts_add(&a->counts, v[i].ptr, v[i].len, 1, err);
 		return rc;
 	}
 	if (b->dict_n > a->ncounts) {
-		uint64_t *n = realloc(a->counts, b->dict_n * sizeof(*n));
+		uint64_t *n = realloc(a->dict_counts, b->dict_n * sizeof(*n));
 		if (!n)
 			return ts_err_set(err, TS_ENOMEM, "out of memory");
-		a->counts = n;
+		a->dict_counts = n;
 		a->ncounts = b->dict_n;
 	}
-	memset(a->counts, 0, b->dict_n * sizeof(*a->counts));
+	memset(a->dict_counts, 0, b->dict_n * sizeof(*a->dict_counts));
 	for (size_t i = 0; i < b->n; i++)
 		if (b->indices[i] < b->dict_n && (!b->valid || b->valid[i]))
-			a->counts[b->indices[i]]++;
+			a->dict_counts[b->indices[i]]++;
 	for (uint32_t k = 0; !rc && k < b->dict_n; k++)
-		if (a->counts[k])
-			rc = emit(c, region, hour_start, dict[k].ptr, dict[k].len, a->counts[k],
-			          err);
+		if (a->dict_counts[k])
+			rc = flow_counts_add(&a->counts, dict[k].ptr, dict[k].len,
+			                     a->dict_counts[k], err);
 	return rc;
 }
 
 /* Step 2 for one file. */
 static int count_file(struct agg *a, const char *key, const char *region, const char *hour_start,
-                      struct flow_copy *c, struct ts_err *err)
+                      struct ts_err *err)
 {
 	struct parquet_reader *r = NULL;
 	struct parquet_chunk *ch = NULL;
 	struct parquet_batch b;
 	int rc = store_get(a->lake.store, key, FLOW_FILE_MAX, &a->buf, err), col = -1;
 
+	rc = rc ? rc : flow_counts_file(&a->counts, region, hour_start, err);
 	rc = rc ? rc : parquet_reader_open_mem(a->buf.buf, a->buf.len, key, &r, err);
 	if (!rc && ((col = parquet_reader_column(r, "song_id")) < 0 ||
 	            parquet_reader_footer(r)->cols[col].type != PARQUET_BYTE_ARRAY))
@@ -139,34 +133,48 @@ static int count_file(struct agg *a, const char *key, const char *region, const 
 		while (!rc && !(rc = parquet_chunk_next(ch, PARQUET_BATCH_MAX, true, &b, err)) &&
 		       b.n) {
 			a->stats->rows_in += (int64_t)b.n;
-			rc = count_batch(a, &b, c, region, hour_start, err);
+			rc = count_batch(a, &b, err);
 		}
 		parquet_chunk_free(ch);
 		ch = NULL;
 	}
 	parquet_reader_free(r);
+	rc = rc ? rc : flow_counts_end_file(&a->counts, err);
 	if (rc == TS_EINVAL)
 		rc = TS_ECORRUPT;
 	return rc;
 }
 
-static int count_files(struct agg *a, PGresult *files, struct ts_err *err)
+/* The summed counts: agg_groups numbers the batch's (region, hour) periods,
+ * agg_in holds one row per (period, song), both in plays_hourly's key order. */
+static int copy_counts(struct agg *a, struct ts_err *err)
 {
+	const struct flow_counts *k = &a->counts;
 	struct flow_copy c;
-	int rc = db_exec(a->db,
-	                 "CREATE TEMP TABLE agg_in (region text, hour_start timestamptz, song_id "
-	                 "text, plays bigint) ON COMMIT DROP",
-	                 err);
+	int rc =
+	    flow_copy_begin(a->db, "COPY agg_groups (g, region, hour_start) FROM STDIN", &c, err);
 
-	rc = rc ? rc
-	        : flow_copy_begin(a->db,
-	                          "COPY agg_in (region, hour_start, song_id, plays) FROM STDIN", &c,
-	                          err);
 	if (rc)
 		return rc;
-	for (int i = 0; !rc && i < PQntuples(files); i++)
-		rc = count_file(a, PQgetvalue(files, i, 0), PQgetvalue(files, i, 1),
-		                PQgetvalue(files, i, 4), &c, err);
+	for (size_t i = 0; !rc && i < k->ngroups; i++) {
+		rc = flow_copy_int(&c, (int64_t)i, err);
+		rc = rc ? rc
+		        : flow_copy_str(&c, k->groups[i].region, strlen(k->groups[i].region), err);
+		rc = rc ? rc : flow_copy_str(&c, k->groups[i].hour, strlen(k->groups[i].hour), err);
+		rc = rc ? rc : flow_copy_end_row(&c, err);
+	}
+	rc = rc ? (flow_copy_abort(&c), rc) : flow_copy_finish(&c, err);
+	rc =
+	    rc ? rc : flow_copy_begin(a->db, "COPY agg_in (g, song_id, plays) FROM STDIN", &c, err);
+	if (rc)
+		return rc;
+	for (size_t i = 0; !rc && i < k->nents; i++) {
+		const struct flow_counts_song *s = &k->songs[k->ents[i].key & 0xffffffffu];
+		rc = flow_copy_int(&c, (int64_t)(k->ents[i].key >> 32), err);
+		rc = rc ? rc : flow_copy_str(&c, s->s, s->len, err);
+		rc = rc ? rc : flow_copy_int(&c, (int64_t)k->ents[i].plays, err);
+		rc = rc ? rc : flow_copy_end_row(&c, err);
+	}
 	if (rc) {
 		flow_copy_abort(&c);
 		return rc;
@@ -175,20 +183,59 @@ static int count_files(struct agg *a, PGresult *files, struct ts_err *err)
 	return flow_copy_finish(&c, err);
 }
 
-/* Step 3. */
-static const char add_sql[] =
-    "INSERT INTO plays_hourly (region, hour_start, song_id, plays) "
-    "SELECT region, hour_start, song_id, sum(plays) FROM agg_in GROUP BY 1, 2, 3 "
-    "UNION ALL SELECT 'ALL', hour_start, song_id, sum(plays) FROM agg_in GROUP BY 2, 3 "
-    "ON CONFLICT (region, hour_start, song_id) DO UPDATE SET plays = plays_hourly.plays + "
-    "EXCLUDED.plays";
-
-static int add_counts(struct agg *a, PGresult *files, struct ts_err *err)
+/* Counts files until the batch holds AGG_ENTRIES_MAX (period, song) counts;
+ * *done says how many files were counted, the rest wait for the next batch. */
+static int count_files(struct agg *a, PGresult *files, int *done, struct ts_err *err)
 {
-	int rc = db_exec(a->db, "ANALYZE agg_in", err);
+	int rc = db_exec(a->db,
+	                 "CREATE TEMP TABLE agg_groups (g int PRIMARY KEY, region text, hour_start "
+	                 "timestamptz) ON COMMIT DROP",
+	                 err);
 
-	rc = rc ? rc : db_exec(a->db, add_sql, err);
-	for (int i = 0; !rc && i < PQntuples(files); i++) {
+	rc = rc ? rc
+	        : db_exec(
+	              a->db,
+	              "CREATE TEMP TABLE agg_in (g int, song_id text, plays bigint) ON COMMIT DROP",
+	              err);
+	flow_counts_release(&a->counts);
+	flow_counts_init(&a->counts);
+	*done = 0;
+	for (int i = 0; !rc && i < PQntuples(files) && a->counts.nents < AGG_ENTRIES_MAX; i++) {
+		rc = count_file(a, PQgetvalue(files, i, 0), PQgetvalue(files, i, 1),
+		                PQgetvalue(files, i, 4), err);
+		*done = i + 1;
+	}
+	rc = rc ? rc : flow_counts_sort(&a->counts, err);
+	return rc ? rc : copy_counts(a, err);
+}
+
+/* Step 3. */
+/* agg_in comes summed and in plays_hourly's key order (flow_counts.h).
+ * Periods with no row yet in plays_hourly (every period of a back-fill, a
+ * new hour when live) get plain inserts: an upsert's speculative insertion
+ * costs 2.5 times as much per row (docs/benchmarks.md). Only aggregate writes
+ * plays_hourly, one batch at a time under its lock, so no row can appear in
+ * such a period meanwhile. */
+static const char *const add_sql[] = {
+    "CREATE TEMP TABLE agg_fresh ON COMMIT DROP AS SELECT g.g FROM agg_groups g WHERE NOT "
+    "EXISTS (SELECT 1 FROM plays_hourly p WHERE p.region = g.region AND p.hour_start = "
+    "g.hour_start)",
+    "INSERT INTO plays_hourly (region, hour_start, song_id, plays) SELECT g.region, "
+    "g.hour_start, a.song_id, a.plays FROM agg_in a JOIN agg_groups g ON g.g = a.g WHERE a.g IN "
+    "(SELECT g FROM agg_fresh)",
+    "INSERT INTO plays_hourly (region, hour_start, song_id, plays) SELECT g.region, "
+    "g.hour_start, a.song_id, a.plays FROM agg_in a JOIN agg_groups g ON g.g = a.g WHERE a.g "
+    "NOT IN (SELECT g FROM agg_fresh) ON CONFLICT (region, hour_start, song_id) DO UPDATE SET "
+    "plays = plays_hourly.plays + EXCLUDED.plays",
+};
+
+static int add_counts(struct agg *a, PGresult *files, int done, struct ts_err *err)
+{
+	int rc = db_exec(a->db, "ANALYZE agg_in, agg_groups", err);
+
+	for (size_t i = 0; !rc && i < ARRAY_SIZE(add_sql); i++)
+		rc = db_exec(a->db, add_sql[i], err);
+	for (int i = 0; !rc && i < done; i++) {
 		const char *p[] = {PQgetvalue(files, i, 0)};
 		rc =
 		    db_execp(a->db,
@@ -202,8 +249,7 @@ static int add_counts(struct agg *a, PGresult *files, struct ts_err *err)
 /* Step 4: the statements, in order. Song ids are ranked in byte order
  * (COLLATE "C"), whatever the database's collation. */
 static const char *const chart_sql[] = {
-    "CREATE TEMP TABLE touched_h ON COMMIT DROP AS SELECT DISTINCT region, hour_start FROM "
-    "agg_in UNION SELECT DISTINCT 'ALL', hour_start FROM agg_in",
+    "CREATE TEMP TABLE touched_h ON COMMIT DROP AS SELECT region, hour_start FROM agg_groups",
     "CREATE TEMP TABLE touched_d ON COMMIT DROP AS SELECT DISTINCT region, (hour_start AT TIME "
     "ZONE 'UTC')::date AS day FROM touched_h",
     /* Temporary tables have no statistics until analysed: without them the
@@ -211,22 +257,25 @@ static const char *const chart_sql[] = {
     "ANALYZE touched_h, touched_d",
     "DELETE FROM top_songs_hourly t USING touched_h h WHERE t.region = h.region AND "
     "t.hour_start = h.hour_start",
+    /* A bounded top-10 sort per period (LIMIT), not a rank over every song. */
     "INSERT INTO top_songs_hourly (region, hour_start, rank, song_id, title, artist, genre, "
-    "plays, peak_rank, periods_on_chart) SELECT r.region, r.hour_start, r.rank, r.song_id, "
-    "s.title, s.artist, s.genre, r.plays, r.rank, 1 FROM (SELECT p.region, p.hour_start, "
-    "p.song_id, p.plays, row_number() OVER (PARTITION BY p.region, p.hour_start ORDER BY "
-    "p.plays DESC, p.song_id COLLATE \"C\") AS rank FROM plays_hourly p JOIN touched_h h ON "
-    "p.region = h.region AND p.hour_start = h.hour_start) r LEFT JOIN songs s ON s.song_id = "
-    "r.song_id WHERE r.rank <= 10",
+    "plays, peak_rank, periods_on_chart) SELECT h.region, h.hour_start, r.rank, r.song_id, "
+    "s.title, s.artist, s.genre, r.plays, r.rank, 1 FROM touched_h h CROSS JOIN LATERAL "
+    "(SELECT t.song_id, t.plays, row_number() OVER (ORDER BY t.plays DESC, t.song_id COLLATE "
+    "\"C\") AS rank FROM (SELECT p.song_id, p.plays FROM plays_hourly p WHERE p.region = "
+    "h.region AND p.hour_start = h.hour_start ORDER BY p.plays DESC, p.song_id COLLATE \"C\" "
+    "LIMIT 10) t) r LEFT JOIN songs s ON s.song_id = r.song_id",
     "DELETE FROM top_songs_daily t USING touched_d d WHERE t.region = d.region AND t.day = d.day",
     "INSERT INTO top_songs_daily (region, day, rank, song_id, title, artist, genre, plays, "
-    "peak_rank, periods_on_chart) SELECT r.region, r.day, r.rank, r.song_id, s.title, s.artist, "
-    "s.genre, r.plays, r.rank, 1 FROM (SELECT p.region, d.day, p.song_id, sum(p.plays) AS "
-    "plays, row_number() OVER (PARTITION BY p.region, d.day ORDER BY sum(p.plays) DESC, "
-    "p.song_id COLLATE \"C\") AS rank FROM plays_hourly p JOIN touched_d d ON p.region = "
-    "d.region AND p.hour_start >= d.day::timestamp AT TIME ZONE 'UTC' AND p.hour_start < "
-    "(d.day + 1)::timestamp AT TIME ZONE 'UTC' GROUP BY p.region, d.day, p.song_id) r LEFT JOIN "
-    "songs s ON s.song_id = r.song_id WHERE r.rank <= 10",
+    "peak_rank, periods_on_chart) SELECT d.region, d.day, r.rank, r.song_id, s.title, s.artist, "
+    "s.genre, r.plays, r.rank, 1 FROM touched_d d CROSS JOIN LATERAL (SELECT t.song_id, "
+    "t.plays, row_number() OVER (ORDER BY t.plays DESC, t.song_id COLLATE \"C\") AS rank FROM "
+    "(SELECT p.song_id, sum(p.plays) AS plays FROM plays_hourly p WHERE p.region = d.region "
+    "AND p.hour_start >= d.day::timestamp AT TIME ZONE 'UTC' AND p.hour_start < (d.day + "
+    "1)::timestamp AT TIME ZONE 'UTC' GROUP BY p.song_id ORDER BY sum(p.plays) DESC, p.song_id "
+    "COLLATE "
+    "\"C\" "
+    "LIMIT 10) t) r LEFT JOIN songs s ON s.song_id = r.song_id",
     /* The facts of a row depend on the song's earlier rows of its region. */
     "WITH w AS (SELECT region, hour_start, rank, lag(hour_start) OVER s AS prev_at, lag(rank) "
     "OVER s AS prev_rank, min(rank) OVER s AS peak, count(*) OVER s AS n FROM top_songs_hourly "
@@ -301,17 +350,20 @@ static int finality(struct agg *a, struct ts_err *err)
 static int batch(struct agg *a, const struct flow_args *args, int *more, struct ts_err *err)
 {
 	PGresult *files = NULL;
-	int rc = db_exec(a->db, "BEGIN", err), n = 0;
+	int rc = db_exec(a->db, "BEGIN", err), n = 0, done = 0;
 
 	*more = 0;
+	/* The counts of a back-fill batch are sorted and grouped in memory, not in
+	 * temporary files (the default 4 MB spills a batch of a million rows). */
+	rc = rc ? rc : db_exec(a->db, "SET LOCAL work_mem = '" AGG_WORK_MEM "'", err);
 	rc = rc ? rc
 	        : db_exec(a->db,
 	                  "SELECT pg_advisory_xact_lock(hashtext('topsongs.flow:aggregate'))", err);
 	rc = rc ? rc : pending_files(a, args, &files, err);
 	n = rc ? 0 : PQntuples(files);
 	rc = rc || !n ? rc : lock_hours(a, files, err);
-	rc = rc || !n ? rc : count_files(a, files, err);
-	rc = rc || !n ? rc : add_counts(a, files, err);
+	rc = rc || !n ? rc : count_files(a, files, &done, err);
+	rc = rc || !n ? rc : add_counts(a, files, done, err);
 	if (!rc && n)
 		failpoint("aggregate.counted");
 	rc = rc || !n ? rc : charts(a, err);
@@ -322,8 +374,8 @@ static int batch(struct agg *a, const struct flow_args *args, int *more, struct 
 	} else if (n) {
 		failpoint("aggregate.committed");
 		a->stats->partitions += a->hours;
-		*more = n == BATCH_N;
-		log_info("aggregated", "files=%d", n);
+		*more = n == BATCH_N || done < n;
+		log_info("aggregated", "files=%d", done);
 	}
 	PQclear(files);
 	return rc;
@@ -333,8 +385,11 @@ int flow_aggregate_run(struct db *db, const struct flow_args *args, struct flow_
                        struct ts_err *err)
 {
 	struct agg a = {.db = db, .stats = stats};
-	int rc = flow_lake_open(args->cfg, &a.lake, err), more = 1;
 	struct progress pg;
+	int rc, more = 1;
+
+	flow_counts_init(&a.counts);
+	rc = flow_lake_open(args->cfg, &a.lake, err);
 
 	dbuf_init(&a.buf, FLOW_FILE_MAX);
 	progress_begin(&pg, "aggregate", 0); /* batches of files: the total is unknown */
@@ -345,7 +400,8 @@ int flow_aggregate_run(struct db *db, const struct flow_args *args, struct flow_
 	progress_end(&pg);
 	if (rc)
 		ts_err_wrap(err, "aggregate");
-	free(a.counts);
+	free(a.dict_counts);
+	flow_counts_release(&a.counts);
 	dbuf_release(&a.buf);
 	flow_lake_close(&a.lake);
 	return rc;

@@ -1,0 +1,121 @@
+/*
+ * Unit tests of the aggregate's in-memory counts (flow_counts.h): every
+ * file counts for its region and for ALL, equal keys are merged, groups come
+ * out in (region, hour) order and songs in byte order, and a random batch
+ * sums to what a plain table of counts gives.
+ */
+#include "tests/unit/test.h"
+#include "base/dbuf.h"
+#include "flow/flow_counts.h"
+
+/* The entries as "region hour song plays\n" lines, in their order. */
+static void dump(const struct flow_counts *c, struct dbuf *out)
+{
+	dbuf_init(out, 1 << 24);
+	for (size_t i = 0; i < c->nents; i++) {
+		const struct flow_counts_group *g = &c->groups[c->ents[i].key >> 32];
+		const struct flow_counts_song *s = &c->songs[c->ents[i].key & 0xffffffffu];
+		dbuf_addf(out, "%s %s %.*s %llu\n", g->region, g->hour, (int)s->len, s->s,
+		          (unsigned long long)c->ents[i].plays);
+	}
+}
+
+/* The number in a song name "songN" (N past the first 4 bytes). */
+static int song_number(const struct flow_counts_song *s)
+{
+	int n = 0;
+
+	for (uint32_t i = 4; i < s->len; i++)
+		n = n * 10 + (s->s[i] - '0');
+	return n;
+}
+
+static void add(struct flow_counts *c, const char *song, uint64_t n)
+{
+	struct ts_err err;
+
+	CHECK_INT(flow_counts_add(c, song, strlen(song), n, &err), 0);
+}
+
+TEST(flow_counts_merged_sorted_with_all)
+{
+	struct flow_counts c;
+	struct ts_err err;
+	struct dbuf out;
+
+	flow_counts_init(&c);
+	CHECK_INT(flow_counts_file(&c, "NA", "2026-11-20 13:00:00+00", &err), 0);
+	add(&c, "s10", 2);
+	add(&c, "s1", 1);
+	add(&c, "s10", 3);
+	CHECK_INT(flow_counts_end_file(&c, &err), 0);
+	CHECK_INT(flow_counts_file(&c, "EU", "2026-11-20 13:00:00+00", &err), 0);
+	add(&c, "s1", 4);
+	add(&c, "\xc3\xa9t\xc3\xa9", 1); /* bytes past ASCII sort last */
+	CHECK_INT(flow_counts_end_file(&c, &err), 0);
+	CHECK_INT(flow_counts_file(&c, "EU", "2026-11-20 12:00:00+00", &err), 0);
+	add(&c, "s2", 7);
+	CHECK_INT(flow_counts_end_file(&c, &err), 0);
+	/* A second file of a period already seen adds to it. */
+	CHECK_INT(flow_counts_file(&c, "NA", "2026-11-20 13:00:00+00", &err), 0);
+	add(&c, "s1", 10);
+	CHECK_INT(flow_counts_end_file(&c, &err), 0);
+	CHECK_INT(flow_counts_sort(&c, &err), 0);
+	dump(&c, &out);
+	CHECK_STR(dbuf_str(&out), "ALL 2026-11-20 12:00:00+00 s2 7\n"
+	                          "ALL 2026-11-20 13:00:00+00 s1 15\n"
+	                          "ALL 2026-11-20 13:00:00+00 s10 5\n"
+	                          "ALL 2026-11-20 13:00:00+00 \xc3\xa9t\xc3\xa9 1\n"
+	                          "EU 2026-11-20 12:00:00+00 s2 7\n"
+	                          "EU 2026-11-20 13:00:00+00 s1 4\n"
+	                          "EU 2026-11-20 13:00:00+00 \xc3\xa9t\xc3\xa9 1\n"
+	                          "NA 2026-11-20 13:00:00+00 s1 11\n"
+	                          "NA 2026-11-20 13:00:00+00 s10 5\n");
+	CHECK_INT((int)c.ngroups, 5); /* NA, EU, ALL at 13:00; EU, ALL at 12:00 */
+	dbuf_release(&out);
+	flow_counts_release(&c);
+}
+
+TEST(flow_counts_random_batch_sums)
+{
+	static const char *const regions[] = {"AF", "EU", "NA"};
+	static const char *const hours[] = {"2026-11-20 00:00:00+00", "2026-11-20 01:00:00+00"};
+	enum { SONGS = 300, FILES = 40 };
+	static uint64_t want[4][2][SONGS]; /* region (3 = ALL), hour, song */
+	struct flow_counts c;
+	struct ts_err err;
+	uint64_t x = 12345, total = 0, got = 0;
+	char name[16];
+
+	memset(want, 0, sizeof(want));
+	flow_counts_init(&c);
+	for (int f = 0; f < FILES; f++) {
+		int r = f % 3, h = (f / 3) % 2;
+		CHECK_INT(flow_counts_file(&c, regions[r], hours[h], &err), 0);
+		for (int i = 0; i < 500; i++) {
+			x = x * 6364136223846793005ull + 1442695040888963407ull;
+			int s = (int)((x >> 33) % SONGS);
+			snprintf(name, sizeof(name), "song%d", s);
+			add(&c, name, 1 + (x >> 60));
+			want[r][h][s] += 1 + (x >> 60);
+			want[3][h][s] += 1 + (x >> 60);
+			total += 2 * (1 + (x >> 60));
+		}
+		CHECK_INT(flow_counts_end_file(&c, &err), 0);
+	}
+	CHECK_INT(flow_counts_sort(&c, &err), 0);
+	for (size_t i = 0; i < c.nents; i++) {
+		const struct flow_counts_group *g = &c.groups[c.ents[i].key >> 32];
+		const struct flow_counts_song *s = &c.songs[c.ents[i].key & 0xffffffffu];
+		int r = !strcmp(g->region, "ALL")  ? 3
+		        : !strcmp(g->region, "AF") ? 0
+		        : !strcmp(g->region, "EU") ? 1
+		                                   : 2;
+		int h = !strcmp(g->hour, hours[1]);
+		CHECK(i == 0 || c.ents[i - 1].key < c.ents[i].key); /* sorted, one per key */
+		CHECK_INT((int)c.ents[i].plays, (int)want[r][h][song_number(s)]);
+		got += c.ents[i].plays;
+	}
+	CHECK(got == total);
+	flow_counts_release(&c);
+}
