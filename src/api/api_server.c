@@ -5,6 +5,7 @@
  */
 #include "base/common.h"
 #include "api/api.h"
+#include "api/api_accepted.h"
 #include "api/api_internal.h"
 #include "api/api_guard.h"
 #include "api/api_read.h"
@@ -571,12 +572,15 @@ int api_server_start(const struct ts_config *cfg, struct api_server **out, struc
 	if (!rc && api_guard_new(cfg->api_idle_timeout_s, &srv->guard))
 		rc = ts_err_set(err, TS_ENOMEM, "cannot start the slow-client guard");
 	if (!rc)
+		rc = api_accepted_new(cfg, &srv->accepted, err);
+	if (!rc)
 		rc = start_read(srv, err);
 	if (!rc)
 		rc = start_daemon(srv, err);
 	if (rc) {
 		api_read_free(srv->read);
 		api_static_free(srv->statics);
+		api_accepted_free(srv->accepted);
 		api_guard_free(srv->guard);
 		kafka_producer_free(srv->producer);
 		api_wait_stop(srv);
@@ -622,6 +626,8 @@ void api_server_free(struct api_server *srv)
 	usleep(100000);
 	api_wait_stop(srv);
 	MHD_stop_daemon(srv->daemon);
+	/* Every request is answered: the last 202s go into the last flush. */
+	api_accepted_free(srv->accepted);
 	api_guard_free(srv->guard);
 	api_read_free(srv->read);
 	api_static_free(srv->statics);
