@@ -40,6 +40,7 @@ struct api_accepted {
 	char host[64];
 	char pid[16];
 	int migrated;
+	int failing; /* flushes failed in a row (the flush thread's) */
 };
 
 static void split_regions(struct api_accepted *a, const char *list)
@@ -204,10 +205,16 @@ static void flush_once(struct api_accepted *a, struct slot *taken, int stopping)
 		log_warn("ledger counts dropped: too many pending (region, hour) pairs",
 		         "plays=%lld", (long long)dropped);
 	ts_err_clear(&err);
-	if (!ensure_db(a, &err) && !write_all(a, taken, stopping, &err))
+	if (!ensure_db(a, &err) && !write_all(a, taken, stopping, &err)) {
+		if (a->failing)
+			log_info("accepted counts recorded again", "after_failures=%d", a->failing);
+		a->failing = 0;
 		return;
-	log_warn("cannot record accepted counts; keeping them for the next flush", "reason=\"%s\"",
-	         err.msg);
+	}
+	/* Once per outage, not once a second. */
+	if (!a->failing++)
+		log_warn("cannot record accepted counts; keeping them for the next flush",
+		         "reason=\"%s\"", err.msg);
 	pthread_mutex_lock(&a->lock);
 	for (int i = 0; i < API_ACCEPTED_SLOTS; i++)
 		if (taken[i].region >= 0)
