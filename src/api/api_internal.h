@@ -24,6 +24,7 @@
 #include "kafka/kafka_producer.h"
 
 struct api_accepted;
+struct api_ledger;
 struct api_read;
 struct api_static;
 struct api_guard;
@@ -35,6 +36,7 @@ struct api_server {
 	struct api_static *statics;    /* the dashboard's files (api_static.c), or NULL */
 	struct api_guard *guard;       /* the slow-client guard (api_guard.c) */
 	struct api_accepted *accepted; /* the ledger's 202 counts (api_accepted.c) */
+	struct api_ledger *ledger;     /* GET /api/ledger (api_ledger.c) */
 	const struct ts_config *cfg;
 	int port;
 	atomic_llong pending_events;

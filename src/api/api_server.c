@@ -7,6 +7,7 @@
 #include "api/api.h"
 #include "api/api_accepted.h"
 #include "api/api_internal.h"
+#include "api/api_ledger.h"
 #include "api/api_guard.h"
 #include "api/api_read.h"
 #include "api/api_static.h"
@@ -40,6 +41,7 @@ static const struct api_route routes[] = {
     {"/api/top.csv", "GET", ROUTE_API, 0, READ_TOP_CSV},
     {"/api/trend", "GET", ROUTE_API, 0, READ_TREND},
     {"/api/pipeline", "GET", ROUTE_API, 0, READ_PIPELINE},
+    {"/api/ledger", "GET", ROUTE_API, 0, READ_LEDGER},
     {"/api/openapi.json", "GET", ROUTE_API, 0, READ_OPENAPI},
 };
 
@@ -186,7 +188,10 @@ static void reply_get(struct api_request *req, struct api_reply *reply)
 		                   atomic_load(&srv->open_requests), ready);
 		break;
 	case ROUTE_API:
-		api_read_handle(srv->read, (enum api_read_ep)req->read_ep, req, reply);
+		if (req->read_ep == READ_LEDGER)
+			api_ledger_handle(srv->ledger, req, reply);
+		else
+			api_read_handle(srv->read, (enum api_read_ep)req->read_ep, req, reply);
 		break;
 	default:
 		BUG("route %d has no GET handler", req->route);
@@ -574,6 +579,8 @@ int api_server_start(const struct ts_config *cfg, struct api_server **out, struc
 	if (!rc)
 		rc = api_accepted_new(cfg, &srv->accepted, err);
 	if (!rc)
+		rc = api_ledger_new(cfg, &srv->ledger, err);
+	if (!rc)
 		rc = start_read(srv, err);
 	if (!rc)
 		rc = start_daemon(srv, err);
@@ -581,6 +588,7 @@ int api_server_start(const struct ts_config *cfg, struct api_server **out, struc
 		api_read_free(srv->read);
 		api_static_free(srv->statics);
 		api_accepted_free(srv->accepted);
+		api_ledger_free(srv->ledger);
 		api_guard_free(srv->guard);
 		kafka_producer_free(srv->producer);
 		api_wait_stop(srv);
@@ -628,6 +636,7 @@ void api_server_free(struct api_server *srv)
 	MHD_stop_daemon(srv->daemon);
 	/* Every request is answered: the last 202s go into the last flush. */
 	api_accepted_free(srv->accepted);
+	api_ledger_free(srv->ledger);
 	api_guard_free(srv->guard);
 	api_read_free(srv->read);
 	api_static_free(srv->statics);
