@@ -173,7 +173,7 @@ static void run(struct api_ledger *l, const struct ledger_opts *o, struct api_re
 	ts_err_clear(&err);
 	rc = connect_db(l, &err);
 	rc = rc ? rc : ledger_run(l->db, l->cfg, o, &r, &err);
-	if (rc && rc != TS_EINVAL && PQstatus(db_conn(l->db)) != CONNECTION_OK) {
+	if (rc && l->db && PQstatus(db_conn(l->db)) != CONNECTION_OK) {
 		/* The connection broke: the next request reconnects. */
 		db_free(l->db);
 		l->db = NULL;
