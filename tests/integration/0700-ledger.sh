@@ -93,9 +93,13 @@ ledger
 [ "$ledger_rc" = 0 ] || fail "after re-aggregating: $(diffs)"
 
 # 3. A raw file gone from the lake (a folder or S3): lake_missing in raw, exit 1.
-victim="$("$TOPSONGS_BIN" store ls raw/ | cut -f2 | grep '\.parquet$' | sort | head -n 1)"
+# (through files: with pipefail, `| head` could fail the pipeline by SIGPIPE)
+"$TOPSONGS_BIN" store ls raw/ >"$SCRATCH/raw.ls" || fail "store ls"
+victim="$(cut -f2 "$SCRATCH/raw.ls" | grep '\.parquet$' | sort >"$SCRATCH/raw.keys"; sed -n 1p "$SCRATCH/raw.keys")"
+[ -n "$victim" ] || fail "no raw file to remove: $(head -c 300 "$SCRATCH/raw.ls")"
 "$TOPSONGS_BIN" store get "$victim" --file "$SCRATCH/victim.parquet" || fail "store get $victim"
-rows=$("$TOPSONGS_BIN" parquet inspect "$SCRATCH/victim.parquet" | sed -n 's/^rows: *\([0-9]*\).*/\1/p' | head -n 1)
+"$TOPSONGS_BIN" parquet inspect "$SCRATCH/victim.parquet" >"$SCRATCH/victim.txt" || fail "inspect"
+rows=$(sed -n 's/^rows: *\([0-9]*\).*/\1/p' "$SCRATCH/victim.txt")
 "$TOPSONGS_BIN" store rm "$victim" || fail "store rm"
 ledger
 [ "$ledger_rc" = 1 ] || fail "raw file removed: exit $ledger_rc"
