@@ -6,6 +6,7 @@
  * items that were not accepted.
  */
 #include "base/common.h"
+#include "api/api_accepted.h"
 #include "api/api_internal.h"
 #include "base/log.h"
 #include "base/timeutil.h"
@@ -76,6 +77,7 @@ static int validate_item(struct api_request *req, size_t i, json_t *v, const jso
 		record_invalid(req, i, &why);
 		return TS_EINVAL;
 	}
+	api_accepted_note(req, i, ev);
 	return 0;
 }
 
@@ -397,6 +399,7 @@ void api_ingest_finish(struct api_request *req, struct api_reply *reply)
 		accepted += req->items[i].status == 202;
 	}
 	pthread_mutex_unlock(&req->lock);
+	api_accepted_count(req);
 	api_metrics_events(accepted);
 	if (req->route == ROUTE_PLAY)
 		finish_single(req, reply);

@@ -23,6 +23,8 @@
 #include "event/event.h"
 #include "kafka/kafka_producer.h"
 
+struct api_accepted;
+struct api_ledger;
 struct api_read;
 struct api_static;
 struct api_guard;
@@ -30,10 +32,12 @@ struct api_guard;
 struct api_server {
 	struct MHD_Daemon *daemon;
 	struct kafka_producer *producer;
-	struct api_read *read;         /* GET /api/... (api_read.c) */
-	struct api_static *statics;    /* the dashboard's files (api_static.c), or NULL */
-	struct api_guard *guard;       /* the slow-client guard (api_guard.c) */
-	struct MHD_Response *accepted; /* the shared 202 of POST /play */
+	struct api_read *read;               /* GET /api/... (api_read.c) */
+	struct api_static *statics;          /* the dashboard's files (api_static.c), or NULL */
+	struct api_guard *guard;             /* the slow-client guard (api_guard.c) */
+	struct MHD_Response *accepted_reply; /* the shared 202 of POST /play */
+	struct api_accepted *accepted;       /* the ledger's 202 counts (api_accepted.c) */
+	struct api_ledger *ledger;           /* GET /api/ledger (api_ledger.c) */
 	const struct ts_config *cfg;
 	int port;
 	atomic_llong pending_events;
@@ -49,9 +53,11 @@ struct api_server {
 
 struct api_item {
 	struct api_request *req;
-	short status;     /* 0 sent and waiting, 202, 400 or 503 */
-	unsigned err_off; /* for 400: the error JSON in req->errors */
+	short status;       /* 0 sent and waiting, 202, 400 or 503 */
+	signed char region; /* api_accepted_note: region index, -1 unknown */
+	unsigned err_off;   /* for 400: the error JSON in req->errors */
 	unsigned err_len;
+	int32_t hour; /* api_accepted_note: event hour since the epoch */
 };
 
 enum api_phase { PHASE_BODY, PHASE_WAITING, PHASE_DONE };

@@ -73,7 +73,27 @@ static const char components[] =
     "\"freshness\":{\"type\":\"object\",\"properties\":{"
     "\"lake_age_s\":{\"type\":[\"integer\",\"null\"]},"
     "\"chart_age_s\":{\"type\":[\"integer\",\"null\"]},"
-    "\"scheduler_age_s\":{\"type\":[\"integer\",\"null\"]}}}}}"
+    "\"scheduler_age_s\":{\"type\":[\"integer\",\"null\"]}}}}},"
+    "\"LedgerDiff\":{\"type\":\"object\",\"properties\":{"
+    "\"region\":{\"type\":[\"string\",\"null\"]},\"hour\":{\"type\":[\"string\",\"null\"]},"
+    "\"stage\":{\"type\":\"string\",\"enum\":[\"kafka\",\"raw\",\"enriched\",\"hourly\","
+    "\"daily\"]},\"kind\":{\"type\":\"string\"},\"class\":{\"type\":\"string\",\"enum\":["
+    "\"in_flight\",\"settled\",\"mismatch\"]},\"explained\":{\"type\":\"boolean\"},"
+    "\"plays\":{\"type\":\"integer\"},\"detail\":{\"type\":\"string\"}}},"
+    "\"Ledger\":{\"type\":\"object\",\"description\":\"docs/ledger.md; the same as "
+    "topsongs ledger --json\",\"properties\":{"
+    "\"version\":{\"type\":\"integer\"},\"from\":{\"type\":\"string\"},"
+    "\"to\":{\"type\":\"string\"},\"region\":{\"type\":[\"string\",\"null\"]},"
+    "\"generated_at\":{\"type\":\"string\"},"
+    "\"status\":{\"type\":\"string\",\"enum\":[\"balanced\",\"in_flight\",\"mismatch\"]},"
+    "\"balanced\":{\"type\":\"boolean\",\"description\":\"nothing in flight and no "
+    "mismatch\"},\"lake_checked\":{\"type\":\"boolean\"},"
+    "\"counts\":{\"type\":\"object\"},\"totals\":{\"type\":\"object\"},"
+    "\"kafka\":{\"type\":\"object\"},\"api\":{\"type\":\"object\"},"
+    "\"charts\":{\"type\":\"object\"},"
+    "\"differences\":{\"type\":\"array\",\"items\":"
+    "{\"$ref\":\"#/components/schemas/"
+    "LedgerDiff\"}},\"hours\":{\"type\":\"array\",\"items\":{\"type\":\"object\"}}}}"
     "}}";
 
 #define P_REGION                                                                                   \
@@ -142,6 +162,23 @@ static const struct doc docs[] = {
      "[{\"name\":\"runs\",\"in\":\"query\",\"schema\":{\"type\":\"integer\",\"minimum\":1,"
      "\"maximum\":100,\"default\":20},\"example\":5}]",
      "{" OK_JSON(REF("Pipeline")) "," ERR_400 "," ERR_503 "}", NULL},
+    {"GET", "/api/ledger",
+     "The end-to-end ledger: plays at every stage per region and hour, differences explained",
+     "[" P_REGION ",{\"name\":\"from\",\"in\":\"query\",\"schema\":{\"type\":\"string\"},"
+     "\"description\":\"default: 24 hours before to; " TIME_FORMATS
+     "\",\"example\":\"2026-11-25\"},"
+     "{\"name\":\"to\",\"in\":\"query\",\"schema\":{\"type\":\"string\"},\"description\":\""
+     "exclusive, rounded up to the hour, at most 31 days after from; default: the end of the "
+     "current hour\",\"example\":\"2026-11-26\"},"
+     "{\"name\":\"lake\",\"in\":\"query\",\"schema\":{\"type\":\"integer\",\"enum\":[0,1],"
+     "\"default\":1},\"description\":\"1: count the lake's rows from its Parquet footers; 0: "
+     "trust the bookkeeping\",\"example\":1}]",
+     "{\"200\":{\"description\":\"OK\",\"content\":{\"application/json\":{\"schema\":" REF(
+         "Ledger") "}}}," ERR_400 ",\"503\":{\"description\":\"PostgreSQL unavailable, or another "
+                   "ledger running "
+                   "(Retry-After)\",\"content\":{\"application/json\":{\"schema\":" REF(
+                       "Error") "}}}}",
+     NULL},
     {"GET", "/api/openapi.json", "This document", "[]",
      "{\"200\":{\"description\":\"OpenAPI 3.1\",\"content\":{\"application/json\":{}}}}", NULL},
 };

@@ -25,6 +25,7 @@ enum api_read_ep {
 	READ_TREND,
 	READ_PIPELINE,
 	READ_OPENAPI,
+	READ_LEDGER, /* answered by api_ledger.c */
 };
 
 struct api_read;

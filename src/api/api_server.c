@@ -5,7 +5,9 @@
  */
 #include "base/common.h"
 #include "api/api.h"
+#include "api/api_accepted.h"
 #include "api/api_internal.h"
+#include "api/api_ledger.h"
 #include "api/api_guard.h"
 #include "api/api_read.h"
 #include "api/api_static.h"
@@ -39,6 +41,7 @@ static const struct api_route routes[] = {
     {"/api/top.csv", "GET", ROUTE_API, 0, READ_TOP_CSV},
     {"/api/trend", "GET", ROUTE_API, 0, READ_TREND},
     {"/api/pipeline", "GET", ROUTE_API, 0, READ_PIPELINE},
+    {"/api/ledger", "GET", ROUTE_API, 0, READ_LEDGER},
     {"/api/openapi.json", "GET", ROUTE_API, 0, READ_OPENAPI},
 };
 
@@ -148,7 +151,7 @@ static struct MHD_Response *accepted_response_new(void)
 
 static int is_plain_accepted(const struct api_request *req, const struct api_reply *reply)
 {
-	return req->srv->accepted && req->route == ROUTE_PLAY && reply->status == 202 &&
+	return req->srv->accepted_reply && req->route == ROUTE_PLAY && reply->status == 202 &&
 	       !reply->close && !reply->retry_after && !reply->has_file && !reply->etag[0] &&
 	       !reply->filename[0] && !reply->allow && !reply->content_type;
 }
@@ -172,7 +175,7 @@ static enum MHD_Result send_reply(struct api_request *req, struct api_reply *rep
 
 	inflight_end(req);
 	if (is_plain_accepted(req, reply)) {
-		ret = MHD_queue_response(req->conn, 202, req->srv->accepted);
+		ret = MHD_queue_response(req->conn, 202, req->srv->accepted_reply);
 		api_metrics_request(req->route, 202);
 		req->phase = PHASE_DONE;
 		return ret;
@@ -233,7 +236,10 @@ static void reply_get(struct api_request *req, struct api_reply *reply)
 		                   ready);
 		break;
 	case ROUTE_API:
-		api_read_handle(srv->read, (enum api_read_ep)req->read_ep, req, reply);
+		if (req->read_ep == READ_LEDGER)
+			api_ledger_handle(srv->ledger, req, reply);
+		else
+			api_read_handle(srv->read, (enum api_read_ep)req->read_ep, req, reply);
 		break;
 	default:
 		BUG("route %d has no GET handler", req->route);
@@ -659,16 +665,22 @@ int api_server_start(const struct ts_config *cfg, struct api_server **out, struc
 	if (!rc && api_guard_new(cfg->api_idle_timeout_s, &srv->guard))
 		rc = ts_err_set(err, TS_ENOMEM, "cannot start the slow-client guard");
 	if (!rc)
+		rc = api_accepted_new(cfg, &srv->accepted, err);
+	if (!rc)
+		rc = api_ledger_new(cfg, &srv->ledger, err);
+	if (!rc)
 		rc = start_read(srv, err);
-	if (!rc && !(srv->accepted = accepted_response_new()))
+	if (!rc && !(srv->accepted_reply = accepted_response_new()))
 		rc = ts_err_set(err, TS_ENOMEM, "out of memory");
 	if (!rc)
 		rc = start_daemon(srv, err);
 	if (rc) {
-		if (srv->accepted)
-			MHD_destroy_response(srv->accepted);
+		if (srv->accepted_reply)
+			MHD_destroy_response(srv->accepted_reply);
 		api_read_free(srv->read);
 		api_static_free(srv->statics);
+		api_accepted_free(srv->accepted);
+		api_ledger_free(srv->ledger);
 		api_guard_free(srv->guard);
 		kafka_producer_free(srv->producer);
 		api_wait_stop(srv);
@@ -714,10 +726,13 @@ void api_server_free(struct api_server *srv)
 	usleep(100000);
 	api_wait_stop(srv);
 	MHD_stop_daemon(srv->daemon);
+	/* Every request is answered: the last 202s go into the last flush. */
+	api_accepted_free(srv->accepted);
+	api_ledger_free(srv->ledger);
 	api_guard_free(srv->guard);
 	api_read_free(srv->read);
 	api_static_free(srv->statics);
-	MHD_destroy_response(srv->accepted);
+	MHD_destroy_response(srv->accepted_reply);
 	kafka_producer_free(srv->producer);
 	pthread_mutex_destroy(&srv->wait_lock);
 	free(srv);

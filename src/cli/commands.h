@@ -47,6 +47,10 @@ extern const char cmd_scheduler_details[];
 /* Applies the schema migrations (scheduler, flows run, flows runs). */
 int cmd_scheduler_migrate(const struct ts_config *cfg, struct ts_err *err);
 
+int cmd_ledger(struct cli_ctx *ctx);
+extern const struct cli_opt cmd_ledger_opts[];
+extern const char cmd_ledger_details[];
+
 int cmd_flows(struct cli_ctx *ctx);
 extern const struct cli_opt cmd_flows_opts[];
 extern const char cmd_flows_details[];

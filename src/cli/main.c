@@ -67,6 +67,12 @@ const struct cli_cmd cli_commands[] = {
      cmd_retention_details, cmd_retention_opts, 0, 0,
      "  0 done (hours kept for pending work included), 1 a step failed (run it\n"
      "  again: it resumes), 2 usage, 3 PostgreSQL or the store unreachable"},
+    {"ledger", cmd_ledger, "[--from T] [--to T] [--region R] [--json] [--no-lake]",
+     "Count the plays at every stage, api to charts, and explain every difference.",
+     cmd_ledger_details, cmd_ledger_opts, 0, 0,
+     "  0 balanced, or only plays in flight, 1 a mismatch (explained or not: the\n"
+     "  report says), 2 usage, 3 PostgreSQL unreachable, 4 the lake or database\n"
+     "  unreadable"},
     {"scheduler", cmd_scheduler, "",
      "Run the flows on their schedules, with retries, locks, leases and a heartbeat.",
      cmd_scheduler_details, NULL, 0, 0,

@@ -172,6 +172,33 @@ static const struct migration migrations[] = {
      "  pruned_at timestamptz NOT NULL DEFAULT now(),"
      "  files_deleted_at timestamptz,"
      "  PRIMARY KEY (region, day, hour));"},
+    /* The ledger (docs/ledger.md): the api's 202s per (region, event hour),
+     * flushed every second by each api instance, whose liveness tells a
+     * crash (counts of its last second lost) from an orderly stop; and the
+     * records ingest consumed without filing them (dead letters), counted
+     * per batch in the transaction that commits the batch's offsets. */
+    {8, "ledger",
+     "CREATE TABLE api_accepted ("
+     "  region text NOT NULL,"
+     "  hour_start timestamptz NOT NULL,"
+     "  accepted bigint NOT NULL CHECK (accepted >= 0),"
+     "  updated_at timestamptz NOT NULL DEFAULT now(),"
+     "  PRIMARY KEY (region, hour_start));"
+     "CREATE TABLE api_instances ("
+     "  instance text PRIMARY KEY,"
+     "  host text NOT NULL,"
+     "  pid int NOT NULL,"
+     "  started_at timestamptz NOT NULL DEFAULT now(),"
+     "  flushed_at timestamptz NOT NULL DEFAULT now(),"
+     "  stopped_at timestamptz);"
+     "CREATE TABLE ingest_dead_letters ("
+     "  topic text NOT NULL,"
+     "  kafka_partition int NOT NULL,"
+     "  first_offset bigint NOT NULL,"
+     "  last_offset bigint NOT NULL,"
+     "  records bigint NOT NULL CHECK (records > 0),"
+     "  committed_at timestamptz NOT NULL DEFAULT now(),"
+     "  PRIMARY KEY (topic, kafka_partition, first_offset));"},
 };
 
 int db_schema_version(void)

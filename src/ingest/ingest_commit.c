@@ -158,6 +158,30 @@ static int close_hours(struct db *db, const char *topic, int64_t lateness_s, str
 	                2, params, NULL, err);
 }
 
+/* The ledger's dead letters (docs/ledger.md): every offset of [first, last]
+ * became a row or a dead letter (the producer is not transactional, so the
+ * topic has no control records between them), so the batch's dead letters
+ * are its offsets minus its rows — counted without touching the consumer. */
+static int count_dead(struct db *db, const struct ingest_batch *b, struct ts_err *err)
+{
+	char part[16], first[24], last[24], dead[24];
+	const char *params[] = {b->topic, part, first, last, dead};
+	int64_t rows = 0;
+
+	for (int i = 0; i < b->nfiles; i++)
+		rows += b->files[i].rows;
+	if (b->last - b->first + 1 <= rows)
+		return 0;
+	snprintf(part, sizeof(part), "%d", (int)b->partition);
+	snprintf(first, sizeof(first), "%lld", (long long)b->first);
+	snprintf(last, sizeof(last), "%lld", (long long)b->last);
+	snprintf(dead, sizeof(dead), "%lld", (long long)(b->last - b->first + 1 - rows));
+	return db_execp(db,
+	                "INSERT INTO ingest_dead_letters (topic, kafka_partition, first_offset, "
+	                "last_offset, records) VALUES ($1, $2, $3, $4, $5)",
+	                5, params, NULL, err);
+}
+
 int ingest_commit(struct db *db, struct ingest_batch *b, struct ts_err *err)
 {
 	int rc = db_exec(db, "BEGIN", err);
@@ -167,6 +191,7 @@ int ingest_commit(struct db *db, struct ingest_batch *b, struct ts_err *err)
 		rc = record_file(db, b, &b->files[i], err);
 		rc = rc ? rc : count_hour(db, &b->files[i], &b->late_rows, err);
 	}
+	rc = rc ? rc : count_dead(db, b, err);
 	rc = rc ? rc : move_offset(db, b, err);
 	rc = rc ? rc : close_hours(db, b->topic, b->lateness_s, err);
 	rc = rc ? rc : db_exec(db, "COMMIT", err);

@@ -119,6 +119,13 @@ try {
     expect((await page.getByTestId("flow-run").count()) >= 3, "fewer than three flow runs");
   });
 
+  await check("the pipeline view shows the ledger with its six stages", async () => {
+    await page.getByTestId("ledger").waitFor({ timeout: 20000 });
+    expect((await page.getByTestId("ledger-stage").count()) === 6, "not six ledger stages");
+    const status = await page.getByTestId("ledger-status").textContent();
+    expect(["balanced", "in flight", "mismatch"].includes(status), `ledger status ${status}`);
+  });
+
   await check("readable on a phone: nothing wider than the screen", async () => {
     const phone = await browser.newContext({ viewport: { width: 375, height: 740 }, isMobile: true });
     const p = await phone.newPage();

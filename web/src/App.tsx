@@ -1,6 +1,7 @@
 import { useMemo } from "react";
-import { ApiError, chartCsvUrl, fetchChart, fetchPipeline, fetchRegions, fetchTrend, type Chart } from "./api";
+import { ApiError, chartCsvUrl, fetchChart, fetchLedger, fetchPipeline, fetchRegions, fetchTrend, type Chart } from "./api";
 import { ChartTable } from "./components/ChartTable";
+import { LedgerView } from "./components/LedgerView";
 import { PeriodToggle } from "./components/PeriodToggle";
 import { PipelineView } from "./components/PipelineView";
 import { PlaysBarChart } from "./components/PlaysBarChart";
@@ -16,6 +17,8 @@ import { useSelection } from "./useSelection";
 /** How often the live mode refreshes the current period, and the pipeline. */
 export const LIVE_REFRESH_MS = 5000;
 const PIPELINE_REFRESH_MS = 10000;
+/** The ledger reads the lake: less often. */
+const LEDGER_REFRESH_MS = 30000;
 
 function errorText(e: Error): string {
   if (e instanceof ApiError && e.status === 503) return `The charts are unavailable right now (${e.message}); retrying.`;
@@ -49,6 +52,7 @@ export function App() {
   const live = sel.at === null;
   const chart = useResource(`${sel.region}|${sel.period}|${sel.at ?? "now"}`, (s) => fetchChart(sel, s), live ? LIVE_REFRESH_MS : null);
   const pipeline = useResource("pipeline", (s) => fetchPipeline(8, s), PIPELINE_REFRESH_MS);
+  const ledger = useResource(`ledger|${sel.region}`, (s) => fetchLedger(sel.region, s), LEDGER_REFRESH_MS);
   const shownKey = useMemo(
     () => sel.at ?? periodKey(chart.data ? new Date(chart.data.start) : new Date(), sel.period),
     [sel.at, sel.period, chart.data],
@@ -105,6 +109,10 @@ export function App() {
           {pipeline.error && <Status kind="error">{errorText(pipeline.error)}</Status>}
           {pipeline.loading && !pipeline.data && <Status kind="loading">Loading the pipeline…</Status>}
           {pipeline.data && <PipelineView pipeline={pipeline.data} />}
+          <h3>Ledger, last 24 hours</h3>
+          {ledger.error && <Status kind="error">{errorText(ledger.error)}</Status>}
+          {ledger.loading && !ledger.data && <Status kind="loading">Counting every stage…</Status>}
+          {ledger.data && <LedgerView ledger={ledger.data} />}
         </section>
       </main>
     </div>

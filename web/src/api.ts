@@ -177,3 +177,49 @@ export function fetchTrend(
 export function fetchPipeline(runs = 10, signal?: AbortSignal): Promise<Pipeline> {
   return getJson("/api/pipeline", new URLSearchParams({ runs: String(runs) }), signal);
 }
+
+/** One difference between two stages of the ledger (docs/ledger.md). */
+export interface LedgerDiff {
+  region: string | null;
+  hour: string | null;
+  stage: "kafka" | "raw" | "enriched" | "hourly" | "daily";
+  kind: string;
+  class: "in_flight" | "settled" | "mismatch";
+  explained: boolean;
+  plays: number;
+  detail: string;
+}
+
+export interface LedgerTotals {
+  accepted: number;
+  kafka: number;
+  raw: number;
+  enriched: number;
+  duplicates_removed: number;
+  hourly: number;
+  daily: number;
+}
+
+/** GET /api/ledger: the same document as `topsongs ledger --json`. */
+export interface Ledger {
+  version: number;
+  from: string;
+  to: string;
+  region: string | null;
+  generated_at: string;
+  status: "balanced" | "in_flight" | "mismatch";
+  balanced: boolean;
+  lake_checked: boolean;
+  counts: { in_flight: number; mismatches: number; unexplained: number };
+  totals: LedgerTotals;
+  kafka: { lag: number | null; end_offsets: number | null; committed_offsets: number | null; error: string | null; dead_lettered: number };
+  api: { live_instances: number; crashed_instances: number };
+  charts: { hourly_rows_off: number; daily_rows_off: number; all_region_off: number };
+  differences: LedgerDiff[];
+  hours: { region: string; hour: string; status: string; [key: string]: unknown }[];
+}
+
+/** The ledger of the last 24 hours; region ALL means every region. */
+export function fetchLedger(region: string, signal?: AbortSignal): Promise<Ledger> {
+  return getJson("/api/ledger", new URLSearchParams({ region }), signal);
+}

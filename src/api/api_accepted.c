@@ -1,0 +1,292 @@
+/*
+ * See api_accepted.h. The pending counts are an open-addressing table of
+ * (region, hour) -> plays under one mutex, held only to add (request
+ * threads) or to take the whole table (the flush thread): the database is
+ * never reached with the mutex held, so a slow or dead PostgreSQL costs
+ * POST /play nothing.
+ */
+#include "base/common.h"
+#include "api/api_accepted.h"
+#include "api/api_internal.h"
+#include "base/log.h"
+#include "base/timeutil.h"
+#include "db/db.h"
+
+#include <pthread.h>
+#include <unistd.h>
+
+#define MAX_REGIONS 64
+#define REGION_MAX  9
+
+struct slot {
+	int32_t hour;
+	int16_t region; /* -1: empty */
+	int64_t plays;
+};
+
+struct api_accepted {
+	const struct ts_config *cfg;
+	char regions[MAX_REGIONS][REGION_MAX];
+	int nregions;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	struct slot table[API_ACCEPTED_SLOTS]; /* under lock */
+	int used;                              /* under lock */
+	int64_t dropped;                       /* under lock: plays no slot could hold */
+	int stop;                              /* under lock */
+	pthread_t thread;
+	struct db *db; /* the flush thread's own */
+	char instance[160];
+	char host[64];
+	char pid[16];
+	int migrated;
+	int failing; /* flushes failed in a row (the flush thread's) */
+};
+
+static void split_regions(struct api_accepted *a, const char *list)
+{
+	const char *p = list;
+
+	while (*p && a->nregions < MAX_REGIONS) {
+		size_t n;
+
+		p += strspn(p, " ,");
+		n = strcspn(p, " ,");
+		if (n && n < REGION_MAX) {
+			memcpy(a->regions[a->nregions], p, n);
+			a->regions[a->nregions++][n] = '\0';
+		}
+		p += n;
+	}
+}
+
+static void clear_table(struct slot *t)
+{
+	for (int i = 0; i < API_ACCEPTED_SLOTS; i++)
+		t[i] = (struct slot){0, -1, 0};
+}
+
+/* Under lock. */
+static void add_locked(struct api_accepted *a, int r, int32_t hour, int64_t n)
+{
+	uint32_t h = ((uint32_t)hour * 2654435761u) ^ (uint32_t)r;
+
+	for (int probe = 0; probe < API_ACCEPTED_SLOTS; probe++) {
+		struct slot *s = &a->table[(h + (uint32_t)probe) % API_ACCEPTED_SLOTS];
+
+		if (s->region == r && s->hour == hour) {
+			s->plays += n;
+			return;
+		}
+		if (s->region < 0) {
+			*s = (struct slot){hour, (int16_t)r, n};
+			a->used++;
+			return;
+		}
+	}
+	a->dropped += n;
+}
+
+void api_accepted_add(struct api_accepted *a, int r, int32_t hour, int64_t n)
+{
+	if (!a || r < 0 || r >= a->nregions || n <= 0)
+		return;
+	pthread_mutex_lock(&a->lock);
+	add_locked(a, r, hour, n);
+	pthread_mutex_unlock(&a->lock);
+}
+
+void api_accepted_note(struct api_request *req, size_t i, const struct play_event *ev)
+{
+	struct api_accepted *a = req->srv->accepted;
+	struct api_item *it = &req->items[i];
+
+	it->region = -1;
+	it->hour = (int32_t)(ev->ts_us / 3600000000LL - (ev->ts_us % 3600000000LL < 0));
+	for (int r = 0; a && r < a->nregions; r++)
+		if (!strcmp(a->regions[r], ev->region)) {
+			it->region = (signed char)r;
+			return;
+		}
+}
+
+void api_accepted_count(struct api_request *req)
+{
+	struct api_accepted *a = req->srv->accepted;
+
+	if (!a)
+		return;
+	/* Statuses are final here (api_ingest_finish), so no req->lock. A
+	 * request is mostly one region and hour: count runs, lock once. */
+	pthread_mutex_lock(&a->lock);
+	for (size_t i = 0; i < req->nitems; i++) {
+		const struct api_item *it = &req->items[i];
+
+		if (it->status == 202 && it->region >= 0)
+			add_locked(a, it->region, it->hour, 1);
+	}
+	pthread_mutex_unlock(&a->lock);
+}
+
+/* ---- the flush thread ---------------------------------------------------- */
+
+static int ensure_db(struct api_accepted *a, struct ts_err *err)
+{
+	int applied = 0, rc;
+
+	if (a->db)
+		return 0;
+	rc = db_connect(a->cfg, 1000, &a->db, err);
+	if (!rc && !a->migrated) {
+		rc = db_migrate(a->db, &applied, err);
+		a->migrated = !rc;
+	}
+	if (rc) {
+		db_free(a->db);
+		a->db = NULL;
+	}
+	return rc;
+}
+
+static int write_slot(struct api_accepted *a, const struct slot *s, struct ts_err *err)
+{
+	char hour[24], plays[24];
+	const char *params[] = {a->regions[s->region], hour, plays};
+
+	snprintf(hour, sizeof(hour), "%lld", (long long)s->hour * 3600);
+	snprintf(plays, sizeof(plays), "%lld", (long long)s->plays);
+	return db_execp(
+	    a->db,
+	    "INSERT INTO api_accepted (region, hour_start, accepted) VALUES ($1, "
+	    "to_timestamp($2::float8), $3) ON CONFLICT (region, hour_start) DO UPDATE "
+	    "SET accepted = api_accepted.accepted + EXCLUDED.accepted, updated_at = now()",
+	    3, params, NULL, err);
+}
+
+static int write_all(struct api_accepted *a, const struct slot *t, int stopping, struct ts_err *err)
+{
+	const char *params[] = {a->instance, a->host, a->pid, stopping ? "t" : "f"};
+	int rc = db_exec(a->db, "BEGIN", err);
+
+	for (int i = 0; !rc && i < API_ACCEPTED_SLOTS; i++)
+		if (t[i].region >= 0)
+			rc = write_slot(a, &t[i], err);
+	rc = rc ? rc
+	        : db_execp(a->db,
+	                   "INSERT INTO api_instances (instance, host, pid) VALUES ($1, $2, $3) ON "
+	                   "CONFLICT (instance) DO UPDATE SET flushed_at = now(), stopped_at = "
+	                   "CASE WHEN $4::bool THEN now() END",
+	                   4, params, NULL, err);
+	rc = rc ? rc : db_exec(a->db, "COMMIT", err);
+	if (rc) {
+		/* A broken connection is reopened by the next flush. An error
+		 * after COMMIT was sent could count these twice: see
+		 * docs/ledger.md, "What a crash can lose". */
+		db_free(a->db);
+		a->db = NULL;
+	}
+	return rc;
+}
+
+/* Takes the table, writes it; on failure puts the counts back. */
+static void flush_once(struct api_accepted *a, struct slot *taken, int stopping)
+{
+	struct ts_err err;
+	int64_t dropped;
+
+	pthread_mutex_lock(&a->lock);
+	memcpy(taken, a->table, sizeof(a->table));
+	clear_table(a->table);
+	a->used = 0;
+	dropped = a->dropped;
+	a->dropped = 0;
+	pthread_mutex_unlock(&a->lock);
+	if (dropped)
+		log_warn("ledger counts dropped: too many pending (region, hour) pairs",
+		         "plays=%lld", (long long)dropped);
+	ts_err_clear(&err);
+	if (!ensure_db(a, &err) && !write_all(a, taken, stopping, &err)) {
+		if (a->failing)
+			log_info("accepted counts recorded again", "after_failures=%d", a->failing);
+		a->failing = 0;
+		return;
+	}
+	/* Once per outage, not once a second. */
+	if (!a->failing++)
+		log_warn("cannot record accepted counts; keeping them for the next flush",
+		         "reason=\"%s\"", err.msg);
+	pthread_mutex_lock(&a->lock);
+	for (int i = 0; i < API_ACCEPTED_SLOTS; i++)
+		if (taken[i].region >= 0)
+			add_locked(a, taken[i].region, taken[i].hour, taken[i].plays);
+	pthread_mutex_unlock(&a->lock);
+}
+
+static void *flush_main(void *arg)
+{
+	struct api_accepted *a = arg;
+	struct slot *taken = malloc(sizeof(a->table));
+	int stop = 0;
+
+	if (!taken)
+		BUG("out of memory for the ledger flush table");
+	while (!stop) {
+		struct timespec until;
+
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += API_ACCEPTED_FLUSH_MS / 1000;
+		pthread_mutex_lock(&a->lock);
+		if (!a->stop)
+			pthread_cond_timedwait(&a->wake, &a->lock, &until);
+		stop = a->stop;
+		pthread_mutex_unlock(&a->lock);
+		flush_once(a, taken, stop);
+	}
+	free(taken);
+	return NULL;
+}
+
+int api_accepted_new(const struct ts_config *cfg, struct api_accepted **out, struct ts_err *err)
+{
+	struct api_accepted *a = calloc(1, sizeof(*a));
+
+	if (!a)
+		return ts_err_set(err, TS_ENOMEM, "out of memory");
+	a->cfg = cfg;
+	split_regions(a, cfg->regions);
+	clear_table(a->table);
+	gethostname(a->host, sizeof(a->host) - 1);
+	snprintf(a->pid, sizeof(a->pid), "%d", (int)getpid());
+	snprintf(a->instance, sizeof(a->instance), "%s:%d:%lld", a->host, (int)getpid(),
+	         (long long)time_now_us());
+	pthread_mutex_init(&a->lock, NULL);
+	pthread_cond_init(&a->wake, NULL);
+	if (pthread_create(&a->thread, NULL, flush_main, a)) {
+		pthread_cond_destroy(&a->wake);
+		pthread_mutex_destroy(&a->lock);
+		free(a);
+		return ts_err_set(err, TS_ENOMEM, "cannot start the ledger flush thread");
+	}
+	*out = a;
+	return 0;
+}
+
+void api_accepted_free(struct api_accepted *a)
+{
+	if (!a)
+		return;
+	pthread_mutex_lock(&a->lock);
+	a->stop = 1;
+	pthread_cond_signal(&a->wake);
+	pthread_mutex_unlock(&a->lock);
+	pthread_join(a->thread, NULL);
+	pthread_mutex_lock(&a->lock);
+	if (a->used)
+		log_warn("accepted counts not recorded at exit (PostgreSQL unreachable)",
+		         "pairs=%d", a->used);
+	pthread_mutex_unlock(&a->lock);
+	db_free(a->db);
+	pthread_cond_destroy(&a->wake);
+	pthread_mutex_destroy(&a->lock);
+	free(a);
+}
