@@ -181,6 +181,35 @@ verify_rc=0 charts_rc=0
 "$PY" "$ROOT/tests/integration/flows_check.py" "$mirror" "$state/dump" >"$state/logs/charts.log" 2>&1 ||
 	charts_rc=$?
 cat "$state/logs/verify.log" "$state/logs/charts.log"
+
+# The ledger (docs/ledger.md) must agree: once nothing is in flight, no
+# unexplained difference, and the only mismatch allowed is the api counts a
+# SIGKILLed api had not flushed (api_counts_lost); the plays it counts into
+# the charts are exactly the accepted ones the verifier found.
+ledger_rc=0
+for _ in $(seq 1 60); do
+	ledger_rc=0
+	"$TOPSONGS_BIN" ledger --json --from "$(date -u -d "-$((hours + 2)) hours" +%Y-%m-%dT%H)" \
+		--to "$(date -u -d "+1 hour" +%Y-%m-%dT%H)" >"$state/ledger.json" \
+		2>"$state/logs/ledger.log" || ledger_rc=$?
+	[ "$ledger_rc" -le 1 ] && [ "$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["status"])' "$state/ledger.json")" != in_flight ] && break
+	sleep 1
+done
+ledger_ok=0
+"$PY" - "$state/ledger.json" "$state/verify.json" "$ledger_rc" >"$state/logs/ledger-check.log" 2>&1 <<'PY' || ledger_ok=$?
+import json, sys
+l = json.load(open(sys.argv[1]))
+v = json.load(open(sys.argv[2]))
+bad = [d for d in l["differences"] if d["class"] == "mismatch" and d["kind"] != "api_counts_lost"]
+print("ledger: status=%s exit=%s totals=%s differences=%s" % (l["status"], sys.argv[3], l["totals"],
+      sorted({(d["kind"], d["class"]) for d in l["differences"]})))
+if l["status"] == "in_flight" or l["counts"]["unexplained"] or bad:
+    sys.exit("the ledger does not balance: %s" % (bad or l["counts"]))
+if l["totals"]["enriched"] != v["accepted_plays"] or l["totals"]["hourly"] != v["accepted_plays"]:
+    sys.exit("the ledger counts %d enriched / %d hourly plays, the verifier %d accepted" % (
+        l["totals"]["enriched"], l["totals"]["hourly"], v["accepted_plays"]))
+PY
+cat "$state/logs/ledger-check.log"
 t_end=$(date +%s)
 
 "$PY" - "$state" "$sim_rc" "$listing_diff" "$charts_rc" $((t_end - t_start)) <<'PY'
@@ -211,6 +240,7 @@ sim_acc="$(sed -n 's/.* accepted=\([0-9]*\) .*/\1/p' "$state/logs/simulate.log" 
 [ "$listing_diff" = 0 ] || fail "raw/ listing and bookkeeping differ by $listing_diff files: $(comm -3 "$state/raw-listed.txt" "$state/raw-booked.txt" | head -3)"
 [ "$verify_rc" = 0 ] || fail "the balance does not hold (see above)"
 [ "$charts_rc" = 0 ] || fail "the charts differ from the recomputation (see above)"
+[ "$ledger_ok" = 0 ] || fail "the ledger disagrees (see above): $(tail -1 "$state/logs/ledger-check.log")"
 [ "$(python3 -c "import json; print(len(json.load(open('$state/chaos-summary.json'))['crashes']))")" = 0 ] ||
 	fail "a pipeline process crashed or did not stop cleanly: $(python3 -c "import json; print(json.load(open('$state/chaos-summary.json'))['crashes'])")"
 note "ok"
