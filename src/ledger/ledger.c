@@ -24,7 +24,8 @@
 static const char hours_sql[] =
     "WITH r AS (SELECT to_timestamp($2::float8) AS lo, to_timestamp($3::float8) AS hi), "
     "f AS (SELECT f.region, (f.day + make_interval(hours => f.hour)) AT TIME ZONE 'UTC' AS h, "
-    "f.rows, f.published, i.raw_path IS NULL AS pending FROM ingest_files f LEFT JOIN "
+    "f.rows, f.published, i.raw_path IS NULL AS pending, f.committed_at < coalesce((SELECT "
+    "min(started_at) FROM api_instances), 'infinity') AS uncounted FROM ingest_files f LEFT JOIN "
     "flow_enrich_inputs i ON i.raw_path = f.path), "
     "e AS (SELECT region, (day + make_interval(hours => hour)) AT TIME ZONE 'UTC' AS h, rows, "
     "duplicates, unknown_songs, published, aggregated FROM flow_enriched_files), "
@@ -33,16 +34,17 @@ static const char hours_sql[] =
     "x AS ("
     "SELECT region, hour_start AS h, accepted AS a, 0::bigint AS k, 0::bigint AS kp, "
     "0::bigint AS kpend, 0::bigint AS e, 0::bigint AS ep, 0::bigint AS eagg, 0::bigint AS d, "
-    "0::bigint AS u, 0::bigint AS hp, 0::bigint AS late FROM api_accepted "
+    "0::bigint AS u, 0::bigint AS hp, 0::bigint AS late, 0::bigint AS ku FROM api_accepted "
     "UNION ALL SELECT region, h, 0, rows, CASE WHEN published THEN rows ELSE 0 END, "
-    "CASE WHEN pending THEN rows ELSE 0 END, 0, 0, 0, 0, 0, 0, 0 FROM f "
+    "CASE WHEN pending THEN rows ELSE 0 END, 0, 0, 0, 0, 0, 0, 0, CASE WHEN uncounted THEN rows "
+    "ELSE 0 END FROM f "
     "UNION ALL SELECT region, h, 0, 0, 0, 0, rows, CASE WHEN published THEN rows ELSE 0 END, "
-    "CASE WHEN aggregated THEN rows ELSE 0 END, duplicates, unknown_songs, 0, 0 FROM e "
-    "UNION ALL SELECT region, hour_start, 0, 0, 0, 0, 0, 0, 0, 0, 0, plays, 0 FROM plays_hourly "
+    "CASE WHEN aggregated THEN rows ELSE 0 END, duplicates, unknown_songs, 0, 0, 0 FROM e "
+    "UNION ALL SELECT region, hour_start, 0, 0, 0, 0, 0, 0, 0, 0, 0, plays, 0, 0 FROM plays_hourly "
     "WHERE region <> 'ALL' "
-    "UNION ALL SELECT region, h, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, late_rows FROM lh) "
+    "UNION ALL SELECT region, h, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, late_rows, 0 FROM lh) "
     "SELECT x.region, extract(epoch FROM x.h)::bigint, sum(a), sum(k), sum(kp), sum(kpend), "
-    "sum(e), sum(ep), sum(eagg), sum(d), sum(u), sum(hp), sum(late) FROM x, r "
+    "sum(e), sum(ep), sum(eagg), sum(d), sum(u), sum(hp), sum(late), sum(ku) FROM x, r "
     "WHERE x.h >= r.lo AND x.h < r.hi AND ($1::text IS NULL OR x.region = $1) "
     "GROUP BY 1, 2 ORDER BY 2, 1";
 
@@ -150,6 +152,7 @@ static void fill_hours(struct ledger_report *r, PGresult *res)
 		h->unknown_songs = val(res, i, 10);
 		h->hourly = val(res, i, 11);
 		h->late = val(res, i, 12);
+		h->kafka_uncounted = val(res, i, 13);
 		h->raw_lake = h->raw_lake_files = h->enriched_lake = h->enriched_lake_files = -1;
 	}
 }

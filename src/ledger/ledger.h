@@ -68,6 +68,7 @@ struct ledger_hour {
 	int64_t enriched, enriched_published, enriched_pending, duplicates, unknown_songs;
 	int64_t enriched_lake, enriched_lake_files;
 	int64_t hourly, daily, late;
+	int64_t kafka_uncounted; /* committed before any api counted its 202s */
 	int ndiffs;
 	struct ledger_diff diffs[LEDGER_MAX_DIFFS];
 };

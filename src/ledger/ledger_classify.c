@@ -53,6 +53,11 @@ static void accepted_vs_kafka(const struct ledger_report *r, struct ledger_hour 
 	    "in Kafka without a 202 (answered 503 after a late broker ack, or the api died before "
 	    "answering); the client's retry was accepted and enrich dropped the copy");
 	x -= take;
+	take = x < h->kafka_uncounted ? x : h->kafka_uncounted;
+	ADD(h, "kafka", "not_counted", LEDGER_SETTLED, 1, take,
+	    "in the lake before any api recorded its 202s (data older than the ledger, or "
+	    "written by producers other than the api before it ran)");
+	x -= take;
 	if (r->api_crashed)
 		ADD(h, "kafka", "api_counts_lost", LEDGER_MISMATCH, 1, x,
 		    "an api instance died without its last flush: the 202s of its last second were "
