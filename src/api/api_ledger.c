@@ -57,37 +57,7 @@ void api_ledger_free(struct api_ledger *l)
 	free(l);
 }
 
-static void bad_param(struct api_reply *reply, const char *param, const char *detail)
-{
-	reply->status = 400;
-	dbuf_reset(&reply->body);
-	dbuf_addstr(&reply->body, "{\"error\":\"bad parameter\",\"param\":");
-	dbuf_add_json_str(&reply->body, param);
-	dbuf_addstr(&reply->body, ",\"detail\":");
-	dbuf_add_json_str(&reply->body, detail);
-	dbuf_addc(&reply->body, '}');
-}
-
 static const char *const allowed[] = {"from", "to", "region", "lake"};
-
-static int check_names(const struct api_query *q, struct api_reply *reply)
-{
-	for (size_t i = 0; i < q->n; i++) {
-		size_t k;
-
-		for (k = 0; k < ARRAY_SIZE(allowed) && strcmp(q->p[i].key, allowed[k]); k++)
-			;
-		if (k == ARRAY_SIZE(allowed)) {
-			bad_param(reply, q->p[i].key, "unknown parameter");
-			return -1;
-		}
-		if (api_query_count(q, q->p[i].key) > 1) {
-			bad_param(reply, q->p[i].key, "given more than once");
-			return -1;
-		}
-	}
-	return 0;
-}
 
 static int check_times(const struct api_query *q, struct ledger_opts *o, struct api_reply *reply)
 {
@@ -96,54 +66,48 @@ static int check_times(const struct api_query *q, struct ledger_opts *o, struct 
 
 	o->to_us = now - now % HOUR_US + HOUR_US;
 	if (to && api_read_parse_time(to, &o->to_us, &why)) {
-		bad_param(reply, "to", why);
+		api_read_bad_param(reply, "to", why);
 		return -1;
 	}
 	o->from_us = o->to_us - 24 * HOUR_US;
 	if (from && api_read_parse_time(from, &o->from_us, &why)) {
-		bad_param(reply, "from", why);
+		api_read_bad_param(reply, "from", why);
 		return -1;
 	}
 	if (o->from_us >= o->to_us) {
-		bad_param(reply, "from", "must be before to");
+		api_read_bad_param(reply, "from", "must be before to");
 		return -1;
 	}
 	if (o->to_us - o->from_us > MAX_RANGE_US) {
-		bad_param(reply, "to", "the range is longer than 31 days");
+		api_read_bad_param(reply, "to", "the range is longer than 31 days");
 		return -1;
 	}
 	return 0;
 }
 
+/* region_buf (16 bytes) keeps the region after q is gone. */
 static int parse_params(const struct ts_config *cfg, struct api_request *req, struct ledger_opts *o,
-                        struct api_reply *reply)
+                        char *region_buf, struct api_reply *reply)
 {
 	struct api_query q;
-	struct ts_err err;
 	const char *region, *lake;
 
-	if (api_query_parse(req->query, req->query_len, &q, &err)) {
-		api_reply_error(reply, 400, "bad query string", err.msg);
-		return -1;
-	}
-	if (check_names(&q, reply) || check_times(&q, o, reply))
+	if (api_read_check_query(req, &q, allowed, ARRAY_SIZE(allowed), NULL, reply) ||
+	    check_times(&q, o, reply))
 		return -1;
 	region = api_query_get(&q, "region");
-	if (region && strcmp(region, "ALL") &&
-	    (strlen(region) > 8 || !config_has_region(cfg, region, strlen(region)))) {
-		bad_param(reply, "region",
-		          "expected ALL or one of the configured regions (GET /api/regions)");
+	if (region && api_read_check_region(cfg, region, reply))
 		return -1;
-	}
-	/* o->region points into q, which dies here: keep a copy. */
-	o->region = region && strcmp(region, "ALL") ? strdup(region) : NULL;
 	lake = api_query_get(&q, "lake");
 	if (lake && strcmp(lake, "0") && strcmp(lake, "1")) {
-		free((char *)o->region);
-		bad_param(reply, "lake", "expected 0 or 1");
+		api_read_bad_param(reply, "lake", "expected 0 or 1");
 		return -1;
 	}
 	o->check_lake = !lake || !strcmp(lake, "1");
+	if (region && strcmp(region, "ALL")) {
+		snprintf(region_buf, 16, "%s", region); /* at most 8 bytes: checked */
+		o->region = region_buf;
+	}
 	return 0;
 }
 
@@ -197,13 +161,13 @@ static void run(struct api_ledger *l, const struct ledger_opts *o, struct api_re
 void api_ledger_handle(struct api_ledger *l, struct api_request *req, struct api_reply *reply)
 {
 	struct ledger_opts o = {0};
+	char region[16];
 
-	if (parse_params(l->cfg, req, &o, reply))
+	if (parse_params(l->cfg, req, &o, region, reply))
 		return;
 	o.watermarks = ledger_kafka_watermarks;
 	o.watermarks_arg = l->kafka;
 	if (pthread_mutex_trylock(&l->lock)) {
-		free((char *)o.region);
 		reply->retry_after = "1";
 		api_reply_error(reply, 503, "busy",
 		                "another ledger is being computed; retry shortly");
@@ -211,5 +175,4 @@ void api_ledger_handle(struct api_ledger *l, struct api_request *req, struct api
 	}
 	run(l, &o, reply);
 	pthread_mutex_unlock(&l->lock);
-	free((char *)o.region);
 }

@@ -34,8 +34,7 @@ struct api_read {
 	size_t openapi_len;
 };
 
-/* A 400 naming the parameter. */
-static void bad_param(struct api_reply *reply, const char *param, const char *detail)
+void api_read_bad_param(struct api_reply *reply, const char *param, const char *detail)
 {
 	reply->status = 400;
 	dbuf_reset(&reply->body);
@@ -57,11 +56,9 @@ static void db_error(struct api_reply *reply, int rc, const struct ts_err *err)
 	}
 }
 
-/* Parses the query and refuses unknown or repeated parameters. `allowed`
- * lists the names; `repeatable` the one that may repeat (or NULL). */
-static int check_query(const struct api_request *req, struct api_query *q,
-                       const char *const *allowed, size_t nallowed, const char *repeatable,
-                       struct api_reply *reply)
+int api_read_check_query(const struct api_request *req, struct api_query *q,
+                         const char *const *allowed, size_t nallowed, const char *repeatable,
+                         struct api_reply *reply)
 {
 	struct ts_err err;
 
@@ -75,12 +72,12 @@ static int check_query(const struct api_request *req, struct api_query *q,
 		for (k = 0; k < nallowed && strcmp(q->p[i].key, allowed[k]); k++)
 			;
 		if (k == nallowed) {
-			bad_param(reply, q->p[i].key, "unknown parameter");
+			api_read_bad_param(reply, q->p[i].key, "unknown parameter");
 			return -1;
 		}
 		if (api_query_count(q, q->p[i].key) > 1 &&
 		    (!repeatable || strcmp(q->p[i].key, repeatable))) {
-			bad_param(reply, q->p[i].key, "given more than once");
+			api_read_bad_param(reply, q->p[i].key, "given more than once");
 			return -1;
 		}
 	}
@@ -215,7 +212,7 @@ static void handle_regions(struct api_read *r, struct api_request *req, struct a
 {
 	struct api_query q;
 
-	if (check_query(req, &q, NULL, 0, NULL, reply))
+	if (api_read_check_query(req, &q, NULL, 0, NULL, reply))
 		return;
 	reply->status = 200;
 	dbuf_addstr(&reply->body, "{\"regions\":[");
@@ -225,12 +222,12 @@ static void handle_regions(struct api_read *r, struct api_request *req, struct a
 	reply->cache_control = "public, max-age=300";
 }
 
-static int check_region(const struct ts_config *cfg, const char *v, struct api_reply *reply)
+int api_read_check_region(const struct ts_config *cfg, const char *v, struct api_reply *reply)
 {
 	if (!strcmp(v, "ALL") || (strlen(v) <= 8 && config_has_region(cfg, v, strlen(v))))
 		return 0;
-	bad_param(reply, "region",
-	          "expected ALL or one of the configured regions (GET /api/regions)");
+	api_read_bad_param(reply, "region",
+	                   "expected ALL or one of the configured regions (GET /api/regions)");
 	return -1;
 }
 
@@ -252,23 +249,23 @@ static int chart_params(struct api_read *r, struct api_request *req, struct char
 	const char *region, *period, *at, *why;
 	int64_t at_us = time_now_us();
 
-	if (check_query(req, &q, top_params, ARRAY_SIZE(top_params), NULL, reply))
+	if (api_read_check_query(req, &q, top_params, ARRAY_SIZE(top_params), NULL, reply))
 		return -1;
 	region = api_query_get(&q, "region");
 	period = api_query_get(&q, "period");
 	at = api_query_get(&q, "at");
 	if (!region)
 		region = "ALL";
-	if (check_region(r->cfg, region, reply))
+	if (api_read_check_region(r->cfg, region, reply))
 		return -1;
 	snprintf(sel->region, sizeof(sel->region), "%s", region);
 	if (period && strcmp(period, "hour") && strcmp(period, "day")) {
-		bad_param(reply, "period", "expected hour or day");
+		api_read_bad_param(reply, "period", "expected hour or day");
 		return -1;
 	}
 	sel->daily = period && !strcmp(period, "day");
 	if (at && strcmp(at, "now") && api_read_parse_time(at, &at_us, &why)) {
-		bad_param(reply, "at", why);
+		api_read_bad_param(reply, "at", why);
 		return -1;
 	}
 	sel->start_us = floor_to(at_us, sel->daily ? DAY_US : HOUR_US);
@@ -470,22 +467,22 @@ static int trend_times(const struct api_query *q, struct trend_sel *sel, struct 
 
 	sel->to_us = floor_to(time_now_us(), HOUR_US) + HOUR_US;
 	if (to && api_read_parse_time(to, &sel->to_us, &why)) {
-		bad_param(reply, "to", why);
+		api_read_bad_param(reply, "to", why);
 		return -1;
 	}
 	sel->to_us = floor_to(sel->to_us + HOUR_US - 1, HOUR_US); /* round up */
 	sel->from_us = sel->to_us - DAY_US;
 	if (from && api_read_parse_time(from, &sel->from_us, &why)) {
-		bad_param(reply, "from", why);
+		api_read_bad_param(reply, "from", why);
 		return -1;
 	}
 	sel->from_us = floor_to(sel->from_us, HOUR_US);
 	if (sel->from_us >= sel->to_us) {
-		bad_param(reply, "from", "must be before to");
+		api_read_bad_param(reply, "from", "must be before to");
 		return -1;
 	}
 	if (sel->to_us - sel->from_us > TREND_MAX_HOURS * HOUR_US) {
-		bad_param(reply, "to", "the range is longer than 31 days");
+		api_read_bad_param(reply, "to", "the range is longer than 31 days");
 		return -1;
 	}
 	fmt_time(sel->from_us, sel->from, sizeof(sel->from));
@@ -499,24 +496,24 @@ static int trend_params_check(struct api_read *r, const struct api_query *q, str
 	sel->region = api_query_get(q, "region");
 	if (!sel->region)
 		sel->region = "ALL";
-	if (check_region(r->cfg, sel->region, reply))
+	if (api_read_check_region(r->cfg, sel->region, reply))
 		return -1;
 	sel->nsongs = 0;
 	for (size_t i = 0; i < q->n; i++) {
 		if (strcmp(q->p[i].key, "song"))
 			continue;
 		if (sel->nsongs == API_POOL_MAX_SONGS) {
-			bad_param(reply, "song", "at most 10 songs");
+			api_read_bad_param(reply, "song", "at most 10 songs");
 			return -1;
 		}
 		if (check_song_id(q->p[i].value)) {
-			bad_param(reply, "song", "a song id has 1 to 64 characters");
+			api_read_bad_param(reply, "song", "a song id has 1 to 64 characters");
 			return -1;
 		}
 		sel->songs[sel->nsongs++] = q->p[i].value;
 	}
 	if (!sel->nsongs) {
-		bad_param(reply, "song", "required (up to 10 times)");
+		api_read_bad_param(reply, "song", "required (up to 10 times)");
 		return -1;
 	}
 	return trend_times(q, sel, reply);
@@ -606,7 +603,7 @@ static void handle_trend(struct api_read *r, struct api_request *req, struct api
 	int64_t *plays;
 	int nhours, final;
 
-	if (check_query(req, &q, trend_params, ARRAY_SIZE(trend_params), "song", reply) ||
+	if (api_read_check_query(req, &q, trend_params, ARRAY_SIZE(trend_params), "song", reply) ||
 	    trend_params_check(r, &q, &sel, reply) || trend_query(r, &sel, &rows, &songs, reply))
 		goto out;
 	nhours = (int)((sel.to_us - sel.from_us) / HOUR_US);
@@ -753,7 +750,8 @@ static void handle_pipeline(struct api_read *r, struct api_request *req, struct 
 	long runs = RUNS_DEFAULT;
 	char *end;
 
-	if (check_query(req, &q, pipeline_params, ARRAY_SIZE(pipeline_params), NULL, reply))
+	if (api_read_check_query(req, &q, pipeline_params, ARRAY_SIZE(pipeline_params), NULL,
+	                         reply))
 		return;
 	v = api_query_get(&q, "runs");
 	if (v) {
@@ -761,7 +759,7 @@ static void handle_pipeline(struct api_read *r, struct api_request *req, struct 
 		runs = strtol(v, &end, 10);
 		if (errno || end == v || *end || !isdigit((unsigned char)v[0]) || runs < 1 ||
 		    runs > RUNS_MAX) {
-			bad_param(reply, "runs", "expected an integer from 1 to 100");
+			api_read_bad_param(reply, "runs", "expected an integer from 1 to 100");
 			return;
 		}
 	}
@@ -794,7 +792,7 @@ static void handle_openapi(struct api_read *r, struct api_request *req, struct a
 {
 	struct api_query q;
 
-	if (check_query(req, &q, NULL, 0, NULL, reply))
+	if (api_read_check_query(req, &q, NULL, 0, NULL, reply))
 		return;
 	reply->status = 200;
 	dbuf_add(&reply->body, r->openapi, r->openapi_len);

@@ -31,6 +31,7 @@ enum api_read_ep {
 struct api_read;
 struct api_request;
 struct api_reply;
+struct api_query;
 
 /* threads: the api's worker threads (the pool size). cfg must outlive it.
  * Does not need the database to be up. */
@@ -47,5 +48,18 @@ void api_read_handle(struct api_read *r, enum api_read_ep ep, struct api_request
  * with offset, between 2000-01-01 and 2100-01-01. Returns 0 or TS_EINVAL
  * with *why set. */
 int api_read_parse_time(const char *s, int64_t *us, const char **why);
+
+/* Parses req's query into q and refuses unknown or repeated parameters
+ * with a 400 naming the parameter: `allowed` lists the names, `repeatable`
+ * the one that may repeat (or NULL). Returns 0, or -1 with *reply set. */
+int api_read_check_query(const struct api_request *req, struct api_query *q,
+                         const char *const *allowed, size_t nallowed, const char *repeatable,
+                         struct api_reply *reply);
+
+/* 0 when v is ALL or a configured region, else -1 with a 400 in *reply. */
+int api_read_check_region(const struct ts_config *cfg, const char *v, struct api_reply *reply);
+
+/* Sets *reply to a 400 naming the parameter, with detail. */
+void api_read_bad_param(struct api_reply *reply, const char *param, const char *detail);
 
 #endif
