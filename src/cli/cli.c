@@ -67,6 +67,18 @@ int cli_flag(const struct cli_ctx *ctx, const char *name)
 	return cli_opt(ctx, name) != NULL;
 }
 
+int cli_opt_region(const struct cli_ctx *ctx, const char **out)
+{
+	const char *region = cli_opt(ctx, "region");
+
+	*out = region;
+	if (!region || config_has_region(&ctx->cfg, region, strlen(region)))
+		return 0;
+	cli_error(ctx, "--region %s is not one of the configured regions (%s)", region,
+	          ctx->cfg.regions);
+	return TS_EINVAL;
+}
+
 int cli_opt_int(const struct cli_ctx *ctx, const char *name, long long def, long long min,
                 long long max, long long *out)
 {

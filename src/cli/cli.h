@@ -66,6 +66,9 @@ extern const size_t cli_ncommands;
 const char *cli_opt(const struct cli_ctx *ctx, const char *name);
 /* A boolean option. */
 int cli_flag(const struct cli_ctx *ctx, const char *name);
+/* The --region option: *out is NULL when absent, else a configured region.
+ * Returns 0 or TS_EINVAL after printing a usage error. */
+int cli_opt_region(const struct cli_ctx *ctx, const char **out);
 /* Parses option `name` as an integer in [min, max]; *out keeps def when absent.
  * Returns 0 or TS_EINVAL after printing a usage error. */
 int cli_opt_int(const struct cli_ctx *ctx, const char *name, long long def, long long min,

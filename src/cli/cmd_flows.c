@@ -71,7 +71,6 @@ static int list_flows(struct cli_ctx *ctx)
 
 static int run_args(struct cli_ctx *ctx, const struct flow_def **flow, struct flow_args *a)
 {
-	const char *region = cli_opt(ctx, "region");
 
 	*flow = ctx->args.npos > 1 ? flow_find(ctx->args.pos[1]) : NULL;
 	if (!*flow) {
@@ -88,13 +87,7 @@ static int run_args(struct cli_ctx *ctx, const struct flow_def **flow, struct fl
 		cli_error(ctx, "--from must be before --to");
 		return TS_EINVAL;
 	}
-	if (region && !config_has_region(&ctx->cfg, region, strlen(region))) {
-		cli_error(ctx, "--region %s is not one of the configured regions (%s)", region,
-		          ctx->cfg.regions);
-		return TS_EINVAL;
-	}
-	a->region = region;
-	return 0;
+	return cli_opt_region(ctx, &a->region);
 }
 
 static void report_run(struct cli_ctx *ctx, const struct sched_run_req *req, int rc,

@@ -53,7 +53,6 @@ static int parse_when(const struct cli_ctx *ctx, const char *name, int64_t def, 
 
 static int ledger_args(struct cli_ctx *ctx, struct ledger_opts *o)
 {
-	const char *region = cli_opt(ctx, "region");
 	int64_t now = time_now_us();
 
 	if (parse_when(ctx, "to", now, &o->to_us) ||
@@ -63,12 +62,8 @@ static int ledger_args(struct cli_ctx *ctx, struct ledger_opts *o)
 		cli_error(ctx, "--from must be before --to");
 		return TS_EINVAL;
 	}
-	if (region && !config_has_region(&ctx->cfg, region, strlen(region))) {
-		cli_error(ctx, "--region %s is not one of the configured regions (%s)", region,
-		          ctx->cfg.regions);
+	if (cli_opt_region(ctx, &o->region))
 		return TS_EINVAL;
-	}
-	o->region = region;
 	o->check_lake = !cli_flag(ctx, "no-lake");
 	return 0;
 }

@@ -57,17 +57,6 @@ static int keep_seconds(struct cli_ctx *ctx, long long *keep_s)
 }
 
 /* Whether region is a word of the configured list ("NA SA EU ..."). */
-static int region_configured(const char *regions, const char *region)
-{
-	size_t n = strlen(region);
-
-	for (const char *p = regions; n && (p = strstr(p, region)); p += n)
-		if ((p == regions || p[-1] == ' ' || p[-1] == ',') &&
-		    (p[n] == '\0' || p[n] == ' ' || p[n] == ','))
-			return 1;
-	return 0;
-}
-
 static void on_hour(const char *region, const char *day, int hour, const char *verdict,
                     int64_t objects, void *arg)
 {
@@ -105,12 +94,8 @@ int cmd_retention(struct cli_ctx *ctx)
 	if ((rc = keep_seconds(ctx, &keep_s)))
 		return rc;
 	o.dry_run = cli_flag(ctx, "dry-run");
-	o.region = cli_opt(ctx, "region");
-	if (o.region && !region_configured(ctx->cfg.regions, o.region)) {
-		cli_error(ctx, "--region %s: not one of the configured regions (%s)", o.region,
-		          ctx->cfg.regions);
+	if (cli_opt_region(ctx, &o.region))
 		return EXIT_USAGE;
-	}
 	/* whole hours: an hour goes once all of it is older than the kept time */
 	o.cutoff_us = (time_now_us() - keep_s * TIME_US_PER_SEC) / (3600 * TIME_US_PER_SEC) *
 	              (3600 * TIME_US_PER_SEC);
