@@ -1,9 +1,8 @@
 /*
- * Kafka high watermarks for GET /api/pipeline: a librdkafka handle of its
- * own (it sends nothing) asks the brokers for the end offset of every
- * partition of the plays topic. Answers are cached for API_LAG_CACHE_MS so
- * a page polling the pipeline does not turn into broker round trips, and a
- * broker outage costs one request at most API_LAG_TIMEOUT_MS, not every one.
+ * Kafka high watermarks for GET /api/pipeline (kafka_watermarks.h), cached
+ * for API_LAG_CACHE_MS so a page polling the pipeline does not turn into
+ * broker round trips, and a broker outage costs one request at most
+ * API_LAG_TIMEOUT_MS, not every one.
  *
  * Threads: any; calls are serialised inside.
  */
@@ -27,8 +26,8 @@ int api_lag_new(const struct ts_config *cfg, struct api_lag **out, struct ts_err
 void api_lag_free(struct api_lag *lag);
 
 /* Copies up to max high watermarks, indexed by partition, into hw; *n gets
- * the partition count. Returns 0, or TS_EUNAVAIL with the broker's reason
- * (cached like an answer). */
+ * the partition count. Returns 0, or kafka_watermarks_get's error with its
+ * reason (cached like an answer). */
 int api_lag_watermarks(struct api_lag *lag, int64_t *hw, int max, int *n, struct ts_err *err);
 
 #endif

@@ -12,7 +12,7 @@
 #include "base/timeutil.h"
 #include "db/db.h"
 #include "ledger/ledger.h"
-#include "ledger/ledger_kafka.h"
+#include "kafka/kafka_watermarks.h"
 
 #include <pthread.h>
 
@@ -25,7 +25,7 @@ struct api_ledger {
 	const struct ts_config *cfg;
 	pthread_mutex_t lock;
 	struct db *db; /* under lock */
-	struct ledger_kafka *kafka;
+	struct kafka_watermarks *kafka;
 	int64_t retry_at_us; /* under lock: no connect before (monotonic) */
 };
 
@@ -36,7 +36,7 @@ int api_ledger_new(const struct ts_config *cfg, struct api_ledger **out, struct 
 
 	if (!l)
 		return ts_err_set(err, TS_ENOMEM, "out of memory");
-	rc = ledger_kafka_new(cfg, &l->kafka, err);
+	rc = kafka_watermarks_new(cfg, "topsongs-ledger", LEDGER_KAFKA_TIMEOUT_MS, &l->kafka, err);
 	if (rc) {
 		free(l);
 		return rc;
@@ -52,7 +52,7 @@ void api_ledger_free(struct api_ledger *l)
 	if (!l)
 		return;
 	db_free(l->db);
-	ledger_kafka_free(l->kafka);
+	kafka_watermarks_free(l->kafka);
 	pthread_mutex_destroy(&l->lock);
 	free(l);
 }
@@ -165,8 +165,7 @@ void api_ledger_handle(struct api_ledger *l, struct api_request *req, struct api
 
 	if (parse_params(l->cfg, req, &o, region, reply))
 		return;
-	o.watermarks = ledger_kafka_watermarks;
-	o.watermarks_arg = l->kafka;
+	o.kafka = l->kafka;
 	if (pthread_mutex_trylock(&l->lock)) {
 		reply->retry_after = "1";
 		api_reply_error(reply, 503, "busy",

@@ -13,7 +13,7 @@
 #include "cli/commands.h"
 #include "db/db.h"
 #include "ledger/ledger.h"
-#include "ledger/ledger_kafka.h"
+#include "kafka/kafka_watermarks.h"
 
 #define EXIT_LEDGER_MISMATCH 1
 #define EXIT_LEDGER_READ     4
@@ -88,7 +88,7 @@ int cmd_ledger(struct cli_ctx *ctx)
 {
 	struct ledger_opts o = {0};
 	struct ledger_report *r = NULL;
-	struct ledger_kafka *k = NULL;
+	struct kafka_watermarks *k = NULL;
 	struct db *db = NULL;
 	struct ts_err err;
 	int rc, status;
@@ -101,9 +101,8 @@ int cmd_ledger(struct cli_ctx *ctx)
 		cli_error(ctx, "%s", err.msg);
 		return EXIT_UNAVAILABLE;
 	}
-	rc = ledger_kafka_new(&ctx->cfg, &k, &err);
-	o.watermarks = ledger_kafka_watermarks;
-	o.watermarks_arg = k;
+	rc = kafka_watermarks_new(&ctx->cfg, "topsongs-ledger", LEDGER_KAFKA_TIMEOUT_MS, &k, &err);
+	o.kafka = k;
 	rc = rc ? rc : ledger_run(db, &ctx->cfg, &o, &r, &err);
 	if (rc) {
 		cli_error(ctx, "%s", err.msg);
@@ -116,7 +115,7 @@ int cmd_ledger(struct cli_ctx *ctx)
 		                         : EXIT_OK;
 	}
 	ledger_report_free(r);
-	ledger_kafka_free(k);
+	kafka_watermarks_free(k);
 	db_free(db);
 	return status;
 }

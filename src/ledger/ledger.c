@@ -11,6 +11,7 @@
 #include "base/common.h"
 #include "base/timeutil.h"
 #include "db/db.h"
+#include "kafka/kafka_watermarks.h"
 #include "ledger/ledger.h"
 #include "ledger/ledger_classify.h"
 #include "ledger/ledger_lake.h"
@@ -194,11 +195,11 @@ static void read_ends(const struct ledger_opts *o, struct ends *e)
 
 	ts_err_clear(&err);
 	e->known = 0;
-	if (!o->watermarks) {
+	if (!o->kafka) {
 		snprintf(e->error, sizeof(e->error), "Kafka not asked");
 		return;
 	}
-	if (o->watermarks(o->watermarks_arg, e->hw, MAX_PARTS, &e->n, &err)) {
+	if (kafka_watermarks_get(o->kafka, e->hw, MAX_PARTS, &e->n, &err)) {
 		snprintf(e->error, sizeof(e->error), "%s", err.msg);
 		return;
 	}

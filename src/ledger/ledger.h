@@ -36,17 +36,18 @@ struct db;
 #define LEDGER_MAX_HOURS   20000 /* (region, hour) rows one report holds */
 #define LEDGER_MAX_DIFFS   6     /* differences kept per hour */
 #define LEDGER_MAX_RANGE_S (366 * 86400LL)
+/* Bounds each question to the brokers for the end offsets. */
+#define LEDGER_KAFKA_TIMEOUT_MS 3000
 
-/* Kafka end offsets of the plays topic, indexed by partition (see
- * ledger_kafka.h for the command line's; the api passes its cached ones). */
-typedef int (*ledger_watermarks_fn)(void *arg, int64_t *hw, int max, int *n, struct ts_err *err);
+struct kafka_watermarks;
 
 struct ledger_opts {
-	int64_t from_us, to_us;          /* [from, to), whole hours after rounding out */
-	const char *region;              /* NULL: every region */
-	int check_lake;                  /* read the lake's footers */
-	ledger_watermarks_fn watermarks; /* NULL: the lag is not known */
-	void *watermarks_arg;
+	int64_t from_us, to_us; /* [from, to), whole hours after rounding out */
+	const char *region;     /* NULL: every region */
+	int check_lake;         /* read the lake's footers */
+	/* Kafka's end offsets, asked after the api's counts (no cache: see
+	 * ledger.c); NULL: the lag is not known. */
+	struct kafka_watermarks *kafka;
 };
 
 enum ledger_class { LEDGER_IN_FLIGHT, LEDGER_SETTLED, LEDGER_MISMATCH };
