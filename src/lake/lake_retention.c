@@ -11,6 +11,7 @@
 #include "db/db.h"
 #include "flow/flow_lake.h"
 #include "ingest/ingest_compact.h"
+#include "lake/lake_key.h"
 #include "lake/lake_retention.h"
 #include "store/store.h"
 
@@ -38,63 +39,9 @@ struct ret {
 
 /* ---- keys ---------------------------------------------------------------- */
 
-static const char *skip_prefix(const char *s, const char *prefix)
-{
-	size_t n = strlen(prefix);
-
-	return strncmp(s, prefix, n) ? NULL : s + n;
-}
-
-static int region_char(char c)
-{
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-	       c == '_' || c == '-';
-}
-
-int lake_retention_parse_key(const char *key, char region[16], char day[16], int *hour)
-{
-	const char *p = skip_prefix(key, "raw/region="), *why = NULL;
-	char probe[32];
-	size_t n = 0;
-	int64_t us;
-
-	if (!p)
-		p = skip_prefix(key, "enriched/region=");
-	if (!p)
-		return TS_EINVAL;
-	while (n < 16 && region_char(p[n]))
-		n++;
-	if (n == 0 || n > 15 || !(p = skip_prefix(p + n, "/date=")))
-		return TS_EINVAL;
-	memcpy(region, p - 6 - n, n);
-	region[n] = '\0';
-	for (int i = 0; i < 10; i++)
-		if (!p[i] || (i == 4 || i == 7 ? p[i] != '-' : (p[i] < '0' || p[i] > '9')))
-			return TS_EINVAL;
-	snprintf(probe, sizeof(probe), "%.10sT00:00:00Z", p);
-	if (time_parse_rfc3339(probe, strlen(probe), &us, &why))
-		return TS_EINVAL;
-	memcpy(day, p, 10);
-	day[10] = '\0';
-	p = skip_prefix(p + 10, "/hour=");
-	if (!p || p[0] < '0' || p[0] > '2' || p[1] < '0' || p[1] > '9' || p[2] != '/')
-		return TS_EINVAL;
-	*hour = (p[0] - '0') * 10 + (p[1] - '0');
-	return *hour < 24 ? 0 : TS_EINVAL;
-}
-
-/* Start of the hour, UTC microseconds (day already validated). */
-static int64_t hour_start_us(const struct hour_id *h)
-{
-	int y = (int)strtol(h->day, NULL, 10), m = (int)strtol(h->day + 5, NULL, 10),
-	    d = (int)strtol(h->day + 8, NULL, 10);
-
-	return (time_days_from_civil(y, m, d) * 24 + h->hour) * 3600 * TIME_US_PER_SEC;
-}
-
 static int old_enough(const struct ret *r, const struct hour_id *h)
 {
-	return hour_start_us(h) + 3600 * TIME_US_PER_SEC <= r->o->cutoff_us;
+	return lake_key_hour_us(h->day, h->hour) + 3600 * TIME_US_PER_SEC <= r->o->cutoff_us;
 }
 
 /* ---- the set of hours ---------------------------------------------------- */
@@ -191,7 +138,7 @@ static int on_key(const struct store_entry *e, void *arg)
 	struct listing *l = arg;
 	struct hour_id h;
 
-	if (lake_retention_parse_key(e->key, h.region, h.day, &h.hour))
+	if (lake_key_parse(e->key, h.region, h.day, &h.hour))
 		return 0; /* not a partition file (a stray key): not ours to judge */
 	if (!old_enough(l->r, &h))
 		return 1;

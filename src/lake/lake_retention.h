@@ -67,13 +67,4 @@ int lake_retention_run(struct db *db, const struct ts_config *cfg,
                        const struct lake_retention_opts *o, lake_retention_fn fn, void *arg,
                        struct lake_retention_stats *st, struct ts_err *err);
 
-/*
- * Parses the hour partition of a lake key under raw/ or enriched/:
- * "raw/region=EU/date=2026-11-25/hour=13/x.parquet" gives region "EU", day
- * "2026-11-25", hour 13. Returns 0, or TS_EINVAL for any other key (region
- * 1..15 bytes of [A-Za-z0-9_-], a valid calendar date, hour 00..23).
- * region and day must hold 16 bytes each. Pure.
- */
-int lake_retention_parse_key(const char *key, char region[16], char day[16], int *hour);
-
 #endif

@@ -4,6 +4,7 @@
 #include "base/common.h"
 #include "base/timeutil.h"
 #include "flow/flow_lake.h"
+#include "lake/lake_key.h"
 #include "ledger/ledger_lake.h"
 #include "parquet/parquet_reader.h"
 #include "store/store.h"
@@ -19,27 +20,6 @@ struct scan {
 	struct dbuf buf;
 	struct ts_err *err;
 };
-
-/* "raw/region=EU/date=2026-11-25/hour=13/x.parquet" -> region, hour start. */
-static int parse_key(const char *key, char *region, size_t rsize, int64_t *hour_us)
-{
-	const char *p = strstr(key, "/region="), *q;
-	int y, m, d, h;
-	char tail[8];
-
-	if (!p)
-		return -1;
-	p += 8;
-	q = strchr(p, '/');
-	if (!q || (size_t)(q - p) >= rsize || q == p)
-		return -1;
-	snprintf(region, rsize, "%.*s", (int)(q - p), p);
-	if (sscanf(q, "/date=%4d-%2d-%2d/hour=%2d/%7s", &y, &m, &d, &h, tail) != 5 || h < 0 ||
-	    h > 23 || m < 1 || m > 12 || d < 1 || d > 31)
-		return -1;
-	*hour_us = (time_days_from_civil(y, m, d) * 24 + h) * HOUR_US;
-	return 0;
-}
 
 static int footer_rows(struct scan *s, const char *key, int64_t *rows)
 {
@@ -65,13 +45,17 @@ static int on_file(const struct store_entry *e, void *arg)
 {
 	struct scan *s = arg;
 	struct ledger_hour *h;
-	char region[12];
+	char region[16], day[16];
+	int hour;
 	int64_t hour_us, rows = 0;
 	size_t n = strlen(e->key);
 
+	/* (a region longer than the report's rows hold is none we configure) */
 	if (n < 8 || strcmp(e->key + n - 8, ".parquet") ||
-	    parse_key(e->key, region, sizeof(region), &hour_us) || hour_us < s->o->from_us ||
-	    hour_us >= s->o->to_us)
+	    lake_key_parse(e->key, region, day, &hour) || strlen(region) >= sizeof(h->region))
+		return 0;
+	hour_us = lake_key_hour_us(day, hour);
+	if (hour_us < s->o->from_us || hour_us >= s->o->to_us)
 		return 0;
 	if (footer_rows(s, e->key, &rows))
 		return s->err->code;

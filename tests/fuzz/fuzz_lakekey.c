@@ -1,11 +1,11 @@
 /*
- * libFuzzer target: the lake key parser of retention
- * (lake_retention_parse_key), which reads keys listed by the store — on S3,
+ * libFuzzer target: the lake key parser of retention and the ledger
+ * (lake_key_parse), which reads keys listed by the store — on S3,
  * whatever the bucket holds. Accepted keys must give a well-formed region,
  * a real date and an hour 0..23, and print back to the same partition.
  */
 #include "base/common.h"
-#include "lake/lake_retention.h"
+#include "lake/lake_key.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -18,7 +18,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(key, data, size);
 	key[size] = '\0';
-	if (lake_retention_parse_key(key, region, day, &hour))
+	if (lake_key_parse(key, region, day, &hour))
 		return 0;
 	if (hour < 0 || hour > 23 || !*region || strlen(region) > 15 || strlen(day) != 10)
 		BUG("accepted a bad partition: %s", key);

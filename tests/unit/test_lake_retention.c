@@ -3,12 +3,12 @@
  * name an hour partition, and the progress line's text.
  */
 #include "base/progress.h"
-#include "lake/lake_retention.h"
+#include "lake/lake_key.h"
 #include "tests/unit/test.h"
 
 static int parse(const char *key, char region[16], char day[16], int *hour)
 {
-	return lake_retention_parse_key(key, region, day, hour);
+	return lake_key_parse(key, region, day, hour);
 }
 
 TEST(lake_retention_parse_key_partitions)
