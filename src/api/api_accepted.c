@@ -43,23 +43,6 @@ struct api_accepted {
 	int failing; /* flushes failed in a row (the flush thread's) */
 };
 
-static void split_regions(struct api_accepted *a, const char *list)
-{
-	const char *p = list;
-
-	while (*p && a->nregions < MAX_REGIONS) {
-		size_t n;
-
-		p += strspn(p, " ,");
-		n = strcspn(p, " ,");
-		if (n && n < REGION_MAX) {
-			memcpy(a->regions[a->nregions], p, n);
-			a->regions[a->nregions++][n] = '\0';
-		}
-		p += n;
-	}
-}
-
 static void clear_table(struct slot *t)
 {
 	for (int i = 0; i < API_ACCEPTED_SLOTS; i++)
@@ -253,7 +236,7 @@ int api_accepted_new(const struct ts_config *cfg, struct api_accepted **out, str
 	if (!a)
 		return ts_err_set(err, TS_ENOMEM, "out of memory");
 	a->cfg = cfg;
-	split_regions(a, cfg->regions);
+	a->nregions = config_regions(cfg, a->regions[0], REGION_MAX, MAX_REGIONS);
 	clear_table(a->table);
 	gethostname(a->host, sizeof(a->host) - 1);
 	snprintf(a->pid, sizeof(a->pid), "%d", (int)getpid());

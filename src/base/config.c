@@ -607,6 +607,22 @@ void config_write_reference(FILE *out)
 	}
 }
 
+int config_regions(const struct ts_config *cfg, char *out, size_t size, int max)
+{
+	int count = 0;
+
+	for (const char *p = cfg->regions; *p && count < max;) {
+		size_t n;
+
+		p += strspn(p, " ,");
+		n = strcspn(p, " ,");
+		if (n && n < size)
+			snprintf(out + (size_t)count++ * size, size, "%.*s", (int)n, p);
+		p += n;
+	}
+	return count;
+}
+
 int config_has_region(const struct ts_config *cfg, const char *code, size_t len)
 {
 	for (const char *p = cfg->regions; *p;) {

@@ -150,5 +150,9 @@ void config_flag_name(const struct config_key *k, char *out, size_t size);
 /* Splits a region list ("NA SA EU", spaces or commas) and tells whether code
  * is one of them. */
 int config_has_region(const struct ts_config *cfg, const char *code, size_t len);
+/* The configured regions, in order, into out: at most max codes, each in
+ * a slot of size bytes (a code that does not fit is skipped). Returns the
+ * count. */
+int config_regions(const struct ts_config *cfg, char *out, size_t size, int max);
 
 #endif

@@ -92,23 +92,6 @@ static int scan_day(struct scan *s, const char *region, int64_t day_us)
 	return 0;
 }
 
-static int split(const char *list, char out[][12], int max)
-{
-	const char *p = list;
-	int n = 0;
-
-	while (*p && n < max) {
-		size_t len;
-
-		p += strspn(p, " ,");
-		len = strcspn(p, " ,");
-		if (len && len < 12)
-			snprintf(out[n++], 12, "%.*s", (int)len, p);
-		p += len;
-	}
-	return n;
-}
-
 /* Every hour of the report starts at 0 lake rows: a hour with bookkeeping
  * and no file is then visibly missing. */
 static void zero_lake(struct ledger_report *r)
@@ -127,7 +110,7 @@ int ledger_lake_scan(const struct ts_config *cfg, const struct ledger_opts *o,
 	struct scan s = {.r = r, .o = o, .err = err};
 	int n, rc;
 
-	n = o->region ? 1 : split(cfg->regions, regions, MAX_REGIONS);
+	n = o->region ? 1 : config_regions(cfg, regions[0], sizeof(regions[0]), MAX_REGIONS);
 	rc = flow_lake_open(cfg, &s.lake, err);
 	if (rc)
 		return rc;

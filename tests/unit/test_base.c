@@ -130,6 +130,17 @@ TEST(config_errors)
 	CHECK_INT(config_set(&cfg, "regions", "NA,EU", "flag", &err), 0);
 	CHECK(config_has_region(&cfg, "EU", 2));
 	CHECK(!config_has_region(&cfg, "E", 1));
+	CHECK_INT(config_set(&cfg, "regions", "NA, SA  EUROPEAN,EU", "flag", &err), 0);
+	{
+		char got[4][5];
+
+		/* EUROPEAN does not fit a 5-byte slot; the list stops at max */
+		CHECK_INT(config_regions(&cfg, got[0], sizeof(got[0]), 4), 3);
+		CHECK_STR(got[0], "NA");
+		CHECK_STR(got[1], "SA");
+		CHECK_STR(got[2], "EU");
+		CHECK_INT(config_regions(&cfg, got[0], sizeof(got[0]), 1), 1);
+	}
 	CHECK_INT(config_set(&cfg, "log.level", "loud", "flag", &err), TS_EINVAL);
 	CHECK_INT(config_set(&cfg, "nope", "1", "flag", &err), TS_EINVAL);
 	CHECK(strstr(err.msg, "unknown configuration key 'nope'") != NULL);
