@@ -102,11 +102,16 @@ void api_accepted_count(struct api_request *req)
 	/* Statuses are final here (api_ingest_finish), so no req->lock. A
 	 * request is mostly one region and hour: count runs, lock once. */
 	pthread_mutex_lock(&a->lock);
-	for (size_t i = 0; i < req->nitems; i++) {
+	for (size_t i = 0, run; i < req->nitems; i += run) {
 		const struct api_item *it = &req->items[i];
+		int64_t n = it->status == 202;
 
-		if (it->status == 202 && it->region >= 0)
-			add_locked(a, it->region, it->hour, 1);
+		for (run = 1; i + run < req->nitems && it[run].region == it->region &&
+		              it[run].hour == it->hour;
+		     run++)
+			n += it[run].status == 202;
+		if (n && it->region >= 0)
+			add_locked(a, it->region, it->hour, n);
 	}
 	pthread_mutex_unlock(&a->lock);
 }
