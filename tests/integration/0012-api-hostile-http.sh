@@ -14,7 +14,10 @@ start_api "$API_PORT" --kafka-topic "$topic" --api-max-body 65536 --api-max-batc
 wait_ready "$API_PORT"
 
 "$PY" - "$API_PORT" "$SCRATCH/sent" <<'PY'
-import json, socket, sys, time, uuid, datetime
+import json, os, socket, sys, time, uuid, datetime
+
+sys.path.insert(0, os.path.join(os.environ["ROOT"], "tests/integration"))
+import rawhttp
 
 port, sent_path = int(sys.argv[1]), sys.argv[2]
 sent = []
@@ -25,21 +28,8 @@ def play():
     return json.dumps(ev).encode(), ev["event_id"]
 
 def exchange(raw, read_for=3.0):
-    """Sends raw bytes, returns the status codes answered before close/timeout."""
-    s = socket.create_connection(("127.0.0.1", port), timeout=read_for)
-    s.sendall(raw)
-    data = b""
-    end = time.time() + read_for
-    try:
-        while time.time() < end:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-    except (socket.timeout, ConnectionResetError):
-        pass
-    s.close()
-    return [int(l.split()[1]) for l in data.split(b"\r\n") if l.startswith(b"HTTP/1.1 ")]
+    """The status codes answered before close/timeout."""
+    return [status for status, _ in rawhttp.exchange(port, raw, read_for)]
 
 def valid_play_still_served():
     body, eid = play()

@@ -26,7 +26,10 @@ start_api "$API_PORT" --kafka-topic "$topic" --api-max-body 65536 --api-max-batc
 wait_ready "$API_PORT"
 
 "$PY" - "$API_PORT" "$SCRATCH/sent" <<'PY'
-import datetime, json, socket, sys, time, uuid
+import datetime, json, os, socket, sys, time, uuid
+
+sys.path.insert(0, os.path.join(os.environ["ROOT"], "tests/integration"))
+import rawhttp
 
 port, sent_path = int(sys.argv[1]), sys.argv[2]
 sent = []   # event ids that got a 202 (or were accepted inside a 207)
@@ -38,27 +41,7 @@ def ev(**kw):
     return d
 
 def exchange(raw, read_for=4.0):
-    """Sends raw bytes; returns [(status, body)] answered before close/timeout."""
-    s = socket.create_connection(("127.0.0.1", port), timeout=read_for)
-    try:
-        s.sendall(raw)
-    except OSError:
-        pass
-    data, end = b"", time.time() + read_for
-    try:
-        while time.time() < end:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-    except (socket.timeout, ConnectionResetError):
-        pass
-    s.close()
-    out = []
-    for part in data.split(b"HTTP/1.1 ")[1:]:
-        head, _, body = part.partition(b"\r\n\r\n")
-        out.append((int(head.split()[0]), body))
-    return out
+    return rawhttp.exchange(port, raw, read_for)
 
 def req(method, path, body=b"", ctype="application/json", extra=b""):
     h = b"%s %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" % (method.encode(), path.encode())
