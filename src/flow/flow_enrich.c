@@ -37,10 +37,12 @@
 #include "store/store.h"
 
 #include <pthread.h>
+#include <unistd.h>
 
 #define MAX_HOUR_ROWS  (8u << 20) /* rows of one lake hour held at once */
 #define MAX_HOUR_BYTES (1u << 30) /* their text */
 #define MAX_SONGS      (8u << 20)
+#define READ_ROUNDS    5 /* reads of an hour whose files a compaction swaps */
 
 enum { RAW_EVENT_ID = 0, RAW_SONG_ID = 2, RAW_PARTITION = 10, RAW_OFFSET = 11, RAW_NCOLS = 13 };
 
@@ -322,25 +324,61 @@ static int check_counts(const struct hour *h, struct ts_err *err)
 	return 0;
 }
 
-/* Step 3. A local lake's hour folder is read under ingest's hour lock, so
- * compaction cannot swap it meanwhile; a file that had vanished before
+/* Step 3 on a local lake: the hour folder is read under ingest's hour lock,
+ * so compaction cannot swap it meanwhile; a file that had vanished before
  * (swapped by a compaction, bookkeeping maybe not yet updated) sends us to
  * the folder as it is. */
-static int read_pending(struct enrich *e, struct hour *h, struct ts_err *err)
+static int read_local(struct enrich *e, struct hour *h, const char *dir, struct ts_err *err)
 {
-	char dir[FLOW_KEY_MAX];
-	int rc = 0;
+	int rc = ingest_hour_lock(e->db, dir, 1, err);
 
-	flow_hour_dir("raw", h->region, h->day, h->hour, dir, sizeof(dir));
-	if (e->lake.root)
-		rc = ingest_hour_lock(e->db, dir, 1, err);
 	rc = rc ? rc : read_physical(e, h, err);
 	if (rc == TS_ENOTFOUND || (!rc && check_counts(h, NULL))) {
 		log_info("enrich: reading the whole hour folder", "dir=%s", dir);
 		rc = read_folder(e, h, err);
 	}
-	if (e->lake.root)
-		ingest_hour_lock(e->db, dir, 0, NULL);
+	ingest_hour_lock(e->db, dir, 0, NULL);
+	return rc;
+}
+
+/* Step 3 on S3, which has no hour lock: a compaction may delete a file
+ * between our reading of the bookkeeping and our GET. It deletes only after
+ * committing the bookkeeping that points at its merged file, so the inputs
+ * read again name files that exist; a few rounds settle any run of
+ * compactions. (Listing the folder instead would race the same way.) */
+static int read_s3(struct enrich *e, struct hour *h, const char *dir, struct ts_err *err)
+{
+	int rc;
+
+	for (int round = 1;; round++) {
+		rc = read_physical(e, h, err);
+		if (rc != TS_ENOTFOUND || round == READ_ROUNDS)
+			break;
+		log_info("enrich: a raw file vanished under a compaction; reading the hour's "
+		         "bookkeeping again",
+		         "dir=%s round=%d", dir, round);
+		hour_free(h);
+		rc = load_inputs(e, h, err);
+		if (rc)
+			return rc;
+	}
+	if (!rc && check_counts(h, NULL)) {
+		log_info("enrich: reading the whole hour folder", "dir=%s", dir);
+		rc = read_folder(e, h, err);
+	}
+	return rc;
+}
+
+static int read_pending(struct enrich *e, struct hour *h, struct ts_err *err)
+{
+	char dir[FLOW_KEY_MAX];
+	long pause = failpoint_arg("enrich.read-pause");
+	int rc;
+
+	if (pause > 0) /* tests: lets a compaction swap the hour's files first */
+		sleep((unsigned)pause);
+	flow_hour_dir("raw", h->region, h->day, h->hour, dir, sizeof(dir));
+	rc = e->lake.root ? read_local(e, h, dir, err) : read_s3(e, h, dir, err);
 	return rc ? rc : check_counts(h, err);
 }
 
