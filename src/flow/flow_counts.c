@@ -101,7 +101,8 @@ static int intern(struct flow_counts *c, const void *s, size_t len, uint32_t *id
 		return rc;
 	if (!(copy = malloc(len ? len : 1)))
 		return ts_err_set(err, TS_ENOMEM, "out of memory counting plays");
-	memcpy(copy, s, len);
+	if (len)
+		memcpy(copy, s, len);
 	rc = flow_hash_put(&c->index, copy, len, (uint32_t)c->nsongs, &added, err);
 	if (rc) {
 		free(copy);
@@ -177,7 +178,8 @@ static int cmp_ent(const void *a, const void *b)
  * gives each song's old index (its value), as the keys do not move. */
 static void renumber_songs(struct flow_counts *c, uint32_t *map)
 {
-	qsort(c->songs, c->nsongs, sizeof(*c->songs), cmp_song);
+	if (c->nsongs > 1) /* (qsort of NULL, 0 is undefined) */
+		qsort(c->songs, c->nsongs, sizeof(*c->songs), cmp_song);
 	for (size_t i = 0; i < c->nsongs; i++)
 		map[flow_hash_get(&c->index, c->songs[i].s, c->songs[i].len)] = (uint32_t)i;
 }
@@ -226,7 +228,8 @@ int flow_counts_sort(struct flow_counts *c, struct ts_err *err)
 		uint64_t k = c->ents[i].key;
 		c->ents[i].key = (uint64_t)gmap[k >> 32] << 32 | smap[k & 0xffffffffu];
 	}
-	qsort(c->ents, c->nents, sizeof(*c->ents), cmp_ent);
+	if (c->nents > 1)
+		qsort(c->ents, c->nents, sizeof(*c->ents), cmp_ent);
 	for (size_t i = 0; i < c->nents; i++) {
 		if (n && c->ents[n - 1].key == c->ents[i].key)
 			c->ents[n - 1].plays += c->ents[i].plays;

@@ -76,6 +76,21 @@ TEST(flow_counts_merged_sorted_with_all)
 	flow_counts_release(&c);
 }
 
+/* An enriched file with no rows (every play a duplicate) counts nothing. */
+TEST(flow_counts_empty_file)
+{
+	struct flow_counts c;
+	struct ts_err err;
+
+	flow_counts_init(&c);
+	CHECK_INT(flow_counts_file(&c, "EU", "2026-11-20 13:00:00+00", &err), 0);
+	CHECK_INT(flow_counts_end_file(&c, &err), 0);
+	CHECK_INT(flow_counts_sort(&c, &err), 0);
+	CHECK_INT((int)c.nents, 0);
+	CHECK_INT((int)c.nsongs, 0);
+	flow_counts_release(&c);
+}
+
 TEST(flow_counts_random_batch_sums)
 {
 	static const char *const regions[] = {"AF", "EU", "NA"};
