@@ -19,14 +19,15 @@ failures=()
 
 note() { printf '== %s\n' "$*"; }
 
-record() { # name rc logfile
+record() { # name rc logfile [seconds]
+	local took="${4:+ (${4} s)}"
 	if [ "$2" -eq 0 ]; then
 		passed=$((passed + 1))
-		printf 'ok   %s\n' "$1"
+		printf 'ok   %s%s\n' "$1" "$took"
 	else
 		failed=$((failed + 1))
 		failures+=("$1")
-		printf 'FAIL %s (log: %s)\n' "$1" "$3"
+		printf 'FAIL %s%s (log: %s)\n' "$1" "$took" "$3"
 		tail -n 25 "$3" | sed 's/^/     | /'
 	fi
 }
@@ -35,9 +36,10 @@ run_step() { # name command...
 	local name="$1" log
 	shift
 	log="$logs/$(echo "$name" | tr '/ ' '__').log"
+	local t0=$SECONDS
 	"$@" >"$log" 2>&1
 	local rc=$?
-	record "$name" $rc "$log"
+	record "$name" $rc "$log" $((SECONDS - t0))
 	return $rc
 }
 
