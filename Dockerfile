@@ -34,7 +34,8 @@ RUN apt-get update \
        ca-certificates curl libmicrohttpd12 librdkafka1 libjansson4 libpq5 libcurl4 \
        libzstd1 libsnappy1v5 zlib1g libssl3 \
     && rm -rf /var/lib/apt/lists/* \
-    && useradd --system --uid 10001 --home-dir /var/lib/topsongs --create-home topsongs
+    && useradd --system --uid 10001 --home-dir /var/lib/topsongs --create-home topsongs \
+    && install -d -o topsongs /var/lib/topsongs/api-journal
 COPY --from=build /src/build/topsongs /usr/local/bin/topsongs
 COPY --from=web /web/dist /usr/share/topsongs/web
 USER topsongs

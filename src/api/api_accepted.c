@@ -8,6 +8,7 @@
 #include "base/common.h"
 #include "api/api_accepted.h"
 #include "api/api_internal.h"
+#include "api/api_journal.h"
 #include "base/log.h"
 #include "base/timeutil.h"
 #include "db/db.h"
@@ -34,13 +35,15 @@ struct api_accepted {
 	int used;                              /* under lock */
 	int64_t dropped;                       /* under lock: plays no slot could hold */
 	int stop;                              /* under lock */
+	struct api_journal *journal;           /* under lock; NULL: none */
 	pthread_t thread;
 	struct db *db; /* the flush thread's own */
 	char instance[160];
 	char host[64];
 	char pid[16];
 	int migrated;
-	int failing; /* flushes failed in a row (the flush thread's) */
+	int64_t recover_at_us; /* next scan of the journal folder (monotonic) */
+	int failing;           /* flushes failed in a row (the flush thread's) */
 };
 
 static void clear_table(struct slot *t)
@@ -96,11 +99,15 @@ void api_accepted_note(struct api_request *req, size_t i, const struct play_even
 void api_accepted_count(struct api_request *req)
 {
 	struct api_accepted *a = req->srv->accepted;
+	unsigned char rec[64 * API_JOURNAL_RECORD];
+	size_t nrec = 0;
 
 	if (!a)
 		return;
 	/* Statuses are final here (api_ingest_finish), so no req->lock. A
-	 * request is mostly one region and hour: count runs, lock once. */
+	 * request is mostly one region and hour: count runs, lock once. The
+	 * journal gets the runs before the answer is queued, under the lock,
+	 * so that a flush's table and journal segments hold the same counts. */
 	pthread_mutex_lock(&a->lock);
 	for (size_t i = 0, run; i < req->nitems; i += run) {
 		const struct api_item *it = &req->items[i];
@@ -110,9 +117,18 @@ void api_accepted_count(struct api_request *req)
 		              it[run].hour == it->hour;
 		     run++)
 			n += it[run].status == 202;
-		if (n && it->region >= 0)
-			add_locked(a, it->region, it->hour, n);
+		if (!n || it->region < 0)
+			continue;
+		add_locked(a, it->region, it->hour, n);
+		if (a->journal &&
+		    !api_journal_encode(a->regions[it->region], it->hour, n,
+		                        rec + nrec * API_JOURNAL_RECORD) &&
+		    ++nrec * API_JOURNAL_RECORD == sizeof(rec)) {
+			api_journal_append(a->journal, rec, sizeof(rec));
+			nrec = 0;
+		}
 	}
+	api_journal_append(a->journal, rec, nrec * API_JOURNAL_RECORD);
 	pthread_mutex_unlock(&a->lock);
 }
 
@@ -136,6 +152,21 @@ static int ensure_db(struct api_accepted *a, struct ts_err *err)
 	return rc;
 }
 
+/* The counts journaled by apis that are gone: on each new connection and
+ * every API_ACCEPTED_RECOVER_MS. Failures are logged by the journal; they
+ * do not stop our own flushes. */
+static void recover_gone(struct api_accepted *a, int connected)
+{
+	struct ts_err err;
+	int64_t now = time_mono_us();
+
+	if (!a->journal || !a->db || (!connected && now < a->recover_at_us))
+		return;
+	a->recover_at_us = now + API_ACCEPTED_RECOVER_MS * 1000LL;
+	ts_err_clear(&err);
+	api_journal_recover(a->db, a->cfg->api_journal_dir, a->instance, &err);
+}
+
 static int write_slot(struct api_accepted *a, const struct slot *s, struct ts_err *err)
 {
 	char hour[24], plays[24];
@@ -151,20 +182,25 @@ static int write_slot(struct api_accepted *a, const struct slot *s, struct ts_er
 	    3, params, NULL, err);
 }
 
-static int write_all(struct api_accepted *a, const struct slot *t, int stopping, struct ts_err *err)
+static int write_all(struct api_accepted *a, const struct slot *t, int stopping, int64_t seq,
+                     struct ts_err *err)
 {
-	const char *params[] = {a->instance, a->host, a->pid, stopping ? "t" : "f"};
+	char seqs[24];
+	const char *params[] = {a->instance, a->host, a->pid, stopping ? "t" : "f", seqs};
 	int rc = db_exec(a->db, "BEGIN", err);
 
+	snprintf(seqs, sizeof(seqs), "%lld", (long long)seq);
 	for (int i = 0; !rc && i < API_ACCEPTED_SLOTS; i++)
 		if (t[i].region >= 0)
 			rc = write_slot(a, &t[i], err);
 	rc = rc ? rc
-	        : db_execp(a->db,
-	                   "INSERT INTO api_instances (instance, host, pid) VALUES ($1, $2, $3) ON "
-	                   "CONFLICT (instance) DO UPDATE SET flushed_at = now(), stopped_at = "
-	                   "CASE WHEN $4::bool THEN now() END",
-	                   4, params, NULL, err);
+	        : db_execp(
+	              a->db,
+	              "INSERT INTO api_instances (instance, host, pid, journal_seq) VALUES ($1, "
+	              "$2, $3, $5) ON CONFLICT (instance) DO UPDATE SET flushed_at = now(), "
+	              "stopped_at = CASE WHEN $4::bool THEN now() END, journal_seq = "
+	              "GREATEST(api_instances.journal_seq, $5)",
+	              5, params, NULL, err);
 	rc = rc ? rc : db_exec(a->db, "COMMIT", err);
 	if (rc) {
 		/* A broken connection is reopened by the next flush. An error
@@ -176,13 +212,17 @@ static int write_all(struct api_accepted *a, const struct slot *t, int stopping,
 	return rc;
 }
 
-/* Takes the table, writes it; on failure puts the counts back. */
+/* Takes the table, writes it; on failure puts the counts back. The journal
+ * segments ended with the take hold the same counts as the table taken;
+ * they go once the counts are committed. */
 static void flush_once(struct api_accepted *a, struct slot *taken, int stopping)
 {
 	struct ts_err err;
-	int64_t dropped;
+	int64_t dropped, seq;
+	int connected;
 
 	pthread_mutex_lock(&a->lock);
+	seq = api_journal_rotate(a->journal);
 	memcpy(taken, a->table, sizeof(a->table));
 	clear_table(a->table);
 	a->used = 0;
@@ -193,7 +233,11 @@ static void flush_once(struct api_accepted *a, struct slot *taken, int stopping)
 		log_warn("ledger counts dropped: too many pending (region, hour) pairs",
 		         "plays=%lld", (long long)dropped);
 	ts_err_clear(&err);
-	if (!ensure_db(a, &err) && !write_all(a, taken, stopping, &err)) {
+	connected = !a->db;
+	if (!ensure_db(a, &err))
+		recover_gone(a, connected);
+	if (a->db && !write_all(a, taken, stopping, seq, &err)) {
+		api_journal_committed(a->journal, seq);
 		if (a->failing)
 			log_info("accepted counts recorded again", "after_failures=%d", a->failing);
 		a->failing = 0;
@@ -247,9 +291,17 @@ int api_accepted_new(const struct ts_config *cfg, struct api_accepted **out, str
 	snprintf(a->pid, sizeof(a->pid), "%d", (int)getpid());
 	snprintf(a->instance, sizeof(a->instance), "%s:%d:%lld", a->host, (int)getpid(),
 	         (long long)time_now_us());
+	if (cfg->api_journal_dir && *cfg->api_journal_dir) {
+		int rc = api_journal_open(cfg->api_journal_dir, a->instance, &a->journal, err);
+		if (rc) {
+			free(a);
+			return rc;
+		}
+	}
 	pthread_mutex_init(&a->lock, NULL);
 	pthread_cond_init(&a->wake, NULL);
 	if (pthread_create(&a->thread, NULL, flush_main, a)) {
+		api_journal_close(a->journal, 0);
 		pthread_cond_destroy(&a->wake);
 		pthread_mutex_destroy(&a->lock);
 		free(a);
@@ -270,8 +322,12 @@ void api_accepted_free(struct api_accepted *a)
 	pthread_join(a->thread, NULL);
 	pthread_mutex_lock(&a->lock);
 	if (a->used)
-		log_warn("accepted counts not recorded at exit (PostgreSQL unreachable)",
+		log_warn(a->journal
+		             ? "accepted counts not recorded at exit (PostgreSQL "
+		               "unreachable); the next api on the journal folder records them"
+		             : "accepted counts not recorded at exit (PostgreSQL unreachable)",
 		         "pairs=%d", a->used);
+	api_journal_close(a->journal, !a->used);
 	pthread_mutex_unlock(&a->lock);
 	db_free(a->db);
 	pthread_cond_destroy(&a->wake);

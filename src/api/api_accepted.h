@@ -13,7 +13,9 @@
  * are counted as dropped and logged, never allocated. api_accepted_free
  * flushes a last time (bounded) and marks the instance stopped, so a row
  * with no stopped_at and an old flushed_at is an api that died — and lost
- * at most the counts of its last second.
+ * at most the counts of its last second, unless api.journal-dir is set:
+ * then the counts are also journaled (api_journal.h) and an api on the same
+ * folder recovers them.
  *
  * Threads: api_accepted_note and api_accepted_count from any request thread.
  */
@@ -26,8 +28,9 @@
 #include "base/config.h"
 #include "base/error.h"
 
-#define API_ACCEPTED_SLOTS    4096
-#define API_ACCEPTED_FLUSH_MS 1000
+#define API_ACCEPTED_SLOTS      4096
+#define API_ACCEPTED_FLUSH_MS   1000
+#define API_ACCEPTED_RECOVER_MS 10000 /* scans of the journal folder for gone apis */
 
 struct api_accepted;
 struct api_request;

@@ -146,6 +146,10 @@ const struct config_key config_keys[] = {
     {"api.web-dir", STR(api_web_dir), "web/dist", 0, 0, 0, NULL,
      "Folder of the built dashboard the api serves at / (index.html and assets); "
      "empty = no page."},
+    {"api.journal-dir", STR(api_journal_dir), "", 0, 0, 0, NULL,
+     "Folder of the api's journal of 202s, so that the ledger's accepted counts survive a "
+     "SIGKILL of the api (docs/ledger.md); apis sharing it recover each other's. Empty = "
+     "none: a SIGKILL loses the counts of the last second."},
     {"api.drain-timeout-ms", INT(api_drain_timeout_ms), "10000", 0, 600000, 0, NULL,
      "On SIGTERM, how long to wait for in-flight requests and the producer."},
     {"kafka.brokers", STR(kafka_brokers), "127.0.0.1:19092", 0, 0, 0, NULL,

@@ -35,6 +35,7 @@ struct ts_config {
 	int64_t api_max_buffered;
 	int64_t api_drain_timeout_ms;
 	char *api_web_dir;
+	char *api_journal_dir;
 	char *kafka_brokers;
 	char *kafka_topic;
 	char *kafka_compression;

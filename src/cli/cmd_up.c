@@ -184,6 +184,14 @@ static int prepare(struct cli_ctx *ctx, struct up *u, struct ts_err *err)
 	snprintf(u->state, sizeof(u->state), "%s", state);
 	snprintf(logs, sizeof(logs), "%s/log", state);
 	base_url(ctx->cfg.api_listen, u->base_url, sizeof(u->base_url));
+	/* The api's journal of 202s keeps the ledger exact through a SIGKILL
+	 * of the api; the supervisor's restart recovers it. */
+	if (!*ctx->cfg.api_journal_dir) {
+		char journal[2100];
+		snprintf(journal, sizeof(journal), "%s/api-journal", state);
+		if (config_set(&ctx->cfg, "api.journal-dir", journal, "topsongs up", err))
+			return err->code;
+	}
 	/* Children see this process's configuration, flags included. */
 	return fs_mkdirs(logs, err) ? ts_err_wrap(err, "state folder")
 	                            : config_export_env(&ctx->cfg, err);

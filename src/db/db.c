@@ -199,6 +199,12 @@ static const struct migration migrations[] = {
      "  records bigint NOT NULL CHECK (records > 0),"
      "  committed_at timestamptz NOT NULL DEFAULT now(),"
      "  PRIMARY KEY (topic, kafka_partition, first_offset));"},
+    /* The api's journal of 202s (src/api/api_journal.h): the last journal
+     * segment each instance's flushes cover, and when an api recovered the
+     * counts of a gone instance from its journal. */
+    {9, "api journal",
+     "ALTER TABLE api_instances ADD COLUMN journal_seq bigint NOT NULL DEFAULT 0,"
+     "  ADD COLUMN recovered_at timestamptz;"},
 };
 
 int db_schema_version(void)
