@@ -10,6 +10,10 @@
 #
 #   git archive <commit> | tar -x -C /tmp/base && make -C /tmp/base build/topsongs
 #   BASE_BIN=/tmp/base/build/topsongs bench/ledger_ab.sh
+#
+# NEW_ARGS adds flags to the second api only: the same binary with and
+# without the journal of 202s is
+#   BASE_BIN=build/topsongs NEW_ARGS="--api-journal-dir var/bench-ab/journal" bench/ledger_ab.sh
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -25,10 +29,10 @@ cleanup() {
 }
 trap cleanup EXIT
 scripts/kafka.sh start "$state/kafka" 39192 >/dev/null
-start() { # BIN PORT
+start() { # BIN PORT [flags...]
 	TOPSONGS_PG_URL=postgresql://x@127.0.0.1:1/x TOPSONGS_LOG_LEVEL=warn "$1" api \
 		--api-listen "127.0.0.1:$2" --kafka-brokers 127.0.0.1:39192 \
-		--kafka-topic "ab-$2-$(date +%s)" >"$state/api-$2.log" 2>&1 &
+		--kafka-topic "ab-$2-$(date +%s)" "${@:3}" >"$state/api-$2.log" 2>&1 &
 	pids+=("$!")
 	for _ in $(seq 1 300); do
 		curl -fs "http://127.0.0.1:$2/readyz" >/dev/null 2>&1 && return 0
@@ -38,7 +42,8 @@ start() { # BIN PORT
 	exit 1
 }
 start "$BASE_BIN" 18190
-start "$new" 18191
+# shellcheck disable=SC2086 # NEW_ARGS is a list of flags
+start "$new" 18191 ${NEW_ARGS:-}
 name() { [ "$1" = 18190 ] && echo base || echo ledger; }
 for port in 18190 18191; do
 	BATCH=1000 wrk -t2 -c16 -d3s -s bench/batch.lua "http://127.0.0.1:$port/plays" >/dev/null 2>&1 || true

@@ -36,6 +36,7 @@ struct api_accepted {
 	int64_t dropped;                       /* under lock: plays no slot could hold */
 	int stop;                              /* under lock */
 	struct api_journal *journal;           /* under lock; NULL: none */
+	unsigned char *checkpoint;             /* under lock: the table as records */
 	pthread_t thread;
 	struct db *db; /* the flush thread's own */
 	char instance[160];
@@ -212,6 +213,24 @@ static int write_all(struct api_accepted *a, const struct slot *t, int stopping,
 	return rc;
 }
 
+/* Under lock: the table as journal records in a->checkpoint; their bytes.
+ * A slot of more plays than a record holds (2^31-1) takes several, while
+ * the buffer (two records a slot) lasts. */
+static size_t table_records(struct api_accepted *a)
+{
+	size_t n = 0;
+
+	for (int i = 0; i < API_ACCEPTED_SLOTS; i++) {
+		const struct slot *s = &a->table[i];
+		for (int64_t left = s->region >= 0 ? s->plays : 0;
+		     left > 0 && n < 2 * API_ACCEPTED_SLOTS; left -= INT32_MAX)
+			api_journal_encode(a->regions[s->region], s->hour,
+			                   left < INT32_MAX ? left : INT32_MAX,
+			                   a->checkpoint + n++ * API_JOURNAL_RECORD);
+	}
+	return n * API_JOURNAL_RECORD;
+}
+
 /* Takes the table, writes it; on failure puts the counts back. The journal
  * segments ended with the take hold the same counts as the table taken;
  * they go once the counts are committed. */
@@ -251,6 +270,8 @@ static void flush_once(struct api_accepted *a, struct slot *taken, int stopping)
 	for (int i = 0; i < API_ACCEPTED_SLOTS; i++)
 		if (taken[i].region >= 0)
 			add_locked(a, taken[i].region, taken[i].hour, taken[i].plays);
+	if (a->journal)
+		api_journal_checkpoint(a->journal, a->checkpoint, table_records(a));
 	pthread_mutex_unlock(&a->lock);
 }
 
@@ -293,6 +314,11 @@ int api_accepted_new(const struct ts_config *cfg, struct api_accepted **out, str
 	         (long long)time_now_us());
 	if (cfg->api_journal_dir && *cfg->api_journal_dir) {
 		int rc = api_journal_open(cfg->api_journal_dir, a->instance, &a->journal, err);
+		a->checkpoint = rc ? NULL : malloc(2 * API_ACCEPTED_SLOTS * API_JOURNAL_RECORD);
+		if (!rc && !a->checkpoint) {
+			api_journal_close(a->journal, 1);
+			rc = ts_err_set(err, TS_ENOMEM, "out of memory");
+		}
 		if (rc) {
 			free(a);
 			return rc;
@@ -302,6 +328,7 @@ int api_accepted_new(const struct ts_config *cfg, struct api_accepted **out, str
 	pthread_cond_init(&a->wake, NULL);
 	if (pthread_create(&a->thread, NULL, flush_main, a)) {
 		api_journal_close(a->journal, 0);
+		free(a->checkpoint);
 		pthread_cond_destroy(&a->wake);
 		pthread_mutex_destroy(&a->lock);
 		free(a);
@@ -328,6 +355,7 @@ void api_accepted_free(struct api_accepted *a)
 		             : "accepted counts not recorded at exit (PostgreSQL unreachable)",
 		         "pairs=%d", a->used);
 	api_journal_close(a->journal, !a->used);
+	free(a->checkpoint);
 	pthread_mutex_unlock(&a->lock);
 	db_free(a->db);
 	pthread_cond_destroy(&a->wake);

@@ -164,6 +164,18 @@ void api_journal_committed(struct api_journal *j, int64_t seq)
 	j->committed = seq;
 }
 
+void api_journal_checkpoint(struct api_journal *j, const void *records, size_t n)
+{
+	int64_t ended;
+
+	if (!j || j->fd < 0)
+		return;
+	ended = api_journal_rotate(j);
+	api_journal_append(j, records, n);
+	if (j->fd >= 0) /* written: what it replaces can go */
+		api_journal_committed(j, ended);
+}
+
 static uint32_t le32(const unsigned char *p)
 {
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;

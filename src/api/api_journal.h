@@ -61,6 +61,11 @@ void api_journal_append(struct api_journal *j, const void *records, size_t n);
 int64_t api_journal_rotate(struct api_journal *j);
 /* The counts of segments <= seq are in PostgreSQL: deletes them. */
 void api_journal_committed(struct api_journal *j, int64_t seq);
+/* While PostgreSQL is unreachable the segments would pile up, one a second:
+ * records are the caller's whole pending table (which holds every count
+ * of the segments so far), written to a new segment that replaces them.
+ * So the folder holds at most a table's worth plus a second of appends. */
+void api_journal_checkpoint(struct api_journal *j, const void *records, size_t n);
 
 /* Calls fn for each record of a segment's bytes. A cut last record (a
  * write interrupted by a power loss) is ignored; a record with a bad

@@ -111,6 +111,11 @@ TEST(api_journal_segments)
 		struct api_journal *k = NULL;
 		CHECK(api_journal_open(dir, "h:1:2", &k, &err) != 0);
 	}
+	/* A checkpoint (PostgreSQL unreachable) replaces every segment so far. */
+	api_journal_checkpoint(j, rec, sizeof(rec));
+	CHECK(!fs_exists(path));
+	snprintf(path, sizeof(path), "%s/h:1:2.3.journal", dir);
+	CHECK(fs_exists(path));
 	api_journal_close(j, 0);
 	CHECK(fs_exists(path)); /* kept: not committed */
 	REQUIRE(!api_journal_open(dir, "h:1:2", &j, &err));
