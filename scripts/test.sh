@@ -3,7 +3,7 @@
 # "N passed, N failed" (see docs/CONTRIBUTING-tests.md).
 #
 # Environment: TEST_FILTER=substring runs only matching integration scripts;
-# SKIP_SAN=1 skips the sanitizer pass; FUZZ_SECONDS (default 5) per target;
+# SKIP_SAN=1 skips the sanitizer pass; FUZZ_SECONDS (default 2) per target;
 # TS_TEST_PORT_OFFSET=N moves every service port by N, so two checkouts can
 # run their tests on one machine at the same time.
 set -uo pipefail
@@ -72,8 +72,8 @@ run_fuzz() {
 		name="${t##*/fuzz_}"
 		corpus="tests/fuzz/corpus/$name"
 		tmp="$(mktemp -d)"
-		run_step "fuzz $name (corpus replay + ${FUZZ_SECONDS:-5}s)" \
-			"$t" -max_total_time="${FUZZ_SECONDS:-5}" -timeout=10 -rss_limit_mb=2048 \
+		run_step "fuzz $name (corpus replay + ${FUZZ_SECONDS:-2}s)" \
+			"$t" -max_total_time="${FUZZ_SECONDS:-2}" -timeout=10 -rss_limit_mb=2048 \
 			"$tmp" "$corpus"
 		rm -rf "$tmp"
 	done
