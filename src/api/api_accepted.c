@@ -168,15 +168,16 @@ static void recover_gone(struct api_accepted *a, int connected)
 	api_journal_recover(a->db, a->cfg->api_journal_dir, a->instance, &err);
 }
 
-static int write_slot(struct api_accepted *a, const struct slot *s, struct ts_err *err)
+int api_accepted_record(struct db *db, const char *region, int32_t hour, int64_t plays,
+                        struct ts_err *err)
 {
-	char hour[24], plays[24];
-	const char *params[] = {a->regions[s->region], hour, plays};
+	char start[24], n[24];
+	const char *params[] = {region, start, n};
 
-	snprintf(hour, sizeof(hour), "%lld", (long long)s->hour * 3600);
-	snprintf(plays, sizeof(plays), "%lld", (long long)s->plays);
+	snprintf(start, sizeof(start), "%lld", (long long)hour * 3600);
+	snprintf(n, sizeof(n), "%lld", (long long)plays);
 	return db_execp(
-	    a->db,
+	    db,
 	    "INSERT INTO api_accepted (region, hour_start, accepted) VALUES ($1, "
 	    "to_timestamp($2::float8), $3) ON CONFLICT (region, hour_start) DO UPDATE "
 	    "SET accepted = api_accepted.accepted + EXCLUDED.accepted, updated_at = now()",
@@ -193,7 +194,8 @@ static int write_all(struct api_accepted *a, const struct slot *t, int stopping,
 	snprintf(seqs, sizeof(seqs), "%lld", (long long)seq);
 	for (int i = 0; !rc && i < API_ACCEPTED_SLOTS; i++)
 		if (t[i].region >= 0)
-			rc = write_slot(a, &t[i], err);
+			rc = api_accepted_record(a->db, a->regions[t[i].region], t[i].hour,
+			                         t[i].plays, err);
 	rc = rc ? rc
 	        : db_execp(
 	              a->db,

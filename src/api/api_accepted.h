@@ -34,6 +34,7 @@
 
 struct api_accepted;
 struct api_request;
+struct db;
 struct play_event;
 
 /* Starts the flush thread (which connects lazily). cfg must outlive it. */
@@ -45,6 +46,11 @@ void api_accepted_free(struct api_accepted *a);
 void api_accepted_note(struct api_request *req, size_t i, const struct play_event *ev);
 /* Counts every item of req answered 202, once its statuses are final. */
 void api_accepted_count(struct api_request *req);
+
+/* Adds plays to api_accepted's row of (region, hour), in the caller's
+ * transaction: the flush's and the journal recovery's one statement. */
+int api_accepted_record(struct db *db, const char *region, int32_t hour, int64_t plays,
+                        struct ts_err *err);
 
 /* Counts n plays of region index r (in cfg->regions order) and hour (hours
  * since the epoch). For the tests and for the two calls above. */

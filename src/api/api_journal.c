@@ -3,6 +3,7 @@
  */
 #include "base/common.h"
 #include "api/api_journal.h"
+#include "api/api_accepted.h"
 #include "base/fsutil.h"
 #include "base/log.h"
 #include "db/db.h"
@@ -295,19 +296,8 @@ static int write_recovered(struct db *db, const char *instance, int64_t last, co
 	if (second)
 		snprintf(start, sizeof(start), "%lld", strtoll(second + 1, NULL, 10));
 	snprintf(seq, sizeof(seq), "%lld", (long long)last);
-	for (int i = 0; !rc && i < t->n; i++) {
-		char hour[24], plays[24];
-		const char *params[] = {t->v[i].region, hour, plays};
-
-		snprintf(hour, sizeof(hour), "%lld", (long long)t->v[i].hour * 3600);
-		snprintf(plays, sizeof(plays), "%lld", (long long)t->v[i].plays);
-		rc = db_execp(db,
-		              "INSERT INTO api_accepted (region, hour_start, accepted) VALUES ($1, "
-		              "to_timestamp($2::float8), $3) ON CONFLICT (region, hour_start) DO "
-		              "UPDATE SET accepted = api_accepted.accepted + EXCLUDED.accepted, "
-		              "updated_at = now()",
-		              3, params, NULL, err);
-	}
+	for (int i = 0; !rc && i < t->n; i++)
+		rc = api_accepted_record(db, t->v[i].region, t->v[i].hour, t->v[i].plays, err);
 	if (!rc) {
 		const char *params[] = {instance, host, pid, seq, *start ? start : NULL};
 		rc = db_execp(
