@@ -58,8 +58,12 @@ int api_journal_open(const char *dir, const char *instance, struct api_journal *
 	snprintf(j->instance, sizeof(j->instance), "%s", instance);
 	j->fd = -1;
 	j->seq = 1;
-	rc = strchr(instance, '/') ? ts_err_set(err, TS_EINVAL, "instance name with a '/'")
-	                           : fs_mkdirs(dir, err);
+	if (strlen(dir) >= sizeof(j->dir) || strlen(instance) >= sizeof(j->instance))
+		rc = ts_err_set(err, TS_EINVAL, "folder name over %d bytes", PATH_MAX_LEN - 1);
+	else if (strchr(instance, '/'))
+		rc = ts_err_set(err, TS_EINVAL, "instance name with a '/'");
+	else
+		rc = fs_mkdirs(dir, err);
 	snprintf(path, sizeof(path), "%s/%s.lock", dir, instance);
 	j->lock_fd = rc ? -1 : open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (!rc && (j->lock_fd < 0 || flock(j->lock_fd, LOCK_EX | LOCK_NB)))

@@ -106,6 +106,14 @@ TEST(api_journal_segments)
 	CHECK(!fs_exists(path));
 	snprintf(path, sizeof(path), "%s/h:1:2.2.journal", dir);
 	CHECK(fs_exists(path));
+	/* A folder name too long for the journal's paths is refused, not cut. */
+	{
+		struct api_journal *k = NULL;
+		char long_dir[1100];
+		memset(long_dir, 'd', sizeof(long_dir) - 1);
+		long_dir[sizeof(long_dir) - 1] = '\0';
+		CHECK_INT(api_journal_open(long_dir, "h:1:3", &k, &err), TS_EINVAL);
+	}
 	/* A second instance of the same name cannot take the lock. */
 	{
 		struct api_journal *k = NULL;
