@@ -34,7 +34,7 @@
 struct db;
 
 #define LEDGER_MAX_HOURS   20000 /* (region, hour) rows one report holds */
-#define LEDGER_MAX_DIFFS   6     /* differences kept per hour */
+#define LEDGER_MAX_DIFFS   12    /* differences one hour can have (at most 11) */
 #define LEDGER_MAX_RANGE_S (366 * 86400LL)
 /* Bounds each question to the brokers for the end offsets. */
 #define LEDGER_KAFKA_TIMEOUT_MS 3000
@@ -70,6 +70,11 @@ struct ledger_hour {
 	int64_t enriched_lake, enriched_lake_files;
 	int64_t hourly, daily, late;
 	int64_t kafka_uncounted; /* committed before any api counted its 202s */
+	/* kafka and enriched as the bookkeeping says after the lake scan,
+	 * outside the snapshot (equal to them unless re-read): rows the scan
+	 * found that were committed since the snapshot are in flight, not
+	 * extra. */
+	int64_t kafka_later, enriched_later;
 	int ndiffs;
 	struct ledger_diff diffs[LEDGER_MAX_DIFFS];
 };
@@ -78,6 +83,7 @@ struct ledger_report {
 	int64_t from_us, to_us, generated_us;
 	char region[12]; /* "" = all */
 	int lake_checked;
+	int lake_vanished; /* files listed, gone before their footer was read */
 	struct ledger_hour *hours;
 	int nhours;
 	int cursor; /* ledger_hour_get's last hit */

@@ -57,8 +57,15 @@ static int on_file(const struct store_entry *e, void *arg)
 	hour_us = lake_key_hour_us(day, hour);
 	if (hour_us < s->o->from_us || hour_us >= s->o->to_us)
 		return 0;
-	if (footer_rows(s, e->key, &rows))
-		return s->err->code;
+	if (footer_rows(s, e->key, &rows)) {
+		if (s->err->code != TS_ENOTFOUND)
+			return s->err->code;
+		/* A compaction replaced it after the listing: the caller looks
+		 * again (ledger.c). */
+		s->r->lake_vanished++;
+		ts_err_clear(s->err);
+		return 0;
+	}
 	h = ledger_hour_get(s->r, region, hour_us);
 	if (!h)
 		return ts_err_set(s->err, TS_ETOOBIG, "more than %d (region, hour) rows",
@@ -116,6 +123,7 @@ int ledger_lake_scan(const struct ts_config *cfg, const struct ledger_opts *o,
 		return rc;
 	dbuf_init(&s.buf, LEDGER_LAKE_FILE_MAX);
 	zero_lake(r);
+	r->lake_vanished = 0;
 	for (int i = 0; !rc && i < n; i++) {
 		const char *region = o->region ? o->region : regions[i];
 		int64_t first =

@@ -15,7 +15,9 @@
 
 #define LEDGER_LAKE_FILE_MAX (1ull << 30)
 
-/* A file whose footer cannot be read is an error naming it (TS_ECORRUPT). */
+/* A file whose footer cannot be read is an error naming it (TS_ECORRUPT);
+ * one gone between the listing and the read is counted in r->lake_vanished
+ * and skipped. */
 int ledger_lake_scan(const struct ts_config *cfg, const struct ledger_opts *o,
                      struct ledger_report *r, struct ts_err *err);
 

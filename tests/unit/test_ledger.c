@@ -165,6 +165,45 @@ TEST(ledger_without_202)
 	CHECK_STR(r.status, "balanced");
 }
 
+/* Live traffic: the lake scan, after the snapshot, finds files published
+ * since. Rows the bookkeeping committed by the time it is read again are
+ * in flight; rows no one committed are still a stray file. */
+TEST(ledger_lake_ahead_of_snapshot)
+{
+	struct ledger_report r;
+	const struct ledger_diff *d;
+
+	one_hour(&r, 100);
+	hours[0].raw_lake = 130;
+	hours[0].kafka_later = 130;
+	hours[0].enriched_lake = 120;
+	hours[0].enriched_later = 125;
+	ledger_classify(&r);
+	CHECK_STR(r.status, "in_flight");
+	CHECK_INT(r.mismatches, 0);
+	CHECK_INT(r.in_flight, 2);
+	d = find(&r, "in_flight");
+	REQUIRE(d);
+	CHECK_STR(d->stage, "raw");
+	CHECK_INT((int)d->count, 30);
+	CHECK_INT((int)r.hours[0].diffs[1].count, 20);
+	CHECK_STR(r.hours[0].diffs[1].stage, "enriched");
+
+	one_hour(&r, 100);
+	hours[0].raw_lake = 130;
+	hours[0].kafka_later = 110; /* 20 rows no one committed */
+	hours[0].enriched_lake = 100;
+	ledger_classify(&r);
+	CHECK_STR(r.status, "mismatch");
+	d = find(&r, "lake_extra");
+	REQUIRE(d);
+	CHECK_INT((int)d->count, 20);
+	CHECK(!d->explained);
+	d = find(&r, "in_flight");
+	REQUIRE(d);
+	CHECK_INT((int)d->count, 10);
+}
+
 TEST(ledger_lake_and_flows)
 {
 	struct ledger_report r;
