@@ -3,6 +3,7 @@
 # "N passed, N failed" (see docs/CONTRIBUTING-tests.md).
 #
 # Environment: TEST_FILTER=substring runs only matching integration scripts;
+# TEST_JOBS (default 2) integration scripts at a time;
 # SKIP_SAN=1 skips the sanitizer pass; FUZZ_SECONDS (default 2) per target;
 # TS_TEST_PORT_OFFSET=N moves every service port by N, so two checkouts can
 # run their tests on one machine at the same time.
@@ -79,16 +80,53 @@ run_fuzz() {
 	done
 }
 
+# Integration scripts run TEST_JOBS at a time (default 2): each has its own
+# database, topic, bucket and scratch folder. A script that stops a shared
+# service, or needs the machine to itself, says so with a line starting
+# "# exclusive:" and runs alone.
+declare -A job_name=() job_log=() job_scratch=() job_t0=()
+running=0 # scripts started and not yet reaped
+
+start_job() { # binary label script
+	local name log scratch pid
+	name="$2$(basename "$3" .sh)"
+	log="$logs/$(echo "$name" | tr '/ ' '__').log"
+	scratch="$(mktemp -d "$state/scratch.XXXXXX")"
+	TOPSONGS_BIN="$1" SCRATCH="$scratch" bash "$3" >"$log" 2>&1 &
+	pid=$!
+	job_name[$pid]="$name"
+	job_log[$pid]="$log"
+	job_scratch[$pid]="$scratch"
+	job_t0[$pid]=$SECONDS
+	running=$((running + 1))
+}
+
+reap_job() { # waits for one script to end and records it
+	local pid rc
+	wait -n -p pid
+	rc=$?
+	[ -n "${pid:-}" ] || { running=0; return 1; } # no script left
+	record "${job_name[$pid]}" "$rc" "${job_log[$pid]}" $((SECONDS - job_t0[$pid]))
+	rm -rf "${job_scratch[$pid]}"
+	running=$((running - 1))
+}
+
 run_integration() { # binary label
-	local bin="$1" label="$2" t name scratch
+	local bin="$1" label="$2" t name jobs="${TEST_JOBS:-2}"
 	for t in tests/integration/[0-9][0-9][0-9][0-9]-*.sh; do
 		[ -e "$t" ] || continue
 		name="$(basename "$t" .sh)"
 		case "$name" in *"${TEST_FILTER:-}"*) ;; *) continue ;; esac
-		scratch="$(mktemp -d "$state/scratch.XXXXXX")"
-		TOPSONGS_BIN="$bin" SCRATCH="$scratch" run_step "$label$name" bash "$t"
-		rm -rf "$scratch"
+		if grep -q '^# exclusive:' "$t"; then
+			while [ $running -gt 0 ]; do reap_job; done
+			start_job "$bin" "$label" "$t"
+			reap_job
+			continue
+		fi
+		while [ $running -ge "$jobs" ]; do reap_job; done
+		start_job "$bin" "$label" "$t"
 	done
+	while [ $running -gt 0 ]; do reap_job; done
 }
 
 stop_services() {

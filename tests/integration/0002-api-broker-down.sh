@@ -2,6 +2,7 @@
 # Kafka stopped: the api answers 503 with Retry-After within a bounded time
 # (never hangs, never says 202); after the broker restarts it recovers, and
 # every play that got a 202 — before, during or after — is in the topic once.
+# exclusive: stops the shared Kafka broker (scripts/test.sh runs it alone).
 . "$(dirname "$0")/lib.sh"
 : "${TS_KAFKA_STATE:?}" "${TS_KAFKA_PORT:?}"
 

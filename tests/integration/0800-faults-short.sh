@@ -10,6 +10,8 @@
 # Then the verifier is shown to fail on a doctored copy of the evidence: a
 # play accepted but absent, a play present but never sent, a chart count
 # off by one.
+# exclusive: its own Kafka, PostgreSQL and MinIO under a chaos driver need
+# the machine's two cores (scripts/test.sh runs it alone).
 set -euo pipefail
 : "${TOPSONGS_BIN:?}" "${SCRATCH:?}" "${ROOT:?}" "${PY:?}"
 state="$SCRATCH/faults"
