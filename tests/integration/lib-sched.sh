@@ -1,26 +1,28 @@
 # Helpers for the scheduler scripts (05xx, sourced after lib.sh). Each
-# script works in a private PostgreSQL schema (search_path), so its run
-# history starts empty and nothing else sees it; the binary migrates it.
+# script works in a PostgreSQL database of its own, so its run history
+# starts empty, nothing else sees it, and its advisory locks (which are per
+# database, not per schema) are its own while other scripts run beside it;
+# the binary migrates it.
 : "${TOPSONGS_PG_URL:?}"
 command -v psql >/dev/null || fail "psql is not installed"
 
 schema="sched_$(basename "$0" .sh | tr -c 'a-z0-9\n' '_')_$$"
+admin_url="$TOPSONGS_PG_URL"
+base_url="${TOPSONGS_PG_URL%/*}/$schema"
 sep='?'
-case "$TOPSONGS_PG_URL" in *\?*) sep='&' ;; esac
-base_url="$TOPSONGS_PG_URL"
-export TOPSONGS_PG_URL="$base_url${sep}options=-csearch_path%3D$schema"
+export TOPSONGS_PG_URL="$base_url"
 export TOPSONGS_LAKE_URL="$SCRATCH/lake"
 # Short intervals so that the scenarios take seconds.
 export TOPSONGS_SCHEDULER_HEARTBEAT_MS=200 TOPSONGS_SCHEDULER_LEASE_MS=1500
 export TOPSONGS_SCHEDULER_RETRY_BASE_MS=100 TOPSONGS_SCHEDULER_RETRY_MAX_MS=400
 
-# q SQL: one value or rows (|-separated), in the script's schema.
+# q SQL: one value or rows (|-separated), in the script's database.
 q() {
-	PGOPTIONS="-cclient_min_messages=warning -csearch_path=$schema" \
-		psql "$base_url" -v ON_ERROR_STOP=1 -qAtc "$1"
+	PGOPTIONS="-cclient_min_messages=warning" psql "$base_url" -v ON_ERROR_STOP=1 -qAtc "$1"
 }
-q "CREATE SCHEMA $schema"
-trap 'q "DROP SCHEMA IF EXISTS $schema CASCADE" >/dev/null 2>&1 || true; cleanup' EXIT
+psql "$admin_url" -v ON_ERROR_STOP=1 -qAtc "CREATE DATABASE $schema" >/dev/null ||
+	fail "cannot create database $schema"
+trap 'cleanup; psql "$admin_url" -qAtc "DROP DATABASE IF EXISTS $schema WITH (FORCE)" >/dev/null 2>&1 || true' EXIT
 "$TOPSONGS_BIN" flows runs >/dev/null 2>&1 || fail "flows runs (which migrates) failed"
 
 # wait_for SECONDS SQL: until SQL gives 't' (fails after SECONDS).
