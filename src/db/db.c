@@ -205,6 +205,11 @@ static const struct migration migrations[] = {
     {9, "api journal",
      "ALTER TABLE api_instances ADD COLUMN journal_seq bigint NOT NULL DEFAULT 0,"
      "  ADD COLUMN recovered_at timestamptz;"},
+    /* A run started because the flow it follows wrote rows (flow_def.after). */
+    {10, "flow run trigger after",
+     "ALTER TABLE flow_runs DROP CONSTRAINT flow_runs_trigger_check,"
+     "  ADD CONSTRAINT flow_runs_trigger_check"
+     "  CHECK (trigger IN ('schedule', 'manual', 'retry', 'catch-up', 'after'));"},
 };
 
 int db_schema_version(void)

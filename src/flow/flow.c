@@ -10,10 +10,10 @@
 
 const struct flow_def flow_table[] = {
     {"enrich", "raw/ -> enriched/: join the catalog, drop duplicate event ids (incremental)",
-     "every 2s", flow_enrich_run},
+     "every 2s", flow_enrich_run, NULL},
     {"aggregate",
      "enriched/ -> plays_hourly, top_songs_hourly, top_songs_daily (top 10 and chart facts)",
-     "every 2s", flow_aggregate_run},
+     "every 2s", flow_aggregate_run, "enrich"},
 };
 
 const size_t flow_count = sizeof(flow_table) / sizeof(flow_table[0]);

@@ -46,6 +46,10 @@ struct flow_def {
 	 * retry; TS_ECORRUPT names a bad lake file. */
 	int (*run)(struct db *db, const struct flow_args *args, struct flow_stats *stats,
 	           struct ts_err *err);
+	/* Also run as soon as a run of this flow that wrote rows succeeds
+	 * (trigger "after"), so that its output is not left waiting for the
+	 * next fire; NULL: on the schedule only. */
+	const char *after;
 };
 
 /* The flow table, in dependency order (enrich before aggregate). */

@@ -185,7 +185,20 @@ int sched_slot_finished(struct sched_slot *slot, const struct ts_config *cfg, in
 		slot->catch_up_left--;
 		plan(slot, now_us, "catch-up", 1, 0);
 	}
+	if (slot->after_pending && !slot->pending)
+		plan(slot, now_us, "after", 1, 0);
+	slot->after_pending = 0;
 	return 0;
+}
+
+void sched_slot_follow(struct sched_slot *slot, int64_t now_us)
+{
+	if (slot->schedule.kind == SCHED_OFF || slot->pending)
+		return;
+	if (slot->worker)
+		slot->after_pending = 1;
+	else
+		plan(slot, now_us, "after", 1, 0);
 }
 
 void sched_slot_rerun(struct sched_slot *slot, int abandoned_attempt, int64_t now_us)
@@ -292,6 +305,11 @@ static void reap(const struct ts_config *cfg, struct sched_slot *slots, size_t n
 			         slots[i].flow->name, slots[i].attempt,
 			         (long long)((slots[i].due_us - time_now_us()) / 1000));
 		}
+		if (!w->rc && w->res.outcome == SCHED_RUN_SUCCEEDED && w->res.stats.rows_out > 0)
+			for (size_t k = 0; k < n; k++)
+				if (slots[k].flow->after &&
+				    !strcmp(slots[k].flow->after, slots[i].flow->name))
+					sched_slot_follow(&slots[k], time_now_us());
 		free(w);
 	}
 }

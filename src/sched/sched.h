@@ -39,8 +39,15 @@ struct sched_slot {
 	int attempt;
 	int64_t done_since_us;       /* skip when another scheduler ran since */
 	int catch_up_left;           /* further catch-up runs (policy "all") */
+	int after_pending;           /* run again when the run going on ends */
 	struct sched_worker *worker; /* the run going on, or NULL */
 };
+
+/* A run of the flow this slot's flow follows (flow_def.after) wrote rows:
+ * plans a run now (trigger "after"), or right after the run going on, which
+ * may have read its input before those rows existed. Nothing when the
+ * slot's schedule is "off" or a run is already planned. */
+void sched_slot_follow(struct sched_slot *slot, int64_t now_us);
 
 /* Fills slots[i] for flows[i]: the schedule from `overrides` (the
  * scheduler.schedules syntax, "FLOW=SCHEDULE;FLOW=SCHEDULE") or the flow's

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# End to end: `topsongs scheduler` runs the real enrich and aggregate flows
-# every second while ingest writes the raw lake; once ingest has committed
-# everything and a later enrich and aggregate have succeeded, the charts
-# equal DuckDB's recomputation over the lake (flows_check.py), the history
-# shows rows in and out, and the runs of a flow never overlapped.
+# End to end: `topsongs scheduler` runs the real enrich flow every second
+# while ingest writes the raw lake, and aggregate only right after each
+# enrich run that wrote rows (its own schedule fires once a year); once
+# ingest has committed everything and a later enrich has succeeded, and
+# every enrich that wrote rows has an aggregate after it, the charts equal
+# DuckDB's recomputation over the lake (flows_check.py), the history shows
+# rows in and out, and the runs of a flow never overlapped.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/flows_lib.sh"
 # (no cd: flows_lib finds flows_check.py relative to the script)
@@ -17,7 +19,7 @@ export TOPSONGS_LAKE_URL="$lake" TOPSONGS_SCHEDULER_HEARTBEAT_MS=200 TOPSONGS_SC
 	--retry-share 0.05 --seed 5 --quiet || fail "simulate"
 n=$(wc -l <"$SCRATCH/sim.ndjson")
 
-"$TOPSONGS_BIN" scheduler --scheduler-schedules 'enrich=every 1s;aggregate=every 1s' \
+"$TOPSONGS_BIN" scheduler --scheduler-schedules 'enrich=every 1s;aggregate=cron 0 0 1 1 *' \
 	--scheduler-instance-id S >"$SCRATCH/sched.log" 2>&1 &
 sched=$!
 pids_to_stop+=("$sched")
@@ -26,10 +28,12 @@ ingest_until "$n" --kafka-topic "$topic" --ingest-group "g-$topic" --ingest-dlq-
 	--lake-url "$lake" --ingest-flush-ms 300 --ingest-max-rows 400 --ingest-metrics-listen 127.0.0.1:0
 ingested_at="$(q "SELECT now()")"
 
-# wait for an enrich started after ingest stopped, then an aggregate after it
-done_sql="SELECT EXISTS (SELECT 1 FROM flow_runs e JOIN flow_runs a ON a.started_at > e.finished_at
-	WHERE e.flow = 'enrich' AND e.state = 'succeeded' AND e.started_at > '$ingested_at'
-	AND a.flow = 'aggregate' AND a.state = 'succeeded')"
+# wait for an enrich started after ingest stopped, and an aggregate after
+# every enrich that wrote rows
+done_sql="SELECT EXISTS (SELECT 1 FROM flow_runs e WHERE e.flow = 'enrich' AND e.state = 'succeeded'
+	AND e.started_at > '$ingested_at') AND NOT EXISTS (SELECT 1 FROM flow_runs e WHERE e.flow = 'enrich'
+	AND e.rows_out > 0 AND NOT EXISTS (SELECT 1 FROM flow_runs a WHERE a.flow = 'aggregate'
+	AND a.state = 'succeeded' AND a.started_at >= e.finished_at))"
 for _ in $(seq 1 300); do
 	[ "$(q "$done_sql")" = t ] && break
 	kill -0 "$sched" 2>/dev/null || fail "the scheduler died: $(tail -5 "$SCRATCH/sched.log")"
@@ -50,4 +54,6 @@ check_flows "$lake"
 	AND tstzrange(a.started_at, a.finished_at) && tstzrange(b.started_at, b.finished_at)")" = 0 ] ||
 	fail "runs of one flow overlapped"
 [ "$(q "SELECT count(*) > 0 FROM top_songs_hourly")" = t ] || fail "no hourly chart"
+[ "$(q "SELECT count(*) > 0 AND bool_and(trigger = 'after') FROM flow_runs WHERE flow = 'aggregate'")" = t ] ||
+	fail "aggregate did not run after enrich: $("$TOPSONGS_BIN" flows runs --flow aggregate)"
 echo "ok: $n plays, $(q "SELECT count(*) FROM flow_runs") runs"

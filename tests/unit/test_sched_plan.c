@@ -16,9 +16,9 @@ static int run_ok(struct db *db, const struct flow_args *a, struct flow_stats *s
 }
 
 static const struct flow_def test_flows[] = {
-    {"alpha", "first", "every 10s", run_ok},
-    {"beta", "second", "cron 0 * * * *", run_ok},
-    {"gamma", "third", NULL, run_ok},
+    {"alpha", "first", "every 10s", run_ok, NULL},
+    {"beta", "second", "cron 0 * * * *", run_ok, "alpha"},
+    {"gamma", "third", NULL, run_ok, "alpha"},
 };
 
 #define T0  (1764064800LL * TIME_US_PER_SEC) /* 2025-11-25T10:00:00Z */
@@ -173,6 +173,53 @@ TEST(sched_slot_retries)
 	CHECK(s[0].pending);
 	CHECK_STR(s[0].trigger, "retry");
 	CHECK_INT(s[0].attempt, 3);
+}
+
+/* beta follows alpha: a run of alpha that wrote rows plans beta at once,
+ * or right after beta's run going on; never over a planned run or an "off"
+ * schedule (gamma). */
+TEST(sched_slot_follows)
+{
+	struct ts_config cfg = test_cfg();
+	struct sched_run_result ok = {.outcome = SCHED_RUN_SUCCEEDED};
+	struct sched_run_result down = {.outcome = SCHED_RUN_FAILED, .code = TS_EUNAVAIL};
+	struct sched_worker *busy = (struct sched_worker *)&cfg; /* any non-NULL */
+	struct sched_slot s[3];
+	uint64_t rng = 42;
+
+	REQUIRE(!sched_slots_init(s, test_flows, 3, "", NULL));
+	sched_slot_follow(&s[1], T0);
+	CHECK(s[1].pending);
+	CHECK_STR(s[1].trigger, "after");
+	CHECK_INT(s[1].due_us, T0);
+	CHECK_INT(s[1].done_since_us, 0);
+	sched_slot_follow(&s[2], T0);
+	CHECK(!s[2].pending);
+
+	/* beta is running: it runs again when it ends */
+	s[1].pending = 0;
+	s[1].worker = busy;
+	sched_slot_follow(&s[1], T0);
+	CHECK(!s[1].pending);
+	s[1].worker = NULL;
+	s[1].attempt = 1;
+	CHECK_INT(sched_slot_finished(&s[1], &cfg, 0, &ok, T0 + SEC, &rng), 0);
+	CHECK(s[1].pending);
+	CHECK_STR(s[1].trigger, "after");
+	CHECK_INT(s[1].due_us, T0 + SEC);
+	CHECK_INT(sched_slot_finished(&s[1], &cfg, 0, &ok, T0 + 2 * SEC, &rng), 0);
+	CHECK(!s[1].pending); /* once */
+
+	/* a retry planned stays as it is */
+	s[1].worker = busy;
+	sched_slot_follow(&s[1], T0);
+	s[1].worker = NULL;
+	s[1].attempt = 1;
+	CHECK_INT(sched_slot_finished(&s[1], &cfg, 0, &down, T0, &rng), 1);
+	CHECK_STR(s[1].trigger, "retry");
+	sched_slot_follow(&s[1], T0);
+	CHECK_STR(s[1].trigger, "retry");
+	CHECK_INT(s[1].attempt, 2);
 }
 
 TEST(sched_backoff_bounds)
