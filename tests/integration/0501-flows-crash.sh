@@ -74,15 +74,18 @@ killed_at aggregate.committed:1 aggregate
 kills=0
 fps=(enrich.staged enrich.committed enrich.published-file aggregate.counted aggregate.committed)
 # (Until 8 kills, at least 32 rounds: a failpoint is reached only when the
-# flow has work, which depends on what ingest committed meanwhile.)
-for i in $(seq 1 80); do
+# flow has work, which depends on what ingest committed meanwhile. Once the
+# stream has all been sent, from round 45, every round is a plain kill -9,
+# which hits whenever the run outlasts its random delay: on a busy machine
+# the failpoint rounds alone may fall short.)
+for i in $(seq 1 120); do
 	[ "$i" -gt 32 ] && [ "$kills" -ge 8 ] && break
 	# a new slice of the stream every 4 rounds, so the flows have work
 	[ $((i % 4)) = 1 ] && [ $((i / 4 + 4)) -le 11 ] &&
 		to_kafka "$topic" "$SCRATCH/chunk.$(printf %02d $((i / 4 + 4)))"
 	fp="${fps[$((RANDOM % ${#fps[@]}))]}"
 	rc=0
-	if [ $((i % 4)) = 0 ]; then
+	if [ $((i % 4)) = 0 ] || [ "$i" -gt 44 ]; then
 		run_flow "${fp%%.*}" >>"$SCRATCH/flows.log" 2>&1 &
 		pid=$!
 		sleep "$(python3 -c "import random; print(round(random.uniform(0.0, 0.05), 3))")"
