@@ -71,8 +71,10 @@ stop_scheduler C
 q "DELETE FROM flow_runs WHERE owner <> 'old'"
 TS_FAILPOINT=sched_run_hang:1500 start_scheduler D --scheduler-schedules 'enrich=@daily;aggregate=off'
 wait_for 15 "SELECT count(*) = 1 FROM flow_runs WHERE owner = 'D' AND state = 'running'"
+# (only in this script's database: other scripts run beside it)
 killed="$(q "SELECT count(pg_terminate_backend(pid)) FROM pg_locks WHERE locktype = 'advisory'
-	AND granted AND objsubid = 2 AND classid = hashtext('topsongs.flow-run')::oid")"
+	AND granted AND objsubid = 2 AND classid = hashtext('topsongs.flow-run')::oid
+	AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")"
 [ "$killed" = 1 ] || fail "expected one run holding a lock, found $killed"
 wait_for 30 "SELECT count(*) = 2 FROM flow_runs WHERE owner = 'D' AND state <> 'running'"
 stop_scheduler D
