@@ -27,7 +27,9 @@ export TOPSONGS_BIN="${TOPSONGS_BIN:-$ROOT/build/topsongs}"
 export PY="${PY:-$ROOT/var/pyenv/bin/python}"
 
 plays=1010000 seed=1 wire=4000 hours=24 chaos_s=360 max_faults=60 gap="3,8"
-drain_s=600 state="$ROOT/var/faults" port_base=$((40050 + ${TS_TEST_PORT_OFFSET:-0}))
+# Ports below Linux's ephemeral range (32768 and up), where any outgoing
+# connection (there are thousands during a test run) can hold a port.
+drain_s=600 state="$ROOT/var/faults" port_base=$((31050 + ${TS_TEST_PORT_OFFSET:-0}))
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--plays) plays="$2" ;;

@@ -17,7 +17,7 @@ set -euo pipefail
 state="$SCRATCH/faults"
 "$ROOT/tests/faults/run.sh" --plays 30000 --hours 4 --wire-rate 1000 --seed 8 \
 	--chaos-seconds 100 --max-faults 6 --gap 1.5,4 --drain-seconds 120 \
-	--state "$state" --port-base $((40000 + ${TS_TEST_PORT_OFFSET:-0}))
+	--state "$state" --port-base $((31000 + ${TS_TEST_PORT_OFFSET:-0}))
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 [ "$("$PY" -c "import json; print(json.load(open('$state/chaos-summary.json'))['total'])")" -ge 6 ] ||
