@@ -342,7 +342,7 @@ static int open_consumer(struct ingest *in, struct ts_err *err)
 {
 	rd_kafka_conf_t *conf = rd_kafka_conf_new();
 	rd_kafka_topic_partition_list_t *topics;
-	char errstr[512];
+	char errstr[512], queue_kb[24];
 	int rc = kafka_conf_connection(conf, in->cfg, err);
 
 	rc = rc ? rc : kafka_conf_set(conf, "group.id", in->cfg->ingest_group, err);
@@ -350,9 +350,15 @@ static int open_consumer(struct ingest *in, struct ts_err *err)
 	rc = rc ? rc : kafka_conf_set(conf, "enable.auto.commit", "false", err);
 	rc = rc ? rc : kafka_conf_set(conf, "auto.offset.reset", "earliest", err);
 	rc = rc ? rc : kafka_conf_set(conf, "enable.partition.eof", "false", err);
-	/* librdkafka prefetches up to 64 MiB per partition by default; 32 MiB
-	 * keeps the consumer busy and the process small. */
-	rc = rc ? rc : kafka_conf_set(conf, "queued.max.messages.kbytes", "32768", err);
+	/* The prefetch queue (docs/ingest.md, "Catching up"): the high-level
+	 * consumer's partitions share one queue, and librdkafka 2.0 waits a
+	 * whole second before fetching again once it is full, so its size is
+	 * about what a backlog is read at per second. Its count threshold is
+	 * set out of the way (100,000 records by default, about 25 MB of
+	 * plays), so that the bytes alone bound it. */
+	snprintf(queue_kb, sizeof(queue_kb), "%lld", (long long)in->cfg->ingest_fetch_queue_kbytes);
+	rc = rc ? rc : kafka_conf_set(conf, "queued.max.messages.kbytes", queue_kb, err);
+	rc = rc ? rc : kafka_conf_set(conf, "queued.min.messages", "10000000", err);
 	if (!rc && in->cfg->ingest_instance_id[0])
 		rc = kafka_conf_set(conf, "group.instance.id", in->cfg->ingest_instance_id, err);
 	if (!rc) {
