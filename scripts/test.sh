@@ -107,7 +107,12 @@ reap_job() { # waits for one script to end and records it
 	rc=$?
 	[ -n "${pid:-}" ] || { running=0; return 1; } # no script left
 	record "${job_name[$pid]}" "$rc" "${job_log[$pid]}" $((SECONDS - job_t0[$pid]))
-	rm -rf "${job_scratch[$pid]}"
+	# A failed script's folder (its processes' logs) stays for a look.
+	if [ "$rc" = 0 ]; then
+		rm -rf "${job_scratch[$pid]}"
+	else
+		echo "     | scratch folder kept: ${job_scratch[$pid]}"
+	fi
 	running=$((running - 1))
 }
 

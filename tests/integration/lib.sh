@@ -5,6 +5,11 @@ set -euo pipefail
 : "${TOPSONGS_BIN:?}" "${SCRATCH:?}" "${ROOT:?}"
 : "${TOPSONGS_KAFKA_BROKERS:=127.0.0.1:29092}"
 export TOPSONGS_KAFKA_BROKERS
+# ingest's metrics on any free port: its default, 127.0.0.1:8081, would be
+# taken by the ingest of a script running beside this one (an ingest that
+# cannot listen exits).
+: "${TOPSONGS_INGEST_METRICS_LISTEN:=127.0.0.1:0}"
+export TOPSONGS_INGEST_METRICS_LISTEN
 
 pids_to_stop=()
 cleanup() {
