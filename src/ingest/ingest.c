@@ -342,7 +342,7 @@ static int open_consumer(struct ingest *in, struct ts_err *err)
 {
 	rd_kafka_conf_t *conf = rd_kafka_conf_new();
 	rd_kafka_topic_partition_list_t *topics;
-	char errstr[512], queue_kb[24];
+	char errstr[512];
 	int rc = kafka_conf_connection(conf, in->cfg, err);
 
 	rc = rc ? rc : kafka_conf_set(conf, "group.id", in->cfg->ingest_group, err);
@@ -356,18 +356,16 @@ static int open_consumer(struct ingest *in, struct ts_err *err)
 	 * about what a backlog is read at per second. Its count threshold is
 	 * set out of the way (100,000 records by default, about 25 MB of
 	 * plays), so that the bytes alone bound it. */
-	snprintf(queue_kb, sizeof(queue_kb), "%lld", (long long)in->cfg->ingest_fetch_queue_kbytes);
-	rc = rc ? rc : kafka_conf_set(conf, "queued.max.messages.kbytes", queue_kb, err);
+	rc = rc ? rc
+	        : kafka_conf_set_int(conf, "queued.max.messages.kbytes",
+	                             in->cfg->ingest_fetch_queue_kbytes, err);
 	rc = rc ? rc : kafka_conf_set(conf, "queued.min.messages", "10000000", err);
 	if (!rc && in->cfg->ingest_instance_id[0])
 		rc = kafka_conf_set(conf, "group.instance.id", in->cfg->ingest_instance_id, err);
-	if (!rc) {
-		char ms[24];
-
-		snprintf(ms, sizeof(ms), "%lld", (long long)in->cfg->ingest_session_timeout_ms);
-		rc = kafka_conf_set(conf, "session.timeout.ms", ms, err);
-		rc = rc ? rc : kafka_conf_set(conf, "heartbeat.interval.ms", "1000", err);
-	}
+	rc = rc ? rc
+	        : kafka_conf_set_int(conf, "session.timeout.ms", in->cfg->ingest_session_timeout_ms,
+	                             err);
+	rc = rc ? rc : kafka_conf_set(conf, "heartbeat.interval.ms", "1000", err);
 	if (rc) {
 		rd_kafka_conf_destroy(conf);
 		return rc;

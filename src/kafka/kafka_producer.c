@@ -91,7 +91,7 @@ int kafka_conf_set(rd_kafka_conf_t *conf, const char *name, const char *value, s
 	return 0;
 }
 
-static int set_int(rd_kafka_conf_t *conf, const char *name, long long v, struct ts_err *err)
+int kafka_conf_set_int(rd_kafka_conf_t *conf, const char *name, long long v, struct ts_err *err)
 {
 	char buf[32];
 
@@ -120,10 +120,13 @@ static int configure(rd_kafka_conf_t *conf, const struct ts_config *cfg, struct 
 	rc = rc ? rc : kafka_conf_set(conf, "enable.idempotence", "true", err);
 	rc = rc ? rc : kafka_conf_set(conf, "acks", "all", err);
 	rc = rc ? rc : kafka_conf_set(conf, "compression.type", cfg->kafka_compression, err);
-	rc = rc ? rc : set_int(conf, "linger.ms", cfg->kafka_linger_ms, err);
-	rc = rc ? rc : set_int(conf, "message.timeout.ms", cfg->kafka_produce_timeout_ms, err);
+	rc = rc ? rc : kafka_conf_set_int(conf, "linger.ms", cfg->kafka_linger_ms, err);
+	rc =
+	    rc ? rc
+	       : kafka_conf_set_int(conf, "message.timeout.ms", cfg->kafka_produce_timeout_ms, err);
 	rc = rc ? rc
-	        : set_int(conf, "queue.buffering.max.messages", cfg->kafka_queue_max_messages, err);
+	        : kafka_conf_set_int(conf, "queue.buffering.max.messages",
+	                             cfg->kafka_queue_max_messages, err);
 	rc = rc ? rc : kafka_conf_set(conf, "queue.buffering.max.kbytes", "262144", err);
 	rc = rc ? rc : kafka_conf_set(conf, "batch.num.messages", "10000", err);
 	return rc ? rc : kafka_conf_set(conf, "partitioner", "murmur2_random", err);

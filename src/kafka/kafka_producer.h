@@ -24,6 +24,8 @@ struct kafka_producer;
 
 /* One librdkafka setting; TS_EINVAL with librdkafka's reason otherwise. */
 int kafka_conf_set(rd_kafka_conf_t *conf, const char *name, const char *value, struct ts_err *err);
+/* The same for an integer setting. */
+int kafka_conf_set_int(rd_kafka_conf_t *conf, const char *name, long long v, struct ts_err *err);
 
 /* The settings every client of ours shares: brokers, security, SASL. */
 int kafka_conf_connection(rd_kafka_conf_t *conf, const struct ts_config *cfg, struct ts_err *err);
