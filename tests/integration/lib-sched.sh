@@ -6,10 +6,9 @@
 : "${TOPSONGS_PG_URL:?}"
 command -v psql >/dev/null || fail "psql is not installed"
 
-schema="sched_$(basename "$0" .sh | tr -c 'a-z0-9\n' '_')_$$"
+db="sched_$(basename "$0" .sh | tr -c 'a-z0-9\n' '_')_$$"
 admin_url="$TOPSONGS_PG_URL"
-base_url="${TOPSONGS_PG_URL%/*}/$schema"
-sep='?'
+base_url="${TOPSONGS_PG_URL%/*}/$db"
 export TOPSONGS_PG_URL="$base_url"
 export TOPSONGS_LAKE_URL="$SCRATCH/lake"
 # Short intervals so that the scenarios take seconds.
@@ -20,9 +19,9 @@ export TOPSONGS_SCHEDULER_RETRY_BASE_MS=100 TOPSONGS_SCHEDULER_RETRY_MAX_MS=400
 q() {
 	PGOPTIONS="-cclient_min_messages=warning" psql "$base_url" -v ON_ERROR_STOP=1 -qAtc "$1"
 }
-psql "$admin_url" -v ON_ERROR_STOP=1 -qAtc "CREATE DATABASE $schema" >/dev/null ||
-	fail "cannot create database $schema"
-trap 'cleanup; psql "$admin_url" -qAtc "DROP DATABASE IF EXISTS $schema WITH (FORCE)" >/dev/null 2>&1 || true' EXIT
+psql "$admin_url" -v ON_ERROR_STOP=1 -qAtc "CREATE DATABASE $db" >/dev/null ||
+	fail "cannot create database $db"
+trap 'cleanup; psql "$admin_url" -qAtc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true' EXIT
 "$TOPSONGS_BIN" flows runs >/dev/null 2>&1 || fail "flows runs (which migrates) failed"
 
 # wait_for SECONDS SQL: until SQL gives 't' (fails after SECONDS).
@@ -61,9 +60,9 @@ stop_scheduler() {
 # real flow succeeds is checked once the flow works.
 # The probe runs in a schema of its own, so it leaves no row here.
 flow_not_built() { # FLOW
-	local rc=0 probe="${schema}_probe"
+	local rc=0 probe="probe_$$"
 	q "CREATE SCHEMA IF NOT EXISTS $probe"
-	TOPSONGS_PG_URL="$base_url${sep}options=-csearch_path%3D$probe" \
+	TOPSONGS_PG_URL="$base_url?options=-csearch_path%3D$probe" \
 		"$TOPSONGS_BIN" flows run "$1" >"$SCRATCH/probe.out" 2>&1 || rc=$?
 	q "DROP SCHEMA $probe CASCADE"
 	[ "$rc" != 0 ] && grep -q "not built yet" "$SCRATCH/probe.out"

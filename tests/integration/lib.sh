@@ -7,7 +7,7 @@ set -euo pipefail
 export TOPSONGS_KAFKA_BROKERS
 # ingest's metrics on any free port: its default, 127.0.0.1:8081, would be
 # taken by the ingest of a script running beside this one (an ingest that
-# cannot listen exits).
+# cannot listen runs without metrics, with a warning).
 : "${TOPSONGS_INGEST_METRICS_LISTEN:=127.0.0.1:0}"
 export TOPSONGS_INGEST_METRICS_LISTEN
 
