@@ -33,10 +33,12 @@ record() { # name rc logfile [seconds]
 	fi
 }
 
+log_of() { echo "$logs/$(echo "$1" | tr '/ ' '__').log"; } # step name -> its log
+
 run_step() { # name command...
 	local name="$1" log
 	shift
-	log="$logs/$(echo "$name" | tr '/ ' '__').log"
+	log="$(log_of "$name")"
 	local t0=$SECONDS
 	"$@" >"$log" 2>&1
 	local rc=$?
@@ -90,7 +92,7 @@ running=0 # scripts started and not yet reaped
 start_job() { # binary label script
 	local name log scratch pid
 	name="$2$(basename "$3" .sh)"
-	log="$logs/$(echo "$name" | tr '/ ' '__').log"
+	log="$(log_of "$name")"
 	scratch="$(mktemp -d "$state/scratch.XXXXXX")"
 	TOPSONGS_BIN="$1" SCRATCH="$scratch" bash "$3" >"$log" 2>&1 &
 	pid=$!
