@@ -398,18 +398,30 @@ static int64_t *slot(struct counts *c, const uint8_t *p, uint32_t len)
 	return &c->n[ix];
 }
 
-/* Adds a chunk's per-index tallies to the totals by name. */
+/* Adds a chunk's per-index tallies to the totals by name: the chunk's
+ * dictionary is interned in one batch (the names' slots prefetched a block
+ * ahead), then each tally goes to its name's counter. */
 static void fold(struct counts *c, const struct parquet_bytes *dict, const int64_t *tally,
                  uint32_t n)
 {
-	for (uint32_t i = 0; i < n; i++) {
-		if (i + 16 < n)
-			parquet_dict_prefetch(
-			    &c->names,
-			    parquet_dict_hash_of(&c->names, dict[i + 16].ptr, dict[i + 16].len));
-		if (tally[i])
-			*slot(c, dict[i].ptr, dict[i].len) += tally[i];
+	uint32_t *ix = malloc((n ? n : 1) * sizeof(*ix));
+	size_t nix = 0;
+	int rc;
+
+	if (!ix || parquet_dict_put_many(&c->names, dict, NULL, n, ix, &nix, &rc) != n) {
+		free(ix);
+		return;
 	}
+	if (c->names.n > c->cap) {
+		size_t cap = c->names.n * 2;
+
+		c->n = realloc(c->n, cap * sizeof(*c->n));
+		memset(c->n + c->cap, 0, (cap - c->cap) * sizeof(*c->n));
+		c->cap = cap;
+	}
+	for (uint32_t i = 0; i < n; i++)
+		c->n[ix[i]] += tally[i];
+	free(ix);
 }
 
 static int count_chunk(struct parquet_reader *r, int g, int col, struct counts *c, int64_t *rows,

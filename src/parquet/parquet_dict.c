@@ -4,9 +4,12 @@
  */
 #include "base/common.h"
 #include "base/error.h"
+#include "parquet/parquet_decode.h"
 #include "parquet/parquet_dict.h"
 
-#define MIN_SLOTS 1024
+#define MIN_SLOTS     1024
+#define BLOCK         32   /* values hashed and prefetched ahead of their probes */
+#define PREFETCH_FROM 4096 /* entries; a smaller table stays in the cache */
 
 void parquet_dict_init(struct parquet_dict *d, int vsize, size_t max_bytes)
 {
@@ -69,7 +72,8 @@ static inline uint64_t tail64(const uint8_t *s, size_t n)
 	return 0;
 }
 
-uint64_t parquet_dict_hash(const void *p, size_t n)
+/* A fast 64-bit hash of n bytes (not cryptographic). */
+static inline uint64_t hash_bytes(const void *p, size_t n)
 {
 	const uint8_t *s = p;
 	uint64_t h = UINT64_C(0x9e3779b97f4a7c15) ^ (n * UINT64_C(0x100000001b3));
@@ -95,30 +99,18 @@ static inline bool bytes_eq(const uint8_t *a, const uint8_t *b, size_t n)
 	return tail64(a, n) == tail64(b, n);
 }
 
-const uint8_t *parquet_dict_value(const struct parquet_dict *d, uint32_t i, uint32_t *len)
+/* A fixed-width value's bits as a key, with a fixed-size load (a memcpy of
+ * d->vsize bytes would be a library call, and a 4-byte store read back as 8
+ * bytes stalls the store buffer). Little-endian: the key's first vs bytes
+ * are the value's PLAIN encoding. */
+static inline uint64_t fixed_key(size_t vs, const uint8_t *value)
 {
-	if (d->vsize) {
-		*len = (uint32_t)d->vsize;
-		return (const uint8_t *)d->plain.buf + (size_t)i * (size_t)d->vsize;
-	}
-	*len = d->ents[i].len;
-	return (const uint8_t *)d->plain.buf + d->ents[i].off;
+	return vs == 8 ? load64(value) : load32(value);
 }
 
-static uint32_t fixed_hash(const struct parquet_dict *d, const void *value)
+static inline uint32_t key_hash(uint64_t key)
 {
-	uint64_t v = 0;
-
-	memcpy(&v, value, (size_t)d->vsize);
-	return (uint32_t)mix64(v);
-}
-
-static uint64_t fixed_key(const struct parquet_dict *d, const void *value)
-{
-	uint64_t v = 0;
-
-	memcpy(&v, value, (size_t)d->vsize);
-	return v;
+	return (uint32_t)mix64(key);
 }
 
 /* Hash and key of entry i, to refile it when the table grows. */
@@ -132,8 +124,8 @@ static uint32_t entry_hash(const struct parquet_dict *d, uint32_t i, uint64_t *k
 		return d->ents[i].hash;
 	}
 	v = parquet_dict_value(d, i, &len);
-	*key = fixed_key(d, v);
-	return fixed_hash(d, v);
+	*key = fixed_key((size_t)d->vsize, v);
+	return key_hash(*key);
 }
 
 static int grow_slots(struct parquet_dict *d)
@@ -160,32 +152,34 @@ static int grow_slots(struct parquet_dict *d)
 	return 0;
 }
 
-uint32_t parquet_dict_hash_of(const struct parquet_dict *d, const void *p, size_t n)
+/* The empty slot for a new entry with hash h, where the probe ended at s:
+ * the table first doubles if the entry would take it past half full. */
+static inline int slot_for_new(struct parquet_dict *d, uint32_t h, struct parquet_dict_slot **s)
 {
-	return d->vsize ? fixed_hash(d, p) : (uint32_t)parquet_dict_hash(p, n);
-}
+	size_t j;
+	int rc;
 
-void parquet_dict_prefetch(const struct parquet_dict *d, uint32_t h)
-{
-	if (d->slots)
-		__builtin_prefetch(&d->slots[h & d->mask]);
-}
-
-static inline int ensure_room(struct parquet_dict *d)
-{
-	if (!d->slots || (d->n + 1) * 2 > d->mask + 1)
-		return grow_slots(d);
+	if ((d->n + 1) * 2 <= d->mask + 1)
+		return 0;
+	if ((rc = grow_slots(d)))
+		return rc;
+	for (j = h & d->mask; d->slots[j].idx1; j = (j + 1) & d->mask)
+		;
+	*s = &d->slots[j];
 	return 0;
 }
 
-static int put_fixed(struct parquet_dict *d, const void *value, uint32_t h, uint32_t *idx)
+/* A probe that finds the value sets *idx and returns 0; one that does not
+ * adds the value — unless the page body would pass max_bytes (TS_ETOOBIG),
+ * checked before the table grows for an entry that does not fit. */
+static inline int put_fixed(struct parquet_dict *d, size_t vs, uint64_t key, uint32_t h,
+                            uint32_t *idx)
 {
-	size_t vs = (size_t)d->vsize, j;
 	struct parquet_dict_slot *s;
-	uint64_t key = fixed_key(d, value);
+	size_t j;
 	int rc;
 
-	if ((rc = ensure_room(d)))
+	if (!d->slots && (rc = grow_slots(d)))
 		return rc;
 	for (j = h & d->mask; (s = &d->slots[j])->idx1; j = (j + 1) & d->mask) {
 		if (s->hash == h && s->key == key) {
@@ -193,7 +187,9 @@ static int put_fixed(struct parquet_dict *d, const void *value, uint32_t h, uint
 			return 0;
 		}
 	}
-	if ((rc = dbuf_add(&d->plain, value, vs)))
+	if (d->plain.len + vs > d->max_bytes)
+		return TS_ETOOBIG;
+	if ((rc = slot_for_new(d, h, &s)) || (rc = dbuf_add(&d->plain, &key, vs)))
 		return rc;
 	s->hash = h;
 	s->key = key;
@@ -216,8 +212,6 @@ static int add_bytes(struct parquet_dict *d, const void *p, size_t n, uint32_t h
 		d->ents = e;
 		d->ents_cap = cap;
 	}
-	if (n > d->max_bytes || d->plain.len + 4 + n > d->max_bytes)
-		return TS_ETOOBIG;
 	if ((rc = dbuf_add(&d->plain, &len, 4)) || (rc = dbuf_add(&d->plain, p, n)))
 		return rc;
 	d->ents[d->n].off = (uint32_t)(d->plain.len - n);
@@ -226,13 +220,14 @@ static int add_bytes(struct parquet_dict *d, const void *p, size_t n, uint32_t h
 	return 0;
 }
 
-static int put_bytes(struct parquet_dict *d, const void *p, size_t n, uint32_t h, uint32_t *idx)
+static inline __attribute__((always_inline)) int put_bytes(struct parquet_dict *d, const void *p,
+                                                           size_t n, uint32_t h, uint32_t *idx)
 {
 	struct parquet_dict_slot *s;
 	size_t j;
 	int rc;
 
-	if ((rc = ensure_room(d)))
+	if (!d->slots && (rc = grow_slots(d)))
 		return rc;
 	for (j = h & d->mask; (s = &d->slots[j])->idx1; j = (j + 1) & d->mask) {
 		if (s->hash == h && (uint32_t)s->key == n &&
@@ -241,7 +236,9 @@ static int put_bytes(struct parquet_dict *d, const void *p, size_t n, uint32_t h
 			return 0;
 		}
 	}
-	if ((rc = add_bytes(d, p, n, h)))
+	if (n > d->max_bytes || d->plain.len + 4 + n > d->max_bytes)
+		return TS_ETOOBIG;
+	if ((rc = slot_for_new(d, h, &s)) || (rc = add_bytes(d, p, n, h)))
 		return rc;
 	s->hash = h;
 	s->key = (uint64_t)d->ents[d->n].off << 32 | (uint32_t)n;
@@ -250,17 +247,76 @@ static int put_bytes(struct parquet_dict *d, const void *p, size_t n, uint32_t h
 	return 0;
 }
 
-int parquet_dict_put(struct parquet_dict *d, const void *p, size_t n, uint32_t h, uint32_t *idx)
-{
-	return d->vsize ? put_fixed(d, p, h, idx) : put_bytes(d, p, n, h, idx);
-}
-
 int parquet_dict_put_fixed(struct parquet_dict *d, const void *value, uint32_t *idx)
 {
-	return put_fixed(d, value, fixed_hash(d, value), idx);
+	size_t vs = (size_t)d->vsize;
+	uint64_t key = fixed_key(vs, value);
+
+	return put_fixed(d, vs, key, key_hash(key), idx);
 }
 
 int parquet_dict_put_bytes(struct parquet_dict *d, const void *p, size_t n, uint32_t *idx)
 {
-	return put_bytes(d, p, n, (uint32_t)parquet_dict_hash(p, n), idx);
+	return put_bytes(d, p, n, (uint32_t)hash_bytes(p, n), idx);
+}
+
+/* parquet_dict_put_many for one value width: vs is 4 or 8 (fixed-width
+ * values, a constant where it is inlined) or 0 (struct parquet_bytes). */
+static inline size_t put_many(struct parquet_dict *d, size_t vs, const void *values,
+                              const uint8_t *valid, size_t n, uint32_t *idx, size_t *nidx, int *rc)
+{
+	const struct parquet_bytes *b = values;
+	const uint8_t *fixed = values;
+	size_t k = 0;
+	uint64_t key[BLOCK];
+	uint32_t h[BLOCK];
+
+	*rc = 0;
+	for (size_t at = 0; at < n; at += BLOCK) {
+		size_t m = n - at < BLOCK ? n - at : BLOCK;
+		bool prefetch = d->n > PREFETCH_FROM;
+
+		for (size_t j = 0; j < m; j++) {
+			size_t i = at + j;
+
+			if (valid && !valid[i])
+				continue;
+			if (vs) {
+				key[j] = fixed_key(vs, fixed + i * vs);
+				h[j] = key_hash(key[j]);
+			} else {
+				h[j] = (uint32_t)hash_bytes(b[i].ptr, b[i].len);
+			}
+			if (prefetch)
+				__builtin_prefetch(&d->slots[h[j] & d->mask]);
+		}
+		for (size_t j = 0; j < m; j++) {
+			size_t i = at + j;
+
+			if (valid && !valid[i])
+				continue;
+			if (vs)
+				*rc = put_fixed(d, vs, key[j], h[j], &idx[k]);
+			else
+				*rc = put_bytes(d, b[i].len ? (const void *)b[i].ptr : "", b[i].len,
+				                h[j], &idx[k]);
+			if (*rc) {
+				*nidx = k;
+				return i;
+			}
+			k++;
+		}
+	}
+	*nidx = k;
+	return n;
+}
+
+size_t parquet_dict_put_many(struct parquet_dict *d, const void *values, const uint8_t *valid,
+                             size_t n, uint32_t *idx, size_t *nidx, int *rc)
+{
+	if (d->vsize == 8)
+		return put_many(d, 8, values, valid, n, idx, nidx, rc);
+	if (d->vsize == 4)
+		return put_many(d, 4, values, valid, n, idx, nidx, rc);
+	return put_many(d, 0, values, valid, n, idx, nidx, rc);
 }

@@ -46,19 +46,30 @@ void parquet_dict_reset(struct parquet_dict *d);
 int parquet_dict_put_fixed(struct parquet_dict *d, const void *value, uint32_t *idx);
 int parquet_dict_put_bytes(struct parquet_dict *d, const void *p, size_t n, uint32_t *idx);
 
-/* The hash a value is filed under (bits for fixed-width values, content for
- * byte arrays). */
-uint32_t parquet_dict_hash_of(const struct parquet_dict *d, const void *p, size_t n);
-/* Hints the cache about the slot a value with hash h will probe: a batch
- * hashes value i + k and prefetches while it puts value i. */
-void parquet_dict_prefetch(const struct parquet_dict *d, uint32_t h);
-/* parquet_dict_put_fixed or _bytes with the hash already computed. */
-int parquet_dict_put(struct parquet_dict *d, const void *p, size_t n, uint32_t h, uint32_t *idx);
+struct parquet_bytes;
+
+/* Puts a batch: values[0..n) — fixed-width values vsize bytes apart, or for
+ * byte arrays `struct parquet_bytes` — skipping position i when valid is
+ * given and valid[i] is 0. The index of each value put goes to idx, in
+ * order, and *nidx says how many. Returns how many of the n positions were
+ * consumed: all of them, unless the dictionary is full (*rc = TS_ETOOBIG,
+ * the value at the returned position not put) or memory ran out
+ * (*rc = TS_ENOMEM). A batch hashes a block of values and prefetches their
+ * slots before probing any, so a table larger than the cache costs one
+ * memory latency per block rather than one per value. */
+size_t parquet_dict_put_many(struct parquet_dict *d, const void *values, const uint8_t *valid,
+                             size_t n, uint32_t *idx, size_t *nidx, int *rc);
 
 /* The value of entry i: its bytes (without the length prefix) and length. */
-const uint8_t *parquet_dict_value(const struct parquet_dict *d, uint32_t i, uint32_t *len);
-
-/* A fast 64-bit hash of n bytes (not cryptographic). */
-uint64_t parquet_dict_hash(const void *p, size_t n);
+static inline const uint8_t *parquet_dict_value(const struct parquet_dict *d, uint32_t i,
+                                                uint32_t *len)
+{
+	if (d->vsize) {
+		*len = (uint32_t)d->vsize;
+		return (const uint8_t *)d->plain.buf + (size_t)i * (size_t)d->vsize;
+	}
+	*len = d->ents[i].len;
+	return (const uint8_t *)d->plain.buf + d->ents[i].off;
+}
 
 #endif

@@ -31,7 +31,6 @@
 #endif
 
 #define MAX_PAGE_ROWS (1u << 20)
-#define PREFETCH      16 /* values ahead, in parquet_writer_put_column */
 #define MAX_BUF       ((size_t)4 << 30)
 #define DIRECT_ALIGN  4096u      /* O_DIRECT: buffer, offset and length alignment */
 #define DIRECT_STAGE  (1u << 20) /* bytes staged per O_DIRECT write */
@@ -182,6 +181,42 @@ static void stat_int(struct wstat *s, int64_t v)
 	} else if (v > s->imax) {
 		s->imax = v;
 	}
+}
+
+/* The minimum and maximum of k INT32 (vsize 4) or INT64 values, skipping
+ * position j when ok is given and ok[j] is 0: one pass, no branch per
+ * value. */
+static void stat_ints(struct wstat *s, int vsize, const void *values, const uint8_t *ok, size_t k)
+{
+	const uint8_t *p = values;
+	int64_t lo = INT64_MAX, hi = INT64_MIN;
+
+	for (size_t j = 0; j < k; j++) {
+		int64_t v;
+		int32_t v32;
+
+		if (vsize == 8) {
+			memcpy(&v, p + j * 8, 8);
+		} else {
+			memcpy(&v32, p + j * 4, 4);
+			v = v32;
+		}
+		if (ok && !ok[j])
+			continue;
+		lo = v < lo ? v : lo;
+		hi = v > hi ? v : hi;
+	}
+	if (lo <= hi) {
+		stat_int(s, lo);
+		stat_int(s, hi);
+	}
+}
+
+/* Columns whose dictionary pages take their statistics as values are put
+ * (stat_ints), not from the dictionary when the page closes. */
+static bool stats_at_put(int type)
+{
+	return type == PARQUET_INT32 || type == PARQUET_INT64;
 }
 
 static void stat_dbl(struct wstat *s, double v)
@@ -596,8 +631,11 @@ static int fail(struct parquet_writer *w, int rc, const char *what)
 	return w->rc;
 }
 
+/* The statistics of a dictionary page: each entry the page uses, once. */
 static int dict_page_stats(struct wcol *c)
 {
+	if (stats_at_put(c->type))
+		return 0;
 	if (c->stamp_cap < c->dict.n) {
 		size_t cap = c->dict.n * 2;
 		uint32_t *s = realloc(c->stamp, cap * sizeof(*s));
@@ -617,7 +655,10 @@ static int dict_page_stats(struct wcol *c)
 			continue;
 		c->stamp[e] = c->page_no;
 		v = parquet_dict_value(&c->dict, e, &len);
-		stat_value(&c->pst, c->type, v, len);
+		if (c->type == PARQUET_BYTE_ARRAY)
+			stat_bytes(&c->pst, v, len);
+		else
+			stat_value(&c->pst, c->type, v, len);
 	}
 	return 0;
 }
@@ -1014,9 +1055,8 @@ static int fall_back(struct parquet_writer *w, struct wcol *c)
 	return rc;
 }
 
-/* Puts one value; hash is its dictionary hash if the caller has it. */
-static int put_hashed(struct parquet_writer *w, struct wcol *c, const void *v, size_t n,
-                      bool has_hash, uint32_t hash)
+/* Puts one value. */
+static int put_one(struct parquet_writer *w, struct wcol *c, const void *v, size_t n)
 {
 	uint32_t ix;
 	int rc;
@@ -1024,9 +1064,10 @@ static int put_hashed(struct parquet_writer *w, struct wcol *c, const void *v, s
 	if (c->optional)
 		c->defs[c->nrows] = 1;
 	if (c->use_dict) {
-		if (!has_hash)
-			hash = parquet_dict_hash_of(&c->dict, v, n);
-		rc = parquet_dict_put(&c->dict, v, n, hash, &ix);
+		rc = c->vsize ? parquet_dict_put_fixed(&c->dict, v, &ix)
+		              : parquet_dict_put_bytes(&c->dict, v, n, &ix);
+		if (!rc && stats_at_put(c->type))
+			stat_ints(&c->pst, c->vsize, v, NULL, 1);
 		if (!rc)
 			c->idx[c->nvals++] = ix;
 		else if (rc != TS_ETOOBIG)
@@ -1042,11 +1083,6 @@ static int put_hashed(struct parquet_writer *w, struct wcol *c, const void *v, s
 		c->nvals++;
 	}
 	return after_put(w, c);
-}
-
-static int put_one(struct parquet_writer *w, struct wcol *c, const void *v, size_t n)
-{
-	return put_hashed(w, c, v, n, false, 0);
 }
 
 static int put_value(struct parquet_writer *w, int col, int type, const void *v, size_t n)
@@ -1133,24 +1169,13 @@ static const void *batch_value(const struct wcol *c, const void *values, size_t 
 	return (const uint8_t *)values + i * *n;
 }
 
-/* Puts value i of a batch. Dictionary probes miss the cache once a table
- * outgrows it, so the value PREFETCH places ahead is hashed now, its slot
- * prefetched, and its hash kept in ring for when its turn comes. */
-static int put_batch_value(struct parquet_writer *w, struct wcol *c, const void *values,
-                           const uint8_t *valid, size_t i, size_t n, uint32_t *ring, bool *ring_ok)
+/* Puts value i of a batch one at a time: BOOLEAN columns, which have no
+ * dictionary and whose PLAIN form is bit-packed at the page's end. */
+static int put_batch_value(struct parquet_writer *w, struct wcol *c, const uint8_t *values,
+                           const uint8_t *valid, size_t i)
 {
-	size_t j = i + PREFETCH, len;
-	const void *v;
-	bool has = ring_ok[i % PREFETCH];
-	uint32_t hash = ring[i % PREFETCH]; /* value j takes the same slot */
+	uint8_t b = values[i] != 0;
 
-	ring_ok[i % PREFETCH] = false;
-	if (c->use_dict && c->dict.n > 4096 && j < n && (!valid || valid[j])) {
-		v = batch_value(c, values, j, &len);
-		ring[j % PREFETCH] = parquet_dict_hash_of(&c->dict, v, len);
-		ring_ok[j % PREFETCH] = true;
-		parquet_dict_prefetch(&c->dict, ring[j % PREFETCH]);
-	}
 	if (valid && !valid[i]) {
 		if (!c->optional)
 			return fail(
@@ -1159,17 +1184,44 @@ static int put_batch_value(struct parquet_writer *w, struct wcol *c, const void 
 			    "put");
 		return put_null_one(w, c);
 	}
-	if (c->type == PARQUET_BOOLEAN) {
-		uint8_t b = ((const uint8_t *)values)[i] != 0;
+	return put_one(w, c, &b, 1);
+}
 
-		return put_one(w, c, &b, 1);
-	}
-	v = batch_value(c, values, i, &len);
-	if (len > PARQUET_MAX_PAGE / 2)
+/* The dictionary path of parquet_writer_put_column: values i.. of a batch
+ * into the page, as many as it takes, through the dictionary's batch put.
+ * Returns the values taken in *took; when the dictionary fills up, the page
+ * is closed and the chunk goes PLAIN for the rest. */
+static int put_dict_batch(struct parquet_writer *w, struct wcol *c, const void *values,
+                          const uint8_t *valid, size_t i, size_t n, size_t *took)
+{
+	size_t k = n - i, stride = c->vsize ? (size_t)c->vsize : sizeof(struct parquet_bytes);
+	size_t used, added;
+	const uint8_t *ok = valid ? valid + i : NULL;
+	int rc;
+
+	if (k > w->o.page_rows - c->nrows)
+		k = w->o.page_rows - c->nrows;
+	if (ok && !c->optional && memchr(ok, 0, k))
 		return fail(w,
-		            ts_err_set(&w->err, TS_ETOOBIG, "value of %zu bytes is too large", len),
-		            c->name);
-	return put_hashed(w, c, v, len, has, hash);
+		            ts_err_set(&w->err, TS_EINVAL, "null in required column '%s'", c->name),
+		            "put");
+	used = parquet_dict_put_many(&c->dict, (const uint8_t *)values + i * stride, ok, k,
+	                             c->idx + c->nvals, &added, &rc);
+	if (stats_at_put(c->type))
+		stat_ints(&c->pst, c->vsize, (const uint8_t *)values + i * stride, ok, used);
+	if (c->optional) {
+		for (size_t j = 0; j < used; j++)
+			c->defs[c->nrows + j] = ok ? ok[j] != 0 : 1;
+	}
+	c->nrows += (uint32_t)used;
+	c->nvals += (uint32_t)added;
+	c->filled += (int64_t)used;
+	*took = used;
+	if (rc == TS_ETOOBIG)
+		return fall_back(w, c);
+	if (rc)
+		return fail(w, rc, c->name);
+	return c->nrows >= w->o.page_rows ? flush_page(w, c) : 0;
 }
 
 /* How many of the k values from i a PLAIN page takes before it is full
@@ -1255,8 +1307,6 @@ static int put_plain_batch(struct parquet_writer *w, struct wcol *c, const void 
 int parquet_writer_put_column(struct parquet_writer *w, int col, const void *values,
                               const uint8_t *valid, size_t n)
 {
-	uint32_t ring[PREFETCH];
-	bool ring_ok[PREFETCH] = {false};
 	struct wcol *c;
 	size_t took = 0;
 	int rc;
@@ -1268,17 +1318,14 @@ int parquet_writer_put_column(struct parquet_writer *w, int col, const void *val
 	if ((rc = col_check(w, col, w->cols[col].type)))
 		return rc;
 	c = &w->cols[col];
-	for (size_t i = 0; !rc && i < n;) {
-		/* A column leaves its dictionary at most once in a batch (row
-		 * groups only end between batches), so the ring is not needed
-		 * after that. */
-		if (!c->use_dict && c->type != PARQUET_BOOLEAN) {
+	for (size_t i = 0; !rc && i < n; i += took) {
+		took = 1;
+		if (c->use_dict)
+			rc = put_dict_batch(w, c, values, valid, i, n, &took);
+		else if (c->type != PARQUET_BOOLEAN)
 			rc = put_plain_batch(w, c, values, valid, i, n, &took);
-			i += took;
-			continue;
-		}
-		rc = put_batch_value(w, c, values, valid, i, n, ring, ring_ok);
-		i++;
+		else
+			rc = put_batch_value(w, c, values, valid, i);
 	}
 	return rc;
 }

@@ -492,6 +492,7 @@ TEST(parquet_file_atomic_and_pruning)
 }
 
 static size_t same_page_bytes; /* write_same's page size; 0 = default */
+static size_t same_dict_bytes; /* write_same's dictionary cap; 0 = default */
 
 /* Writes the same rows through a writer configured by `mode`: bit 0 = column
  * batches instead of rows, bit 1 = helper thread. */
@@ -510,6 +511,8 @@ static void *write_same(struct tcol *cols, int ncols, size_t rows, int mode, siz
 	o.threads = mode >> 1;
 	if (same_page_bytes)
 		o.page_bytes = same_page_bytes;
+	if (same_dict_bytes)
+		o.dict_max_bytes = same_dict_bytes;
 	if (parquet_writer_new_mem(defs, ncols, &o, &w, &err))
 		return NULL;
 	write_rows(w, cols, ncols, rows, mode & 1);
@@ -519,8 +522,15 @@ static void *write_same(struct tcol *cols, int ncols, size_t rows, int mode, siz
 	return buf;
 }
 
-TEST(parquet_writer_paths_give_same_bytes)
+/* Big dictionaries (past the prefetching threshold) and nulls, for each
+ * dictionary path of the writer: INT32 and INT64 (fixed-width keys,
+ * statistics taken as values are put) and BYTE_ARRAY. With dict_bytes set,
+ * dictionaries fill up in the middle of a batch and the chunk goes PLAIN
+ * there. Single puts, column batches and the helper thread must all give
+ * the same bytes. */
+static void paths_give_same_bytes(size_t dict_bytes)
 {
+	static const int types[3] = {PARQUET_INT64, PARQUET_BYTE_ARRAY, PARQUET_INT32};
 	struct tcol cols[6];
 	size_t rows = 70000, len[4] = {0};
 	void *buf[4];
@@ -528,8 +538,7 @@ TEST(parquet_writer_paths_give_same_bytes)
 	memset(cols, 0, sizeof(cols));
 	make_cols(cols, 6, rows);
 	for (int i = 0; i < 6; i++) {
-		/* Big dictionaries (past the prefetching threshold) and nulls. */
-		cols[i].def.type = i % 2 ? PARQUET_BYTE_ARRAY : PARQUET_INT64;
+		cols[i].def.type = types[i % 3];
 		cols[i].def.logical = PARQUET_LT_NONE;
 		cols[i].def.optional = i >= 3;
 		cols[i].card = 9000;
@@ -541,9 +550,11 @@ TEST(parquet_writer_paths_give_same_bytes)
 		}
 	}
 	fixed_batch = 1000;
+	same_dict_bytes = dict_bytes;
 	for (int mode = 0; mode < 4; mode++)
 		buf[mode] = write_same(cols, 6, rows, mode, &len[mode]);
 	fixed_batch = 0;
+	same_dict_bytes = 0;
 	for (int mode = 1; mode < 4; mode++) {
 		CHECK(buf[mode] && len[mode] == len[0]);
 		CHECK(buf[mode] && buf[0] && len[mode] == len[0] &&
@@ -554,6 +565,52 @@ TEST(parquet_writer_paths_give_same_bytes)
 	for (int mode = 0; mode < 4; mode++)
 		free(buf[mode]);
 	free_cols(cols, 6, rows);
+}
+
+TEST(parquet_writer_paths_give_same_bytes)
+{
+	paths_give_same_bytes(0);
+}
+
+TEST(parquet_writer_paths_same_bytes_dictionary_full)
+{
+	paths_give_same_bytes(20000);
+}
+
+/* Integer dictionary columns take their statistics as values are put: the
+ * smallest and largest values, placed first and last in batches, must reach
+ * the chunk's statistics, from single puts and from batches alike. */
+TEST(parquet_writer_dict_stats_at_batch_edges)
+{
+	struct tcol cols[4];
+	size_t rows = 3000, len = 0;
+	void *buf;
+
+	memset(cols, 0, sizeof(cols));
+	make_cols(cols, 4, rows);
+	for (int i = 0; i < 4; i++) {
+		cols[i].def.type = i % 2 ? PARQUET_INT64 : PARQUET_INT32;
+		cols[i].def.logical = PARQUET_LT_NONE;
+		cols[i].def.optional = i >= 2;
+		for (size_t r = 0; r < rows; r++) {
+			free(cols[i].s[r]);
+			cols[i].s[r] = NULL;
+			cols[i].null[r] = cols[i].def.optional && r % 7 == 3;
+			cols[i].i[r] = (int64_t)(r % 100);
+		}
+		cols[i].i[999] = -1000000 - i;  /* last of the first batch */
+		cols[i].i[1000] = 1000000 + i;  /* first of the second */
+		cols[i].i[2999] = -2000000 - i; /* last of all */
+	}
+	for (int mode = 0; mode < 2; mode++) {
+		fixed_batch = 1000;
+		buf = write_same(cols, 4, rows, mode, &len);
+		fixed_batch = 0;
+		REQUIRE(buf != NULL);
+		verify(buf, len, cols, 4, rows);
+		free(buf);
+	}
+	free_cols(cols, 4, rows);
 }
 
 /* Distinct values leave the dictionary after the first page, so batches
