@@ -8,7 +8,7 @@
 #include "parquet/parquet_dict.h"
 
 #define MIN_SLOTS     1024
-#define BLOCK         32   /* values hashed and prefetched ahead of their probes */
+#define BLOCK         64   /* values hashed and prefetched ahead of their probes */
 #define PREFETCH_FROM 4096 /* entries; a smaller table stays in the cache */
 
 void parquet_dict_init(struct parquet_dict *d, int vsize, size_t max_bytes)
