@@ -22,3 +22,24 @@ end
 request = function()
   return wrk.format("POST", "/plays", { ["Content-Type"] = "application/x-ndjson" }, body)
 end
+
+-- Count what the api says it accepted ({"accepted":N,...}): a batch shed
+-- with 503, or with items the api could not hand to Kafka, counts only its
+-- accepted plays. done() prints the total for bench/api.sh.
+local threads = {}
+accepted = 0
+
+setup = function(thread)
+  table.insert(threads, thread)
+end
+
+response = function(status, headers, body)
+  local n = body and body:match('"accepted":(%d+)')
+  if n then accepted = accepted + tonumber(n) end
+end
+
+done = function(summary, latency, requests)
+  local total = 0
+  for _, t in ipairs(threads) do total = total + t:get("accepted") end
+  io.write(string.format("accepted plays: %d\n", total))
+end
