@@ -1240,19 +1240,66 @@ static size_t plain_run(const struct parquet_writer *w, const struct wcol *c, co
 	return j;
 }
 
-/* Appends the PLAIN value v (n bytes) at out and folds it into the page's
- * statistics; returns the next write position. */
-static inline uint8_t *plain_put(struct wcol *c, uint8_t *out, const void *v, uint32_t n)
+/* Appends the PLAIN byte array v (n bytes) at out and folds it into the
+ * page's statistics; returns the next write position. */
+static inline uint8_t *plain_put_bytes(struct wcol *c, uint8_t *out, const void *v, uint32_t n)
 {
-	if (c->type == PARQUET_BYTE_ARRAY) {
-		memcpy(out, &n, 4);
-		memcpy(out + 4, v, n);
-		stat_bytes(&c->pst, v, n);
-		return out + 4 + n;
+	memcpy(out, &n, 4);
+	memcpy(out + 4, v, n);
+	stat_bytes(&c->pst, v, n);
+	return out + 4 + n;
+}
+
+/* The statistics of k FLOAT or DOUBLE values, skipping position j when ok
+ * is given and ok[j] is 0. */
+static void stat_floats(struct wstat *s, int type, const uint8_t *p, const uint8_t *ok, size_t k)
+{
+	for (size_t j = 0; j < k; j++) {
+		double d;
+		float f;
+
+		if (ok && !ok[j])
+			continue;
+		if (type == PARQUET_DOUBLE) {
+			memcpy(&d, p + j * 8, 8);
+		} else {
+			memcpy(&f, p + j * 4, 4);
+			d = f;
+		}
+		stat_dbl(s, d);
 	}
-	memcpy(out, v, n);
-	stat_value(&c->pst, c->type, v, n);
-	return out + n;
+}
+
+/* put_plain_batch for fixed-width values: the k values from src (k ok
+ * flags, or none) copied to out at their own width — a run without nulls
+ * in one memcpy — and folded into the page's statistics in one pass.
+ * Returns the next write position. */
+static uint8_t *plain_fixed_run(struct wcol *c, uint8_t *out, const uint8_t *src,
+                                const uint8_t *ok, size_t k)
+{
+	size_t vs = (size_t)c->vsize;
+
+	if (!ok) {
+		memcpy(out, src, k * vs);
+		out += k * vs;
+	} else if (vs == 8) {
+		for (size_t j = 0; j < k; j++)
+			if (ok[j]) {
+				memcpy(out, src + j * 8, 8);
+				out += 8;
+			}
+	} else {
+		for (size_t j = 0; j < k; j++)
+			if (ok[j]) {
+				memcpy(out, src + j * 4, 4);
+				out += 4;
+			}
+	}
+	if (stats_at_put(c->type))
+		stat_ints(&c->pst, c->vsize, src, ok, k);
+	else
+		stat_floats(&c->pst, c->type, src, ok, k);
+	return out;
 }
 
 /* The PLAIN fast path of parquet_writer_put_column: values i.. of a batch
@@ -1261,6 +1308,7 @@ static inline uint8_t *plain_put(struct wcol *c, uint8_t *out, const void *v, ui
 static int put_plain_batch(struct parquet_writer *w, struct wcol *c, const void *values,
                            const uint8_t *valid, size_t i, size_t n, size_t *took)
 {
+	const uint8_t *ok;
 	size_t k = n - i, bytes, len;
 	uint8_t *out;
 	int rc;
@@ -1268,33 +1316,35 @@ static int put_plain_batch(struct parquet_writer *w, struct wcol *c, const void 
 	if (k > w->o.page_rows - c->nrows)
 		k = w->o.page_rows - c->nrows;
 	k = plain_run(w, c, values, valid, i, k, &bytes);
+	ok = valid ? valid + i : NULL;
+	if (ok && !c->optional && memchr(ok, 0, k))
+		return fail(w, ts_err_set(&w->err, TS_EINVAL, "null in required column '%s'", c->name),
+		            "put");
 	if ((rc = dbuf_reserve(&c->plain, bytes)))
 		return fail(w, rc, c->name);
 	out = (uint8_t *)c->plain.buf + c->plain.len;
-	for (size_t j = i; j < i + k; j++) {
+	if (c->optional)
+		for (size_t j = 0; j < k; j++)
+			c->defs[c->nrows + j] = ok ? ok[j] != 0 : 1;
+	if (c->vsize) {
+		out = plain_fixed_run(c, out, (const uint8_t *)values + i * (size_t)c->vsize, ok, k);
+		c->nvals += (uint32_t)(bytes / (size_t)c->vsize);
+	}
+	for (size_t j = 0; !c->vsize && j < k; j++) {
 		const void *v;
 
-		if (valid && !valid[j]) {
-			if (!c->optional)
-				return fail(w,
-				            ts_err_set(&w->err, TS_EINVAL,
-				                       "null in required column '%s'", c->name),
-				            "put");
-			c->defs[c->nrows++] = 0;
+		if (ok && !ok[j])
 			continue;
-		}
-		v = batch_value(c, values, j, &len);
+		v = batch_value(c, values, i + j, &len);
 		if (len > PARQUET_MAX_PAGE / 2)
 			return fail(
 			    w,
 			    ts_err_set(&w->err, TS_ETOOBIG, "value of %zu bytes is too large", len),
 			    c->name);
-		if (c->optional)
-			c->defs[c->nrows] = 1;
-		c->nrows++;
 		c->nvals++;
-		out = plain_put(c, out, v, (uint32_t)len);
+		out = plain_put_bytes(c, out, v, (uint32_t)len);
 	}
+	c->nrows += (uint32_t)k;
 	c->plain.len = (size_t)((char *)out - c->plain.buf);
 	c->plain.buf[c->plain.len] = '\0';
 	c->filled += (int64_t)k;
