@@ -1274,8 +1274,8 @@ static void stat_floats(struct wstat *s, int type, const uint8_t *p, const uint8
  * flags, or none) copied to out at their own width — a run without nulls
  * in one memcpy — and folded into the page's statistics in one pass.
  * Returns the next write position. */
-static uint8_t *plain_fixed_run(struct wcol *c, uint8_t *out, const uint8_t *src,
-                                const uint8_t *ok, size_t k)
+static uint8_t *plain_fixed_run(struct wcol *c, uint8_t *out, const uint8_t *src, const uint8_t *ok,
+                                size_t k)
 {
 	size_t vs = (size_t)c->vsize;
 
@@ -1318,7 +1318,8 @@ static int put_plain_batch(struct parquet_writer *w, struct wcol *c, const void 
 	k = plain_run(w, c, values, valid, i, k, &bytes);
 	ok = valid ? valid + i : NULL;
 	if (ok && !c->optional && memchr(ok, 0, k))
-		return fail(w, ts_err_set(&w->err, TS_EINVAL, "null in required column '%s'", c->name),
+		return fail(w,
+		            ts_err_set(&w->err, TS_EINVAL, "null in required column '%s'", c->name),
 		            "put");
 	if ((rc = dbuf_reserve(&c->plain, bytes)))
 		return fail(w, rc, c->name);
@@ -1327,7 +1328,8 @@ static int put_plain_batch(struct parquet_writer *w, struct wcol *c, const void 
 		for (size_t j = 0; j < k; j++)
 			c->defs[c->nrows + j] = ok ? ok[j] != 0 : 1;
 	if (c->vsize) {
-		out = plain_fixed_run(c, out, (const uint8_t *)values + i * (size_t)c->vsize, ok, k);
+		out =
+		    plain_fixed_run(c, out, (const uint8_t *)values + i * (size_t)c->vsize, ok, k);
 		c->nvals += (uint32_t)(bytes / (size_t)c->vsize);
 	}
 	for (size_t j = 0; !c->vsize && j < k; j++) {
