@@ -184,8 +184,7 @@ static void stat_int(struct wstat *s, int64_t v)
 }
 
 /* The minimum and maximum of k INT32 (vsize 4) or INT64 values, skipping
- * position j when ok is given and ok[j] is 0: one pass, no branch per
- * value. */
+ * position j when ok is given and ok[j] is 0, in one pass. */
 static void stat_ints(struct wstat *s, int vsize, const void *values, const uint8_t *ok, size_t k)
 {
 	const uint8_t *p = values;
@@ -655,10 +654,7 @@ static int dict_page_stats(struct wcol *c)
 			continue;
 		c->stamp[e] = c->page_no;
 		v = parquet_dict_value(&c->dict, e, &len);
-		if (c->type == PARQUET_BYTE_ARRAY)
-			stat_bytes(&c->pst, v, len);
-		else
-			stat_value(&c->pst, c->type, v, len);
+		stat_value(&c->pst, c->type, v, len);
 	}
 	return 0;
 }
@@ -1021,6 +1017,24 @@ static int col_check(struct parquet_writer *w, int col, int type)
 	return 0;
 }
 
+static int null_refused(struct parquet_writer *w, const struct wcol *c)
+{
+	return fail(w, ts_err_set(&w->err, TS_EINVAL, "null in required column '%s'", c->name),
+	            "put");
+}
+
+/* The definition levels of the k batch values from the page's next row (ok
+ * flags, or none: all present); a null in a required column is refused. */
+static int batch_levels(struct parquet_writer *w, struct wcol *c, const uint8_t *ok, size_t k)
+{
+	if (ok && !c->optional && memchr(ok, 0, k))
+		return null_refused(w, c);
+	if (c->optional)
+		for (size_t j = 0; j < k; j++)
+			c->defs[c->nrows + j] = ok ? ok[j] != 0 : 1;
+	return 0;
+}
+
 static int after_put(struct parquet_writer *w, struct wcol *c)
 {
 	c->nrows++;
@@ -1111,9 +1125,7 @@ int parquet_writer_put_null(struct parquet_writer *w, int col)
 	if ((rc = col_check(w, col, c->type)))
 		return rc;
 	if (!c->optional)
-		return fail(w,
-		            ts_err_set(&w->err, TS_EINVAL, "null in required column '%s'", c->name),
-		            "put");
+		return null_refused(w, c);
 	return put_null_one(w, c);
 }
 
@@ -1176,14 +1188,8 @@ static int put_batch_value(struct parquet_writer *w, struct wcol *c, const uint8
 {
 	uint8_t b = values[i] != 0;
 
-	if (valid && !valid[i]) {
-		if (!c->optional)
-			return fail(
-			    w,
-			    ts_err_set(&w->err, TS_EINVAL, "null in required column '%s'", c->name),
-			    "put");
-		return put_null_one(w, c);
-	}
+	if (valid && !valid[i])
+		return c->optional ? put_null_one(w, c) : null_refused(w, c);
 	return put_one(w, c, &b, 1);
 }
 
@@ -1201,18 +1207,14 @@ static int put_dict_batch(struct parquet_writer *w, struct wcol *c, const void *
 
 	if (k > w->o.page_rows - c->nrows)
 		k = w->o.page_rows - c->nrows;
-	if (ok && !c->optional && memchr(ok, 0, k))
-		return fail(w,
-		            ts_err_set(&w->err, TS_EINVAL, "null in required column '%s'", c->name),
-		            "put");
+	/* Levels for all k: those past what the dictionary takes are
+	 * overwritten by the PLAIN path that takes the rest. */
+	if ((rc = batch_levels(w, c, ok, k)))
+		return rc;
 	used = parquet_dict_put_many(&c->dict, (const uint8_t *)values + i * stride, ok, k,
 	                             c->idx + c->nvals, &added, &rc);
 	if (stats_at_put(c->type))
 		stat_ints(&c->pst, c->vsize, (const uint8_t *)values + i * stride, ok, used);
-	if (c->optional) {
-		for (size_t j = 0; j < used; j++)
-			c->defs[c->nrows + j] = ok ? ok[j] != 0 : 1;
-	}
 	c->nrows += (uint32_t)used;
 	c->nvals += (uint32_t)added;
 	c->filled += (int64_t)used;
@@ -1317,16 +1319,11 @@ static int put_plain_batch(struct parquet_writer *w, struct wcol *c, const void 
 		k = w->o.page_rows - c->nrows;
 	k = plain_run(w, c, values, valid, i, k, &bytes);
 	ok = valid ? valid + i : NULL;
-	if (ok && !c->optional && memchr(ok, 0, k))
-		return fail(w,
-		            ts_err_set(&w->err, TS_EINVAL, "null in required column '%s'", c->name),
-		            "put");
+	if ((rc = batch_levels(w, c, ok, k)))
+		return rc;
 	if ((rc = dbuf_reserve(&c->plain, bytes)))
 		return fail(w, rc, c->name);
 	out = (uint8_t *)c->plain.buf + c->plain.len;
-	if (c->optional)
-		for (size_t j = 0; j < k; j++)
-			c->defs[c->nrows + j] = ok ? ok[j] != 0 : 1;
 	if (c->vsize) {
 		out =
 		    plain_fixed_run(c, out, (const uint8_t *)values + i * (size_t)c->vsize, ok, k);
