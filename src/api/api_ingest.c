@@ -84,7 +84,9 @@ static int validate_item(struct api_request *req, size_t i, json_t *v, const jso
 /* Validates item i given as JSON text: the canonical fast path first (the
  * form our simulator and event_to_json write; it accepts only what jansson
  * would accept the same way, tests/fuzz/fuzz_event.c), jansson for the
- * rest, whose errors name the field and rule. */
+ * rest, whose errors name the field and rule. This is event_parse's order,
+ * spelled out because the api counts rejects by kind (bad JSON or a broken
+ * rule, validate_item) and reports jansson's own error text. */
 static int validate_text(struct api_request *req, size_t i, const char *p, size_t len,
                          const struct event_rules *rules, struct play_event *ev)
 {
