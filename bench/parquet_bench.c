@@ -400,28 +400,33 @@ static int64_t *slot(struct counts *c, const uint8_t *p, uint32_t len)
 
 /* Adds a chunk's per-index tallies to the totals by name: the chunk's
  * dictionary is interned in one batch (the names' slots prefetched a block
- * ahead), then each tally goes to its name's counter. */
-static void fold(struct counts *c, const struct parquet_bytes *dict, const int64_t *tally,
-                 uint32_t n)
+ * ahead), then each tally goes to its name's counter. Returns 0 or
+ * TS_ENOMEM. */
+static int fold(struct counts *c, const struct parquet_bytes *dict, const int64_t *tally,
+                uint32_t n)
 {
 	uint32_t *ix = malloc((n ? n : 1) * sizeof(*ix));
 	size_t nix = 0;
-	int rc;
+	int rc = ix ? 0 : TS_ENOMEM;
 
-	if (!ix || parquet_dict_put_many(&c->names, dict, NULL, n, ix, &nix, &rc) != n) {
-		free(ix);
-		return;
-	}
-	if (c->names.n > c->cap) {
+	if (!rc && parquet_dict_put_many(&c->names, dict, NULL, n, ix, &nix, &rc) != n)
+		rc = rc ? rc : TS_ENOMEM;
+	if (!rc && c->names.n > c->cap) {
 		size_t cap = c->names.n * 2;
+		int64_t *grown = realloc(c->n, cap * sizeof(*c->n));
 
-		c->n = realloc(c->n, cap * sizeof(*c->n));
-		memset(c->n + c->cap, 0, (cap - c->cap) * sizeof(*c->n));
-		c->cap = cap;
+		if (grown) {
+			memset(grown + c->cap, 0, (cap - c->cap) * sizeof(*grown));
+			c->n = grown;
+			c->cap = cap;
+		} else {
+			rc = TS_ENOMEM;
+		}
 	}
-	for (uint32_t i = 0; i < n; i++)
+	for (uint32_t i = 0; !rc && i < n; i++)
 		c->n[ix[i]] += tally[i];
 	free(ix);
+	return rc;
 }
 
 static int count_chunk(struct parquet_reader *r, int g, int col, struct counts *c, int64_t *rows,
@@ -451,8 +456,8 @@ static int count_chunk(struct parquet_reader *r, int g, int col, struct counts *
 			if (!b.valid || b.valid[i])
 				(*slot(c, v[i].ptr, v[i].len))++;
 	}
-	if (tally)
-		fold(c, dict, tally, dict_n);
+	if (!rc && tally && fold(c, dict, tally, dict_n))
+		rc = ts_err_set(err, TS_ENOMEM, "counting song ids: out of memory");
 	free(tally);
 	parquet_chunk_free(ch);
 	return rc;
