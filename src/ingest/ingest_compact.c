@@ -307,7 +307,9 @@ static int record_inputs(struct db *db, const struct hour *h, const char *new_ke
  * hour now lives in new_key, except those whose file is still staged (its
  * commit came before, its rename into the folder waits for our hour lock).
  * Also right after a crash between a swap and this bookkeeping, when the
- * rows still name the inputs the swap removed. */
+ * rows still name the inputs the swap removed. A row not yet marked
+ * published whose staged file is gone was renamed into the folder by an
+ * ingest that died before marking it: it was merged, so it is published. */
 static int record_folder(struct db *db, const char *root, const struct hour *h, const char *new_key,
                          struct ts_err *err)
 {
@@ -328,13 +330,14 @@ static int record_folder(struct db *db, const char *root, const struct hour *h, 
 	                   "day = $2 AND hour = $3 AND NOT published",
 	                   3, params + 1, &r, err);
 	for (int i = 0; !rc && i < PQntuples(r); i++) {
-		const char *unstaged[] = {PQgetvalue(r, i, 0)};
+		const char *row[] = {PQgetvalue(r, i, 0)};
 
 		snprintf(staged, sizeof(staged), "%s/%s", root, PQgetvalue(r, i, 1));
-		if (fs_exists(staged))
-			rc = db_execp(
-			    db, "UPDATE ingest_files SET compacted_into = NULL WHERE path = $1", 1,
-			    unstaged, NULL, err);
+		rc = db_execp(db,
+		              fs_exists(staged)
+		                  ? "UPDATE ingest_files SET compacted_into = NULL WHERE path = $1"
+		                  : "UPDATE ingest_files SET published = true WHERE path = $1",
+		              1, row, NULL, err);
 	}
 	PQclear(r);
 	rc = rc ? rc : db_exec(db, "COMMIT", err);
@@ -379,6 +382,19 @@ static int list_folder(const char *dir, struct names *out, struct ts_err *err)
 	closedir(d);
 	names_sort(out);
 	return rc;
+}
+
+int ingest_compact_merged_into(const char *hour)
+{
+	struct names names = {0};
+	int found = 0;
+
+	if (list_folder(hour, &names, NULL))
+		return 0;
+	for (int i = 0; !found && i < names.n; i++)
+		found = !strncmp(names.v[i], "compact-", 8);
+	names_release(&names);
+	return found;
 }
 
 static int fsync_path(const char *path)

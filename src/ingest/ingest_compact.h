@@ -38,6 +38,12 @@
  * folder `dir` ("raw/region=EU/date=2026-11-25/hour=13"). */
 int ingest_hour_lock(struct db *db, const char *dir, int lock, struct ts_err *err);
 
+/* 1 when the local hour folder `hour` (a path) holds a compaction's
+ * output. Under the hour lock, a committed file whose staged copy and
+ * published copy are both gone was published and then merged by such a
+ * compaction, which may have crashed before its bookkeeping. */
+int ingest_compact_merged_into(const char *hour);
+
 /* Compacts up to max_hours closed hours that have more than one file and
  * changed since their last compaction. *hours gets how many were merged. */
 int ingest_compact_closed(struct db *db, const struct ingest_lake *lake, int max_hours, int *hours,

@@ -6,6 +6,13 @@
 # meanwhile, then publishes A's file. Every committed file is then held by a
 # file that has its rows (enrich checks that), and the hour ends up compacted
 # into one file.
+#
+# A_FAILPOINT moves A's death to just after its rename into the hour folder
+# (ingest.renamed: the file is in the folder but not marked published, so
+# B's compaction merges it); B_FAILPOINT kills B too (compact.swapped: after
+# the merge, before its bookkeeping), and a third ingest C publishes with
+# compaction off before B's successor compacts. 0409 and 0410 run those
+# variants.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/flows_lib.sh"
 
@@ -46,9 +53,9 @@ done
 kill -TERM "$pid"
 wait "$pid" || fail "ingest exited $?"
 
-# A: commits the late play, then dies before publishing it.
+# A: commits the late play, then dies before marking it published.
 to_kafka "$topic" "$SCRATCH/late.ndjson"
-TS_FAILPOINT=ingest.committed:1 "$TOPSONGS_BIN" ingest "${args[@]}" >>"$SCRATCH/ingest.log" 2>&1 &
+TS_FAILPOINT=${A_FAILPOINT:-ingest.committed:1} "$TOPSONGS_BIN" ingest "${args[@]}" >>"$SCRATCH/ingest.log" 2>&1 &
 pid=$!
 pids_to_stop+=("$pid")
 wait "$pid" || true # killed by its failpoint
@@ -57,6 +64,27 @@ wait "$pid" || true # killed by its failpoint
 
 # B: compacts the hour (two files in the bookkeeping, one in the folder)
 # while the group waits for A's session to expire, then publishes A's file.
+if [ -n "${B_FAILPOINT:-}" ]; then
+	TS_FAILPOINT=$B_FAILPOINT "$TOPSONGS_BIN" ingest "${args[@]}" >>"$SCRATCH/ingest.log" 2>&1 &
+	pid=$!
+	pids_to_stop+=("$pid")
+	wait "$pid" || true
+	grep -q "failpoint ${B_FAILPOINT%:*}: SIGKILL" "$SCRATCH/ingest.log" ||
+		fail "ingest B did not stop at $B_FAILPOINT: $(tail -3 "$SCRATCH/ingest.log")"
+	# C publishes with compaction off, so it meets the file gone from the
+	# folder and its row naming no merge, not a compaction that repairs it.
+	"$TOPSONGS_BIN" ingest "${args[@]}" --ingest-compact-interval-s 0 >>"$SCRATCH/ingest.log" 2>&1 &
+	pid=$!
+	pids_to_stop+=("$pid")
+	for _ in $(seq 1 240); do
+		[ "$(committed_rows)" -ge 22 ] && break
+		kill -0 "$pid" || break
+		sleep 0.25
+	done
+	kill -TERM "$pid" || fail "ingest C exited: $(tail -3 "$SCRATCH/ingest.log")"
+	wait "$pid" || fail "ingest C exited $?"
+	[ "$(committed_rows)" -ge 22 ] || fail "ingest C did not publish the late file"
+fi
 "$TOPSONGS_BIN" ingest "${args[@]}" >>"$SCRATCH/ingest.log" 2>&1 &
 pid=$!
 pids_to_stop+=("$pid")
@@ -64,6 +92,7 @@ for _ in $(seq 1 240); do
 	[ "$(committed_rows)" -ge 22 ] && [ "$(hour_state)" = "t|1|t" ] && break
 	sleep 0.25
 done
+kill -0 "$pid" || fail "ingest exited: $(tail -3 "$SCRATCH/ingest.log")"
 [ "$(committed_rows)" -ge 22 ] || fail "the late file was not published: $(tail -3 "$SCRATCH/ingest.log")"
 [ "$(hour_state)" = "t|1|t" ] || fail "the hour with the late file was not compacted again: $(hour_state)"
 kill -TERM "$pid"
