@@ -7,10 +7,11 @@
  *      counted, and the advisory lock of each (region, day, hour) they touch
  *      (and of region ALL);
  *   2. count plays per song in each file — over the dictionary indices of
- *      the song_id column, so a page costs one counter per row — and COPY
- *      the counts into a temporary table;
- *   3. add them to plays_hourly (for the region and for ALL) and mark the
- *      files counted: counts and bookkeeping move together;
+ *      the song_id column, so a page costs one counter per row — and sum
+ *      them per (period, song), for the region and for ALL;
+ *   3. COPY the sums straight into plays_hourly for periods it has no row
+ *      of yet, add the others by upsert, and mark the files counted: counts
+ *      and bookkeeping move together;
  *   4. recompute the top 10 of every touched hour and day from plays_hourly,
  *      then the chart facts of those periods and of every later period of
  *      the same regions (they depend on earlier ones), then is_final.
@@ -145,12 +146,13 @@ static int count_file(struct agg *a, const char *key, const char *region, const 
 	return rc;
 }
 
-/* The summed counts: agg_groups numbers the batch's (region, hour) periods,
- * agg_in holds one row per (period, song), both in plays_hourly's key order. */
-static int copy_counts(struct agg *a, struct ts_err *err)
+/* The batch's (region, hour) periods, numbered in plays_hourly's key order;
+ * old[g] gets whether period g has rows in plays_hourly already. */
+static int copy_groups(struct agg *a, bool *old, struct ts_err *err)
 {
 	const struct flow_counts *k = &a->counts;
 	struct flow_copy c;
+	PGresult *r = NULL;
 	int rc =
 	    flow_copy_begin(a->db, "COPY agg_groups (g, region, hour_start) FROM STDIN", &c, err);
 
@@ -164,23 +166,67 @@ static int copy_counts(struct agg *a, struct ts_err *err)
 		rc = rc ? rc : flow_copy_end_row(&c, err);
 	}
 	rc = rc ? (flow_copy_abort(&c), rc) : flow_copy_finish(&c, err);
-	rc =
-	    rc ? rc : flow_copy_begin(a->db, "COPY agg_in (g, song_id, plays) FROM STDIN", &c, err);
-	if (rc)
-		return rc;
-	for (size_t i = 0; !rc && i < k->nents; i++) {
-		const struct flow_counts_song *s = &k->songs[k->ents[i].key & 0xffffffffu];
-		rc = flow_copy_int(&c, (int64_t)(k->ents[i].key >> 32), err);
-		rc = rc ? rc : flow_copy_str(&c, s->s, s->len, err);
-		rc = rc ? rc : flow_copy_int(&c, (int64_t)k->ents[i].plays, err);
-		rc = rc ? rc : flow_copy_end_row(&c, err);
+	rc = rc ? rc
+	        : db_execp(a->db,
+	                   "SELECT g FROM agg_groups g WHERE EXISTS (SELECT 1 FROM plays_hourly p "
+	                   "WHERE p.region = g.region AND p.hour_start = g.hour_start)",
+	                   0, NULL, &r, err);
+	for (int i = 0; !rc && i < PQntuples(r); i++) {
+		long g = strtol(PQgetvalue(r, i, 0), NULL, 10);
+		if (g >= 0 && (size_t)g < k->ngroups)
+			old[g] = true;
 	}
-	if (rc) {
-		flow_copy_abort(&c);
-		return rc;
+	PQclear(r);
+	return rc;
+}
+
+/* The summed counts, one row per (period, song) in plays_hourly's key
+ * order: straight into plays_hourly for periods that have no row there yet
+ * (every period of a back-fill, a new hour when live), into agg_in for the
+ * others, which add_counts adds by upsert. COPY into the table saves a pass
+ * through a temporary one, and an upsert's speculative insertion costs 2.5
+ * times a plain insert per row (docs/benchmarks.md). Only aggregate writes
+ * plays_hourly, one batch at a time under its lock, so no row can appear in
+ * a fresh period meanwhile. */
+static int copy_counts(struct agg *a, struct ts_err *err)
+{
+	static const char *const sql[2] = {
+	    "COPY plays_hourly (region, hour_start, song_id, plays) FROM STDIN",
+	    "COPY agg_in (g, song_id, plays) FROM STDIN",
+	};
+	const struct flow_counts *k = &a->counts;
+	bool *old = calloc(k->ngroups + 1, sizeof(*old));
+	int rc = old ? copy_groups(a, old, err) : ts_err_set(err, TS_ENOMEM, "out of memory");
+
+	for (int pass = 0; !rc && pass < 2; pass++) {
+		struct flow_copy c;
+
+		if ((rc = flow_copy_begin(a->db, sql[pass], &c, err)))
+			break;
+		for (size_t i = 0; !rc && i < k->nents; i++) {
+			const struct flow_counts_song *s = &k->songs[k->ents[i].key & 0xffffffffu];
+			uint32_t g = (uint32_t)(k->ents[i].key >> 32);
+			if (old[g] != (pass == 1))
+				continue;
+			if (pass == 0) {
+				rc = flow_copy_str(&c, k->groups[g].region,
+				                   strlen(k->groups[g].region), err);
+				rc = rc ? rc
+				        : flow_copy_str(&c, k->groups[g].hour,
+				                        strlen(k->groups[g].hour), err);
+			} else {
+				rc = flow_copy_int(&c, g, err);
+			}
+			rc = rc ? rc : flow_copy_str(&c, s->s, s->len, err);
+			rc = rc ? rc : flow_copy_int(&c, (int64_t)k->ents[i].plays, err);
+			rc = rc ? rc : flow_copy_end_row(&c, err);
+		}
+		if (!rc)
+			a->stats->rows_out += c.rows;
+		rc = rc ? (flow_copy_abort(&c), rc) : flow_copy_finish(&c, err);
 	}
-	a->stats->rows_out += c.rows;
-	return flow_copy_finish(&c, err);
+	free(old);
+	return rc;
 }
 
 /* Counts files until the batch holds AGG_ENTRIES_MAX (period, song) counts;
@@ -209,32 +255,19 @@ static int count_files(struct agg *a, PGresult *files, int *done, struct ts_err 
 	return rc ? rc : copy_counts(a, err);
 }
 
-/* Step 3. */
-/* agg_in comes summed and in plays_hourly's key order (flow_counts.h).
- * Periods with no row yet in plays_hourly (every period of a back-fill, a
- * new hour when live) get plain inserts: an upsert's speculative insertion
- * costs 2.5 times as much per row (docs/benchmarks.md). Only aggregate writes
- * plays_hourly, one batch at a time under its lock, so no row can appear in
- * such a period meanwhile. */
-static const char *const add_sql[] = {
-    "CREATE TEMP TABLE agg_fresh ON COMMIT DROP AS SELECT g.g FROM agg_groups g WHERE NOT "
-    "EXISTS (SELECT 1 FROM plays_hourly p WHERE p.region = g.region AND p.hour_start = "
-    "g.hour_start)",
-    "INSERT INTO plays_hourly (region, hour_start, song_id, plays) SELECT g.region, "
-    "g.hour_start, a.song_id, a.plays FROM agg_in a JOIN agg_groups g ON g.g = a.g WHERE a.g IN "
-    "(SELECT g FROM agg_fresh)",
-    "INSERT INTO plays_hourly (region, hour_start, song_id, plays) SELECT g.region, "
-    "g.hour_start, a.song_id, a.plays FROM agg_in a JOIN agg_groups g ON g.g = a.g WHERE a.g "
-    "NOT IN (SELECT g FROM agg_fresh) ON CONFLICT (region, hour_start, song_id) DO UPDATE SET "
-    "plays = plays_hourly.plays + EXCLUDED.plays",
-};
-
+/* Step 3: the counts of periods already in plays_hourly are added by upsert
+ * (copy_counts wrote the others), and the files are marked counted. */
 static int add_counts(struct agg *a, PGresult *files, int done, struct ts_err *err)
 {
 	int rc = db_exec(a->db, "ANALYZE agg_in, agg_groups", err);
 
-	for (size_t i = 0; !rc && i < ARRAY_SIZE(add_sql); i++)
-		rc = db_exec(a->db, add_sql[i], err);
+	rc = rc ? rc
+	        : db_exec(a->db,
+	                  "INSERT INTO plays_hourly (region, hour_start, song_id, plays) SELECT "
+	                  "g.region, g.hour_start, a.song_id, a.plays FROM agg_in a JOIN "
+	                  "agg_groups g ON g.g = a.g ON CONFLICT (region, hour_start, song_id) DO "
+	                  "UPDATE SET plays = plays_hourly.plays + EXCLUDED.plays",
+	                  err);
 	for (int i = 0; !rc && i < done; i++) {
 		const char *p[] = {PQgetvalue(files, i, 0)};
 		rc =
