@@ -207,6 +207,9 @@ const struct config_key config_keys[] = {
     {"ingest.idle-timeout-s", INT(ingest_idle_timeout_s), "60", 0, 86400, 0, NULL,
      "A partition caught up and without records this long stops holding hours open: its "
      "watermark follows the clock, minus this; 0 = never."},
+    {"ingest.unavailable-retry-s", INT(ingest_unavailable_retry_s), "300", 0, 86400, 0, NULL,
+     "How long ingest restarts itself (backoff with jitter) while PostgreSQL or the object "
+     "store is unavailable before it exits with status 3; 0 = exit at once."},
     {"regions", STR(regions), "NA SA EU AF AS OC", 0, 0, 0, check_regions,
      "Region codes plays may carry, separated by spaces or commas."},
     {"event.max-age-s", INT(event_max_age_s), "604800", 60, 315360000, 0, NULL,

@@ -63,6 +63,7 @@ struct ts_config {
 	int64_t ingest_lateness_s;
 	int64_t ingest_compact_interval_s;
 	int64_t ingest_idle_timeout_s;
+	int64_t ingest_unavailable_retry_s;
 	char *regions;
 	int64_t event_max_age_s;
 	int64_t event_max_future_s;

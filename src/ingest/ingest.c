@@ -18,8 +18,10 @@
 #include "ingest/ingest_metrics.h"
 #include "kafka/kafka_producer.h"
 #include "store/store.h"
+#include "store/store_retry.h"
 
 #include <librdkafka/rdkafka.h>
+#include <time.h>
 
 #define MAX_PARTITIONS 1024
 
@@ -52,7 +54,6 @@ struct ingest {
 	int64_t next_compact_us;
 	int64_t next_lag_us;
 	int64_t next_age_check_us; /* flush_old looks every 10 ms at most */
-	struct ingest_metrics *metrics;
 };
 
 static void fail(struct ingest *in, const struct ts_err *err)
@@ -523,8 +524,9 @@ static int setup(struct ingest *in, struct ts_err *err)
 	return rc ? rc : open_consumer(in, err);
 }
 
-int ingest_run(const struct ts_config *cfg, volatile int *stop, struct ingest_stats *stats,
-               struct ts_err *err)
+/* One life of the job: connect, consume until stopped or failed, let go. */
+static int run_once(const struct ts_config *cfg, volatile int *stop, struct ingest_stats *stats,
+                    struct ts_err *err)
 {
 	struct ingest *in = calloc(1, sizeof(*in));
 	int rc;
@@ -533,16 +535,6 @@ int ingest_run(const struct ts_config *cfg, volatile int *stop, struct ingest_st
 		return ts_err_set(err, TS_ENOMEM, "out of memory");
 	in->cfg = cfg;
 	in->stats = stats;
-	if (cfg->ingest_metrics_listen[0]) {
-		struct ts_err merr;
-
-		if (ingest_metrics_start(cfg->ingest_metrics_listen, stats, &in->metrics, &merr))
-			log_warn("metrics off", "%s", merr.msg);
-		else
-			log_info("metrics", "url=http://%.*s:%d/metrics",
-			         (int)strcspn(cfg->ingest_metrics_listen, ":"),
-			         cfg->ingest_metrics_listen, ingest_metrics_port(in->metrics));
-	}
 	in->rules.regions = cfg->regions;
 	in->rules.max_age_us = cfg->ingest_max_age_s * TIME_US_PER_SEC;
 	in->rules.max_future_us = cfg->ingest_max_future_s * TIME_US_PER_SEC;
@@ -563,9 +555,66 @@ int ingest_run(const struct ts_config *cfg, volatile int *stop, struct ingest_st
 		rd_kafka_destroy(in->dlq);
 	db_free(in->db);
 	store_free(in->lake.store);
-	ingest_metrics_stop(in->metrics);
 	for (int i = 0; i < MAX_PARTITIONS; i++)
 		free(in->parts[i].files);
 	free(in);
+	return rc;
+}
+
+/* A life this long, or one that committed, ends an outage. */
+#define OUTAGE_OVER_US (30 * TIME_US_PER_SEC)
+
+static void sleep_unless_stopped(int64_t ms, volatile int *stop)
+{
+	const struct timespec step = {0, 50 * 1000 * 1000};
+
+	for (int64_t until = time_mono_us() + ms * 1000; !*stop && time_mono_us() < until;)
+		nanosleep(&step, NULL); /* a signal cuts it short, as it should */
+}
+
+int ingest_run(const struct ts_config *cfg, volatile int *stop, struct ingest_stats *stats,
+               struct ts_err *err)
+{
+	struct ingest_metrics *metrics = NULL;
+	struct store_retry retry;
+	int64_t outage_us = 0; /* when the current outage began; 0: none */
+	int rc, attempt = 0;
+
+	if (cfg->ingest_metrics_listen[0]) {
+		struct ts_err merr;
+
+		if (ingest_metrics_start(cfg->ingest_metrics_listen, stats, &metrics, &merr))
+			log_warn("metrics off", "%s", merr.msg);
+		else
+			log_info("metrics", "url=http://%.*s:%d/metrics",
+			         (int)strcspn(cfg->ingest_metrics_listen, ":"),
+			         cfg->ingest_metrics_listen, ingest_metrics_port(metrics));
+	}
+	/* Waits of 1 s doubling to 30 s, each uniform in [d/2, d]. */
+	store_retry_init(&retry, 0, 0, 0);
+	retry.base_ms = 1000;
+	retry.cap_ms = 30000;
+	for (;;) {
+		int64_t began = time_mono_us(), commits = stats->commits, delay;
+
+		rc = run_once(cfg, stop, stats, err);
+		if (rc != TS_EUNAVAIL || *stop || !cfg->ingest_unavailable_retry_s)
+			break;
+		if (stats->commits > commits || time_mono_us() - began >= OUTAGE_OVER_US)
+			outage_us = 0;
+		if (!outage_us) {
+			outage_us = began;
+			attempt = 0;
+		}
+		delay = store_retry_delay_ms(&retry, ++attempt);
+		if (time_mono_us() + delay * 1000 - outage_us >
+		    cfg->ingest_unavailable_retry_s * TIME_US_PER_SEC)
+			break;
+		log_warn("unavailable", "restart_in_ms=%lld attempt=%d error=\"%s\"",
+		         (long long)delay, attempt, err->msg);
+		stats->restarts++;
+		sleep_unless_stopped(delay, stop);
+	}
+	ingest_metrics_stop(metrics);
 	return rc;
 }

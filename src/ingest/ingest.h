@@ -27,11 +27,15 @@ struct ingest_stats {
 	_Atomic int64_t commit_us; /* time spent committing (close, commit, publish) */
 	_Atomic int64_t lag;       /* records behind the partitions' high watermarks */
 	_Atomic int64_t compacted; /* hours compacted */
+	_Atomic int64_t restarts;  /* restarts after a service was unavailable */
 };
 
 /* Returns 0 after a clean stop
  * (every batch committed), or an error — in which case nothing uncommitted
- * is visible and a restart resumes from the last commit. */
+ * is visible and a restart resumes from the last commit. While PostgreSQL,
+ * the object store or the dead-letter topic is unavailable (TS_EUNAVAIL),
+ * the job restarts itself, as a supervisor would, for up to
+ * ingest.unavailable-retry-s of one outage. */
 int ingest_run(const struct ts_config *cfg, volatile int *stop, struct ingest_stats *stats,
                struct ts_err *err);
 

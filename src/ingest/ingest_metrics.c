@@ -37,6 +37,8 @@ static int render(const struct ingest_stats *s, struct dbuf *out)
 	     offsetof(struct ingest_stats, bytes)},
 	    {"hours_compacted_total", "counter", "Closed hours merged into one file.",
 	     offsetof(struct ingest_stats, compacted)},
+	    {"restarts_total", "counter", "Restarts after a service was unavailable.",
+	     offsetof(struct ingest_stats, restarts)},
 	    {"consumer_lag_records", "gauge",
 	     "Records behind the high watermarks of the "
 	     "assigned partitions.",

@@ -149,8 +149,9 @@ done
 # leaves its inputs in the bucket until its next round, every
 # ingest.compact-interval-s: docs/ingest.md); then an enrich that started
 # after that and an aggregate after that enrich.
-# Empty while ingest restarts (it exits by itself on a store or database
-# outage): under pipefail a failed curl would end this script silently.
+# Empty while ingest restarts (after a long store or database outage it
+# exits and the supervisor starts it again): under pipefail a failed curl
+# would end this script silently.
 metric() { { curl -fs "http://127.0.0.1:$metrics_port/metrics" 2>/dev/null || true; } | awk -v m="$1" '$1 == m {print $2}'; }
 drained=0 last="" stable=0 end=$(($(date +%s) + drain_s))
 while [ "$(date +%s)" -lt "$end" ]; do
