@@ -9,6 +9,7 @@
 #include "api/api_accepted.h"
 #include "api/api_internal.h"
 #include "api/api_journal.h"
+#include "base/failpoint.h"
 #include "base/log.h"
 #include "base/timeutil.h"
 #include "db/db.h"
@@ -45,6 +46,14 @@ struct api_accepted {
 	int migrated;
 	int64_t recover_at_us; /* next scan of the journal folder (monotonic) */
 	int failing;           /* flushes failed in a row (the flush thread's) */
+	/* The flush thread's: each write of counts has a number, committed with
+	 * them (api_instances.flush_seq). A write that failed may still have
+	 * committed (the connection broke after COMMIT was sent): its counts,
+	 * put back into the table, are in doubt until the database says. */
+	int64_t flush_seq;
+	int64_t doubt_seq; /* 0: nothing in doubt */
+	struct slot doubt[API_ACCEPTED_SLOTS];
+	long commits; /* that recorded counts, for the failpoint ledger.commit-lost */
 };
 
 static void clear_table(struct slot *t)
@@ -187,32 +196,91 @@ int api_accepted_record(struct db *db, const char *region, int32_t hour, int64_t
 static int write_all(struct api_accepted *a, const struct slot *t, int stopping, int64_t seq,
                      struct ts_err *err)
 {
-	char seqs[24];
-	const char *params[] = {a->instance, a->host, a->pid, stopping ? "t" : "f", seqs};
-	int rc = db_exec(a->db, "BEGIN", err);
+	char seqs[24], flush[24];
+	const char *params[] = {a->instance, a->host, a->pid, stopping ? "t" : "f", seqs, flush};
+	int rc = db_exec(a->db, "BEGIN", err), counted = 0;
 
 	snprintf(seqs, sizeof(seqs), "%lld", (long long)seq);
+	snprintf(flush, sizeof(flush), "%lld", (long long)++a->flush_seq);
 	for (int i = 0; !rc && i < API_ACCEPTED_SLOTS; i++)
-		if (t[i].region >= 0)
+		if (t[i].region >= 0 && t[i].plays) {
 			rc = api_accepted_record(a->db, a->regions[t[i].region], t[i].hour,
 			                         t[i].plays, err);
-	rc = rc ? rc
-	        : db_execp(
-	              a->db,
-	              "INSERT INTO api_instances (instance, host, pid, journal_seq) VALUES ($1, "
-	              "$2, $3, $5) ON CONFLICT (instance) DO UPDATE SET flushed_at = now(), "
-	              "stopped_at = CASE WHEN $4::bool THEN now() END, journal_seq = "
-	              "GREATEST(api_instances.journal_seq, $5)",
-	              5, params, NULL, err);
+			counted = 1;
+		}
+	rc =
+	    rc ? rc
+	       : db_execp(a->db,
+	                  "INSERT INTO api_instances (instance, host, pid, journal_seq, flush_seq) "
+	                  "VALUES ($1, $2, $3, $5, $6) ON CONFLICT (instance) DO UPDATE SET "
+	                  "flushed_at = now(), stopped_at = CASE WHEN $4::bool THEN now() END, "
+	                  "journal_seq = GREATEST(api_instances.journal_seq, $5), flush_seq = $6",
+	                  6, params, NULL, err);
 	rc = rc ? rc : db_exec(a->db, "COMMIT", err);
+	if (!rc && counted && failpoint_arg("ledger.commit-lost") == ++a->commits)
+		rc = ts_err_set(err, TS_EUNAVAIL,
+		                "failpoint ledger.commit-lost: the answer to COMMIT "
+		                "is taken as lost");
 	if (rc) {
-		/* A broken connection is reopened by the next flush. An error
-		 * after COMMIT was sent could count these twice: see
-		 * docs/ledger.md, "What a crash can lose". */
+		/* A broken connection is reopened by the next flush, which first
+		 * settles whether this write committed (settle_doubt). */
 		db_free(a->db);
 		a->db = NULL;
 	}
 	return rc;
+}
+
+/* Under lock: takes n plays of (r, hour) back out of the table. */
+static void remove_locked(struct api_accepted *a, int r, int32_t hour, int64_t n)
+{
+	uint32_t h = ((uint32_t)hour * 2654435761u) ^ (uint32_t)r;
+
+	for (int probe = 0; probe < API_ACCEPTED_SLOTS; probe++) {
+		struct slot *s = &a->table[(h + (uint32_t)probe) % API_ACCEPTED_SLOTS];
+
+		if (s->region < 0)
+			return;
+		if (s->region == r && s->hour == hour) {
+			s->plays -= n < s->plays ? n : s->plays;
+			return;
+		}
+	}
+}
+
+/* Once connected after a failed write: did it commit after all? Then its
+ * counts, which the failure put back into the table, come out again. 0
+ * once settled; an error leaves the doubt for the next flush. */
+static int settle_doubt(struct api_accepted *a, struct ts_err *err)
+{
+	const char *params[] = {a->instance};
+	PGresult *r = NULL;
+	int committed, rc;
+
+	if (!a->doubt_seq)
+		return 0;
+	rc = db_execp(a->db, "SELECT flush_seq FROM api_instances WHERE instance = $1", 1, params,
+	              &r, err);
+	if (rc) {
+		db_free(a->db);
+		a->db = NULL;
+		return rc;
+	}
+	committed = PQntuples(r) == 1 && strtoll(PQgetvalue(r, 0, 0), NULL, 10) >= a->doubt_seq;
+	PQclear(r);
+	if (committed) {
+		log_warn(
+		    "accepted counts were recorded though the answer was lost; not adding them "
+		    "again",
+		    "flush=%lld", (long long)a->doubt_seq);
+		pthread_mutex_lock(&a->lock);
+		for (int i = 0; i < API_ACCEPTED_SLOTS; i++)
+			if (a->doubt[i].region >= 0)
+				remove_locked(a, a->doubt[i].region, a->doubt[i].hour,
+				              a->doubt[i].plays);
+		pthread_mutex_unlock(&a->lock);
+	}
+	a->doubt_seq = 0;
+	return 0;
 }
 
 /* Under lock: the table as journal records in a->checkpoint; their bytes.
@@ -242,6 +310,12 @@ static void flush_once(struct api_accepted *a, struct slot *taken, int stopping)
 	int64_t dropped, seq;
 	int connected;
 
+	ts_err_clear(&err);
+	connected = !a->db;
+	if (!ensure_db(a, &err)) {
+		recover_gone(a, connected);
+		settle_doubt(a, &err);
+	}
 	pthread_mutex_lock(&a->lock);
 	seq = api_journal_rotate(a->journal);
 	memcpy(taken, a->table, sizeof(a->table));
@@ -253,16 +327,17 @@ static void flush_once(struct api_accepted *a, struct slot *taken, int stopping)
 	if (dropped)
 		log_warn("ledger counts dropped: too many pending (region, hour) pairs",
 		         "plays=%lld", (long long)dropped);
-	ts_err_clear(&err);
-	connected = !a->db;
-	if (!ensure_db(a, &err))
-		recover_gone(a, connected);
-	if (a->db && !write_all(a, taken, stopping, seq, &err)) {
-		api_journal_committed(a->journal, seq);
-		if (a->failing)
-			log_info("accepted counts recorded again", "after_failures=%d", a->failing);
-		a->failing = 0;
-		return;
+	if (a->db) {
+		if (!write_all(a, taken, stopping, seq, &err)) {
+			api_journal_committed(a->journal, seq);
+			if (a->failing)
+				log_info("accepted counts recorded again", "after_failures=%d",
+				         a->failing);
+			a->failing = 0;
+			return;
+		}
+		a->doubt_seq = a->flush_seq;
+		memcpy(a->doubt, taken, sizeof(a->table));
 	}
 	/* Once per outage, not once a second. */
 	if (!a->failing++)

@@ -210,6 +210,10 @@ static const struct migration migrations[] = {
      "ALTER TABLE flow_runs DROP CONSTRAINT flow_runs_trigger_check,"
      "  ADD CONSTRAINT flow_runs_trigger_check"
      "  CHECK (trigger IN ('schedule', 'manual', 'retry', 'catch-up', 'after'));"},
+    /* The last flush of 202 counts each api instance committed, so a flush
+     * whose COMMIT answer was lost is not added twice (api_accepted.c). */
+    {11, "api flush sequence",
+     "ALTER TABLE api_instances ADD COLUMN flush_seq bigint NOT NULL DEFAULT 0;"},
 };
 
 int db_schema_version(void)
