@@ -51,8 +51,9 @@ struct api_accepted {
 	 * committed (the connection broke after COMMIT was sent): its counts,
 	 * put back into the table, are in doubt until the database says. */
 	int64_t flush_seq;
-	int64_t doubt_seq; /* 0: nothing in doubt */
-	struct slot doubt[API_ACCEPTED_SLOTS];
+	int64_t doubt_seq;  /* 0: nothing in doubt */
+	int64_t doubt_jseq; /* the last journal segment the write in doubt covered */
+	struct slot doubt[API_ACCEPTED_SLOTS]; /* its counts, slot for slot as taken */
 	long commits; /* that recorded counts, for the failpoint ledger.commit-lost */
 };
 
@@ -217,7 +218,9 @@ static int write_all(struct api_accepted *a, const struct slot *t, int stopping,
 	                  "journal_seq = GREATEST(api_instances.journal_seq, $5), flush_seq = $6",
 	                  6, params, NULL, err);
 	rc = rc ? rc : db_exec(a->db, "COMMIT", err);
-	if (!rc && counted && failpoint_arg("ledger.commit-lost") == ++a->commits)
+	if (!rc && counted &&
+	    failpoint_arg("ledger.commit-lost") + failpoint_arg("ledger.commit-lost-kill") ==
+	        ++a->commits)
 		rc = ts_err_set(err, TS_EUNAVAIL,
 		                "failpoint ledger.commit-lost: the answer to COMMIT "
 		                "is taken as lost");
@@ -277,13 +280,33 @@ static int settle_doubt(struct api_accepted *a, struct ts_err *err)
 			if (a->doubt[i].region >= 0)
 				remove_locked(a, a->doubt[i].region, a->doubt[i].hour,
 				              a->doubt[i].plays);
+		api_journal_committed(a->journal, a->doubt_jseq);
 		pthread_mutex_unlock(&a->lock);
 	}
 	a->doubt_seq = 0;
 	return 0;
 }
 
+/* The plays of (r, hour) in the write in doubt, if any. Its table was taken
+ * from a->table, so a slot is where the same probe finds it. */
+static int64_t doubt_plays(const struct api_accepted *a, int r, int32_t hour)
+{
+	uint32_t h = ((uint32_t)hour * 2654435761u) ^ (uint32_t)r;
+
+	for (int probe = 0; a->doubt_seq && probe < API_ACCEPTED_SLOTS; probe++) {
+		const struct slot *s = &a->doubt[(h + (uint32_t)probe) % API_ACCEPTED_SLOTS];
+
+		if (s->region < 0)
+			return 0;
+		if (s->region == r && s->hour == hour)
+			return s->plays;
+	}
+	return 0;
+}
+
 /* Under lock: the table as journal records in a->checkpoint; their bytes.
+ * Without the counts of a write in doubt: those stay in the journal
+ * segments it covered (api_journal_checkpoint's keep).
  * A slot of more plays than a record holds (2^31-1) takes several, while
  * the buffer (two records a slot) lasts. */
 static size_t table_records(struct api_accepted *a)
@@ -292,8 +315,9 @@ static size_t table_records(struct api_accepted *a)
 
 	for (int i = 0; i < API_ACCEPTED_SLOTS; i++) {
 		const struct slot *s = &a->table[i];
-		for (int64_t left = s->region >= 0 ? s->plays : 0;
-		     left > 0 && n < 2 * API_ACCEPTED_SLOTS; left -= INT32_MAX)
+		int64_t plays = s->region >= 0 ? s->plays - doubt_plays(a, s->region, s->hour) : 0;
+		for (int64_t left = plays; left > 0 && n < 2 * API_ACCEPTED_SLOTS;
+		     left -= INT32_MAX)
 			api_journal_encode(a->regions[s->region], s->hour,
 			                   left < INT32_MAX ? left : INT32_MAX,
 			                   a->checkpoint + n++ * API_JOURNAL_RECORD);
@@ -337,6 +361,7 @@ static void flush_once(struct api_accepted *a, struct slot *taken, int stopping)
 			return;
 		}
 		a->doubt_seq = a->flush_seq;
+		a->doubt_jseq = seq;
 		memcpy(a->doubt, taken, sizeof(a->table));
 	}
 	/* Once per outage, not once a second. */
@@ -348,8 +373,11 @@ static void flush_once(struct api_accepted *a, struct slot *taken, int stopping)
 		if (taken[i].region >= 0)
 			add_locked(a, taken[i].region, taken[i].hour, taken[i].plays);
 	if (a->journal)
-		api_journal_checkpoint(a->journal, a->checkpoint, table_records(a));
+		api_journal_checkpoint(a->journal, a->checkpoint, table_records(a),
+		                       a->doubt_seq ? a->doubt_jseq : 0);
 	pthread_mutex_unlock(&a->lock);
+	if (a->doubt_seq && a->doubt_seq == a->flush_seq)
+		failpoint("ledger.commit-lost-kill"); /* with the write in doubt journaled */
 }
 
 static void *flush_main(void *arg)

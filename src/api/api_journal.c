@@ -169,7 +169,7 @@ void api_journal_committed(struct api_journal *j, int64_t seq)
 	j->committed = seq;
 }
 
-void api_journal_checkpoint(struct api_journal *j, const void *records, size_t n)
+void api_journal_checkpoint(struct api_journal *j, const void *records, size_t n, int64_t keep)
 {
 	int64_t ended;
 
@@ -177,8 +177,12 @@ void api_journal_checkpoint(struct api_journal *j, const void *records, size_t n
 		return;
 	ended = api_journal_rotate(j);
 	api_journal_append(j, records, n);
-	if (j->fd >= 0) /* written: what it replaces can go */
+	if (j->fd < 0) /* not written: what it would replace stays */
+		return;
+	if (keep <= j->committed)
 		api_journal_committed(j, ended);
+	else
+		remove_segments(j, keep + 1, ended);
 }
 
 static uint32_t le32(const unsigned char *p)

@@ -64,8 +64,11 @@ void api_journal_committed(struct api_journal *j, int64_t seq);
 /* While PostgreSQL is unreachable the segments would pile up, one a second:
  * records are the caller's whole pending table (which holds every count
  * of the segments so far), written to a new segment that replaces them.
- * So the folder holds at most a table's worth plus a second of appends. */
-void api_journal_checkpoint(struct api_journal *j, const void *records, size_t n);
+ * So the folder holds at most a table's worth plus a second of appends.
+ * Segments <= keep stay, and records must then leave out their counts: a
+ * flush that covered them may have committed (its answer was lost), and
+ * api_instances.journal_seq tells a recovering api whether to add them. */
+void api_journal_checkpoint(struct api_journal *j, const void *records, size_t n, int64_t keep);
 
 /* Calls fn for each record of a segment's bytes. A cut last record (a
  * write interrupted by a power loss) is ignored; a record with a bad

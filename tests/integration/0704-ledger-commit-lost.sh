@@ -2,7 +2,9 @@
 # The answer to the COMMIT of a flush of 202 counts is lost (failpoint
 # ledger.commit-lost: the commit went through, the api is told it failed and
 # drops the connection). The api keeps the counts for the next flush, which
-# must first see that they were recorded and not add them again. About 8 s.
+# must first see that they were recorded and not add them again; and an api
+# that recovers the journal of one that died in that state must not either.
+# About 12 s.
 . "$(dirname "$0")/lib.sh"
 
 db="t$$_$RANDOM"
@@ -33,4 +35,30 @@ make_events 25 4 >"$SCRATCH/b.ndjson"
 kill -TERM "$API_PID"
 wait "$API_PID" || fail "api exit $?"
 [ "$(sum)" = 65 ] || fail "65 plays accepted, $(sum) recorded after the stop"
-echo "ok: a flush whose COMMIT answer was lost is not counted twice"
+
+# The same with a journal, and the api dies (SIGKILL, failpoint
+# ledger.commit-lost-kill) while the counts are in doubt, after its journal
+# checkpoint: api B, recovering A's journal, must not add them again.
+journal="$SCRATCH/journal"
+A_PORT="$(free_port)"
+TS_FAILPOINT=ledger.commit-lost-kill:1 start_api "$A_PORT" --api-web-dir "" --api-journal-dir "$journal"
+a_pid=$API_PID
+API_PORT=$A_PORT
+wait_ready "$A_PORT"
+make_events 30 5 >"$SCRATCH/c.ndjson"
+[ "$(post /plays application/x-ndjson "$SCRATCH/c.ndjson")" = 202 ] || fail "batch to A: $(cat "$SCRATCH/body")"
+for _ in $(seq 1 50); do kill -0 "$a_pid" 2>/dev/null || break; sleep 0.1; done
+! kill -0 "$a_pid" 2>/dev/null || fail "api A did not die at its failpoint"
+grep -q "failpoint ledger.commit-lost-kill: SIGKILL" "$SCRATCH/api.log" || fail "A died elsewhere: $(tail -3 "$SCRATCH/api.log")"
+[ "$(sum)" = 95 ] || fail "95 plays accepted and committed, $(sum) recorded"
+B_PORT="$(free_port)"
+start_api "$B_PORT" --api-web-dir "" --api-journal-dir "$journal"
+for _ in $(seq 1 50); do
+	[ "$(q "SELECT count(*) FROM api_instances WHERE recovered_at IS NOT NULL")" = 1 ] && break
+	sleep 0.1
+done
+[ "$(q "SELECT count(*) FROM api_instances WHERE recovered_at IS NOT NULL")" = 1 ] || fail "B did not recover A's journal: $(tail -3 "$SCRATCH/api.log")"
+[ "$(sum)" = 95 ] || fail "after B recovered A's journal: 95 plays accepted, $(sum) recorded"
+kill -TERM "$API_PID"
+wait "$API_PID" || fail "api B exit $?"
+echo "ok: a flush whose COMMIT answer was lost is not counted twice, with or without a journal"

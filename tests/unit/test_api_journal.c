@@ -120,9 +120,24 @@ TEST(api_journal_segments)
 		CHECK(api_journal_open(dir, "h:1:2", &k, &err) != 0);
 	}
 	/* A checkpoint (PostgreSQL unreachable) replaces every segment so far. */
-	api_journal_checkpoint(j, rec, sizeof(rec));
+	api_journal_checkpoint(j, rec, sizeof(rec), 0);
 	CHECK(!fs_exists(path));
 	snprintf(path, sizeof(path), "%s/h:1:2.3.journal", dir);
+	CHECK(fs_exists(path));
+	/* One that keeps segments <= 3 (a flush in doubt covered them) replaces
+	 * only the segments after 3. */
+	api_journal_append(j, rec, sizeof(rec));
+	api_journal_checkpoint(j, rec, sizeof(rec), 3); /* ends 3, writes 4 */
+	CHECK(fs_exists(path));
+	api_journal_append(j, rec, sizeof(rec));
+	api_journal_checkpoint(j, rec, sizeof(rec), 3); /* ends 4, writes 5, drops 4 */
+	CHECK(fs_exists(path));
+	snprintf(path, sizeof(path), "%s/h:1:2.4.journal", dir);
+	CHECK(!fs_exists(path));
+	api_journal_committed(j, 4); /* the doubt settled: 3 can go */
+	snprintf(path, sizeof(path), "%s/h:1:2.3.journal", dir);
+	CHECK(!fs_exists(path));
+	snprintf(path, sizeof(path), "%s/h:1:2.5.journal", dir);
 	CHECK(fs_exists(path));
 	api_journal_close(j, 0);
 	CHECK(fs_exists(path)); /* kept: not committed */
