@@ -23,10 +23,12 @@ args=(--kafka-topic "$topic" --ingest-group "g-$topic" --ingest-dlq-topic "$topi
 	--ingest-metrics-listen 127.0.0.1:0)
 
 # Twenty plays three hours ago (several files), one now to move time on.
-python3 - "$SCRATCH/old.ndjson" "$SCRATCH/late.ndjson" <<'PY'
+python3 - "$SCRATCH/old.ndjson" "$SCRATCH/late.ndjson" "$SCRATCH/old-hour" <<'PY'
 import datetime, json, sys
 now = datetime.datetime.now(datetime.timezone.utc)
 old = now.replace(minute=20, second=0, microsecond=0) - datetime.timedelta(hours=3)
+with open(sys.argv[3], "w") as f:  # fixed now: the test may cross an hour
+    f.write(old.strftime("%Y-%m-%d %H\n"))
 def play(i, ts, tag):
     return json.dumps({"event_id": "00000000-0000-4000-8000-%s%011d" % (tag, i), "user_id": "u%d" % i,
                        "song_id": "s%06d" % (i % 4), "region": "EU",
@@ -38,7 +40,8 @@ with open(sys.argv[1], "w") as f:
 with open(sys.argv[2], "w") as f:
     f.write(play(7, old + datetime.timedelta(minutes=5), "3"))
 PY
-hour_sql="region = 'EU' AND day + make_interval(hours => hour) = date_trunc('hour', now() - interval '3 hours') AT TIME ZONE 'UTC'"
+read -r old_day old_hour <"$SCRATCH/old-hour"
+hour_sql="region = 'EU' AND day = '$old_day' AND hour = $((10#$old_hour))"
 hour_state() { q "SELECT closed_at IS NOT NULL, files, compacted_at IS NOT NULL FROM lake_hours WHERE $hour_sql"; }
 
 to_kafka "$topic" "$SCRATCH/old.ndjson"

@@ -73,7 +73,9 @@ check_flows "$lake"
 # Phase 3: late plays for an hour 4 hours back (closed and compacted), in two
 # rounds each compacted before the flows run: the first round's files then
 # point (compacted_into) at a file the second compaction replaced.
-late_hour_sql="date_trunc('hour', now() - interval '4 hours')"
+# Fixed once: the test may cross an hour.
+late_hour="$(q "SELECT to_char(date_trunc('hour', now() AT TIME ZONE 'UTC') - interval '4 hours', 'YYYY-MM-DD\"T\"HH24:00:00+00:00')")"
+late_hour_sql="'$late_hour'::timestamptz"
 # The region with the most plays in that hour (a region without any would
 # get its lake hour opened by the late plays themselves: not late).
 late_region="$(q "SELECT region FROM lake_hours WHERE (day + make_interval(hours => hour)) AT TIME ZONE 'UTC' = $late_hour_sql ORDER BY rows DESC LIMIT 1")"
@@ -83,10 +85,9 @@ t0="$(q "SELECT now()")"
 # (Retries of old plays in part 2 may have been late already.)
 late_before="$(q "SELECT late_rows FROM lake_hours WHERE region = '$late_region' AND day + make_interval(hours => hour) = ($late_hour_sql) AT TIME ZONE 'UTC'")"
 for round in 1 2; do
-	python3 - "$SCRATCH/late$round.ndjson" "$round" "$late_region" <<'PY'
+	python3 - "$SCRATCH/late$round.ndjson" "$round" "$late_region" "$late_hour" <<'PY'
 import datetime, json, sys
-now = datetime.datetime.now(datetime.timezone.utc)
-ts = now.replace(minute=30, second=0, microsecond=0) - datetime.timedelta(hours=4)
+ts = datetime.datetime.fromisoformat(sys.argv[4]) + datetime.timedelta(minutes=30)
 with open(sys.argv[1], "w") as f:
     for i in range(15):
         f.write(json.dumps({"event_id": "00000000-0000-4000-9000-%06d%06d" % (int(sys.argv[2]), i), "user_id": "late%d" % i,

@@ -14,10 +14,12 @@ args=(--kafka-topic "$topic" --ingest-group "g-$topic" --ingest-dlq-topic "$topi
 
 # Twelve EU plays three hours ago (three files of four), one AS play now to
 # move the stream's time on, so the EU hour closes.
-python3 - "$SCRATCH/plays.ndjson" <<'PY'
+python3 - "$SCRATCH/plays.ndjson" "$SCRATCH/old-hour" <<'PY'
 import datetime, json, sys
 now = datetime.datetime.now(datetime.timezone.utc)
 old = now.replace(minute=20, second=0, microsecond=0) - datetime.timedelta(hours=3)
+with open(sys.argv[2], "w") as f:  # fixed now: the test may cross an hour
+    f.write(old.strftime("%Y-%m-%d %H\n"))
 def play(i, ts, region):
     return json.dumps({"event_id": "00000000-0000-4000-8000-%012d" % i, "user_id": "u%d" % i,
                        "song_id": "s%06d" % (i % 4), "region": region,
@@ -27,7 +29,8 @@ with open(sys.argv[1], "w") as f:
         f.write(play(i, old + datetime.timedelta(seconds=i), "EU"))
     f.write(play(99, now, "AS"))
 PY
-hour_sql="region = 'EU' AND day + make_interval(hours => hour) = date_trunc('hour', now() - interval '3 hours') AT TIME ZONE 'UTC'"
+read -r old_day old_hour <"$SCRATCH/old-hour"
+hour_sql="region = 'EU' AND day = '$old_day' AND hour = $((10#$old_hour))"
 hour_state() { q "SELECT closed_at IS NOT NULL, files, compacted_at IS NOT NULL FROM lake_hours WHERE $hour_sql"; }
 
 # Ingest without compaction: the EU hour closes with its files unmerged.
