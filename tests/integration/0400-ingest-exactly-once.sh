@@ -8,6 +8,14 @@
 
 topic="$(new_topic)"
 lake="$SCRATCH/lake"
+if [ "${INGEST_SCENARIO:-kill}" = pg ]; then
+	# A PostgreSQL of its own, so stopping it disturbs no other test.
+	pg_dir="$SCRATCH/pg"
+	pg_port="$(free_port)"
+	trap 'cleanup; "$ROOT/scripts/pg.sh" destroy "$pg_dir" >/dev/null 2>&1 || true' EXIT
+	"$ROOT/scripts/pg.sh" start "$pg_dir" "$pg_port" >/dev/null 2>&1 || fail "could not start PostgreSQL"
+	export TOPSONGS_PG_URL="postgresql://topsongs@127.0.0.1:$pg_port/topsongs"
+fi
 # A database of its own, so that lake_hours holds this test's rows only.
 db="t$$_$RANDOM"
 psql -X -q "$TOPSONGS_PG_URL" -c "CREATE DATABASE $db" || fail "cannot create database $db"
@@ -93,6 +101,27 @@ if [ "${INGEST_SCENARIO:-kill}" = minio ]; then
 	done
 	[ "$(count_rows)" -ge 6000 ] || fail "ingest made no progress after MinIO came back"
 	# With rows still to commit, the outage outlasted the requests' retries.
+	[ "$rows_at_stop" -ge 6000 ] || grep -q "unavailable restart_in_ms=" "$SCRATCH/ingest.log" ||
+		fail "ingest never restarted itself during the outage"
+	kill -TERM "$last_pid"
+	wait "$last_pid" || fail "ingest exited $? after the outage"
+elif [ "${INGEST_SCENARIO:-kill}" = pg ]; then
+	# PostgreSQL stops mid-stream and comes back: the batch in hand fails,
+	# ingest restarts itself (ingest.unavailable-retry-s) and the same
+	# process carries on to the end.
+	start_ingest
+	wait_more 300
+	rows_at_stop="$(count_rows)"
+	"$ROOT/scripts/pg.sh" stop "$pg_dir" >/dev/null 2>&1 || fail "could not stop PostgreSQL"
+	sleep 3
+	"$ROOT/scripts/pg.sh" start "$pg_dir" "$pg_port" >/dev/null 2>&1 || fail "could not restart PostgreSQL"
+	kills=$((kills + 1))
+	for _ in $(seq 1 240); do
+		[ "$(count_rows)" -ge 6000 ] && break
+		kill -0 "$last_pid" 2>/dev/null || fail "ingest died during the PostgreSQL outage: $(tail -3 "$SCRATCH/ingest.log")"
+		sleep 0.25
+	done
+	[ "$(count_rows)" -ge 6000 ] || fail "ingest made no progress after PostgreSQL came back"
 	[ "$rows_at_stop" -ge 6000 ] || grep -q "unavailable restart_in_ms=" "$SCRATCH/ingest.log" ||
 		fail "ingest never restarted itself during the outage"
 	kill -TERM "$last_pid"
