@@ -54,7 +54,8 @@ int store_retry_retryable(int transport_failed, long http_status, const char *s3
 
 	if (transport_failed)
 		return 1;
-	if (http_status >= 500 || http_status == 429)
+	/* 499: MinIO's answer to requests it drops while it shuts down. */
+	if (http_status >= 500 || http_status == 429 || http_status == 499)
 		return 1;
 	for (size_t i = 0; s3_code && i < ARRAY_SIZE(codes); i++)
 		if (!strcmp(s3_code, codes[i]))

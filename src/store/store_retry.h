@@ -35,8 +35,9 @@ int store_retry_again(const struct store_retry *r, int attempt, int64_t elapsed_
 
 /*
  * 1 when a failure is transient: a transport failure (connection refused or
- * reset, a timeout), HTTP 5xx or 429, or the S3 codes SlowDown,
- * InternalError, ServiceUnavailable, RequestTimeout. s3_code may be NULL.
+ * reset, a timeout), HTTP 5xx, 429 or 499 (MinIO shutting down), or the S3
+ * codes SlowDown, InternalError, ServiceUnavailable, RequestTimeout. s3_code
+ * may be NULL.
  */
 int store_retry_retryable(int transport_failed, long http_status, const char *s3_code);
 

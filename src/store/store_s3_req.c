@@ -352,7 +352,7 @@ static int fail_http(struct store_s3_conn *s, const struct store_s3_req *req, st
 		                  "s3://%s: the bucket is in another region than s3.region %s (%s) "
 		                  "at %s",
 		                  s->bucket, s->region, c[0] ? c : "HTTP 301", s->endpoint);
-	if (req->status >= 500 || req->status == 429 || store_retry_retryable(0, 0, c))
+	if (store_retry_retryable(0, req->status, c))
 		return ts_err_set(err, TS_EUNAVAIL,
 		                  "s3: %s is unavailable: HTTP %ld %s%s%s (%d attempts in %.1f s)",
 		                  s->endpoint, req->status, c, c[0] ? ": " : "", req->s3err.message,

@@ -212,6 +212,7 @@ TEST(store_retry_classification)
 	CHECK_INT(store_retry_retryable(0, 503, "SlowDown"), 1);
 	CHECK_INT(store_retry_retryable(0, 503, NULL), 1);
 	CHECK_INT(store_retry_retryable(0, 429, NULL), 1);
+	CHECK_INT(store_retry_retryable(0, 499, NULL), 1); /* MinIO shutting down */
 	CHECK_INT(store_retry_retryable(0, 400, "RequestTimeout"), 1);
 	CHECK_INT(store_retry_retryable(0, 403, "SignatureDoesNotMatch"), 0);
 	CHECK_INT(store_retry_retryable(0, 404, "NoSuchBucket"), 0);
