@@ -63,25 +63,34 @@ static void clear_table(struct slot *t)
 		t[i] = (struct slot){0, -1, 0};
 }
 
-/* Under lock. */
-static void add_locked(struct api_accepted *a, int r, int32_t hour, int64_t n)
+/* The slot of (r, hour) in table t, or the empty slot where it would go;
+ * NULL when t is full without it. */
+static struct slot *slot_of(struct slot *t, int r, int32_t hour)
 {
 	uint32_t h = ((uint32_t)hour * 2654435761u) ^ (uint32_t)r;
 
 	for (int probe = 0; probe < API_ACCEPTED_SLOTS; probe++) {
-		struct slot *s = &a->table[(h + (uint32_t)probe) % API_ACCEPTED_SLOTS];
+		struct slot *s = &t[(h + (uint32_t)probe) % API_ACCEPTED_SLOTS];
 
-		if (s->region == r && s->hour == hour) {
-			s->plays += n;
-			return;
-		}
-		if (s->region < 0) {
-			*s = (struct slot){hour, (int16_t)r, n};
-			a->used++;
-			return;
-		}
+		if (s->region < 0 || (s->region == r && s->hour == hour))
+			return s;
 	}
-	a->dropped += n;
+	return NULL;
+}
+
+/* Under lock. */
+static void add_locked(struct api_accepted *a, int r, int32_t hour, int64_t n)
+{
+	struct slot *s = slot_of(a->table, r, hour);
+
+	if (!s) {
+		a->dropped += n;
+	} else if (s->region < 0) {
+		*s = (struct slot){hour, (int16_t)r, n};
+		a->used++;
+	} else {
+		s->plays += n;
+	}
 }
 
 void api_accepted_add(struct api_accepted *a, int r, int32_t hour, int64_t n)
@@ -236,18 +245,10 @@ static int write_all(struct api_accepted *a, const struct slot *t, int stopping,
 /* Under lock: takes n plays of (r, hour) back out of the table. */
 static void remove_locked(struct api_accepted *a, int r, int32_t hour, int64_t n)
 {
-	uint32_t h = ((uint32_t)hour * 2654435761u) ^ (uint32_t)r;
+	struct slot *s = slot_of(a->table, r, hour);
 
-	for (int probe = 0; probe < API_ACCEPTED_SLOTS; probe++) {
-		struct slot *s = &a->table[(h + (uint32_t)probe) % API_ACCEPTED_SLOTS];
-
-		if (s->region < 0)
-			return;
-		if (s->region == r && s->hour == hour) {
-			s->plays -= n < s->plays ? n : s->plays;
-			return;
-		}
-	}
+	if (s && s->region >= 0)
+		s->plays -= n < s->plays ? n : s->plays;
 }
 
 /* Once connected after a failed write: did it commit after all? Then its
@@ -287,21 +288,13 @@ static int settle_doubt(struct api_accepted *a, struct ts_err *err)
 	return 0;
 }
 
-/* The plays of (r, hour) in the write in doubt, if any. Its table was taken
- * from a->table, so a slot is where the same probe finds it. */
-static int64_t doubt_plays(const struct api_accepted *a, int r, int32_t hour)
+/* The plays of (r, hour) in the write in doubt, if any (its table is a
+ * copy of a->table's, so the same probe finds a slot). */
+static int64_t doubt_plays(struct api_accepted *a, int r, int32_t hour)
 {
-	uint32_t h = ((uint32_t)hour * 2654435761u) ^ (uint32_t)r;
+	const struct slot *s = a->doubt_seq ? slot_of(a->doubt, r, hour) : NULL;
 
-	for (int probe = 0; a->doubt_seq && probe < API_ACCEPTED_SLOTS; probe++) {
-		const struct slot *s = &a->doubt[(h + (uint32_t)probe) % API_ACCEPTED_SLOTS];
-
-		if (s->region < 0)
-			return 0;
-		if (s->region == r && s->hour == hour)
-			return s->plays;
-	}
-	return 0;
+	return s && s->region >= 0 ? s->plays : 0;
 }
 
 /* Under lock: the table as journal records in a->checkpoint; their bytes.
