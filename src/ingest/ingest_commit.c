@@ -225,34 +225,28 @@ int ingest_idle_advance(struct db *db, const char *topic, int32_t partition, int
 /* The largest staged object an S3 publish copies through memory. */
 #define PUBLISH_MAX (2u << 30)
 
-/* A committed file whose staged and published copies are both gone was
- * renamed by an ingest that died before marking it published, then merged
- * by a compaction of its hour (ingest_compact_merged_into). The flows check
- * that the merge holds its rows. */
-static int merged_away(const char *root, const char *final_key)
+/* dir is final_key's hour folder. A committed file whose staged and
+ * published copies are both gone was renamed by an ingest that died before
+ * marking it published, then merged by a compaction of its hour
+ * (ingest_compact_merged_into); the flows check that the merge holds its
+ * rows. */
+static int move_local(const char *root, const char *dir, const char *final_key,
+                      const char *staged_key, struct ts_err *err)
 {
-	char hour[INGEST_PATH_MAX * 2];
-
-	snprintf(hour, sizeof(hour), "%s/%.*s", root, (int)(strrchr(final_key, '/') - final_key),
-	         final_key);
-	return ingest_compact_merged_into(hour);
-}
-
-static int move_local(const char *root, const char *final_key, const char *staged_key,
-                      struct ts_err *err)
-{
-	char final[INGEST_PATH_MAX * 2], staged[INGEST_PATH_MAX * 2];
+	char final[INGEST_PATH_MAX * 2], staged[INGEST_PATH_MAX * 2], hour[INGEST_PATH_MAX * 2];
 	int rc;
 
 	snprintf(final, sizeof(final), "%s/%s", root, final_key);
 	snprintf(staged, sizeof(staged), "%s/%s", root, staged_key);
-	if (!fs_exists(staged))
-		return fs_exists(final) || merged_away(root, final_key)
-		           ? 0
-		           : ts_err_set(err, TS_ECORRUPT,
-		                        "committed file %s is neither staged nor published", final);
-	rc = fs_mkdirs_for(final, err);
-	return rc ? rc : fs_rename_durable(staged, final, err);
+	if (fs_exists(staged)) {
+		rc = fs_mkdirs_for(final, err);
+		return rc ? rc : fs_rename_durable(staged, final, err);
+	}
+	snprintf(hour, sizeof(hour), "%s/%s", root, dir);
+	return fs_exists(final) || ingest_compact_merged_into(hour)
+	           ? 0
+	           : ts_err_set(err, TS_ECORRUPT,
+	                        "committed file %s is neither staged nor published", final);
 }
 
 static int move_object(struct store *s, const char *final_key, const char *staged_key,
@@ -280,7 +274,7 @@ static int publish_one(struct db *db, const struct ingest_lake *lake, const char
 	rc = ingest_hour_lock(db, dir, 1, err);
 	if (rc)
 		return rc;
-	rc = lake->root ? move_local(lake->root, final_key, staged_key, err)
+	rc = lake->root ? move_local(lake->root, dir, final_key, staged_key, err)
 	                : move_object(lake->store, final_key, staged_key, err);
 	ingest_hour_lock(db, dir, 0, NULL);
 	if (!rc)
