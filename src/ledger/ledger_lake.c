@@ -9,8 +9,11 @@
 #include "parquet/parquet_reader.h"
 #include "store/store.h"
 
-#define HOUR_US     3600000000LL
-#define MAX_REGIONS 64
+#define HOUR_US 3600000000LL
+/* The bytes read from a lake object's end for its footer: a raw or enriched
+ * file's footer is a few KiB per row group. */
+#define LEDGER_FOOTER_TAIL (64u << 10)
+#define MAX_REGIONS        64
 
 struct scan {
 	struct flow_lake lake;
@@ -31,8 +34,20 @@ static int footer_rows(struct scan *s, const char *key, int64_t *rows)
 		snprintf(path, sizeof(path), "%s/%s", s->lake.root, key);
 		rc = parquet_reader_open_file(path, &pr, s->err);
 	} else {
-		rc = store_get(s->lake.store, key, LEDGER_LAKE_FILE_MAX, &s->buf, s->err);
-		rc = rc ? rc : parquet_reader_open_mem(s->buf.buf, s->buf.len, key, &pr, s->err);
+		/* One ranged read of the object's end holds the footer of any
+		 * file ingest or enrich writes; a longer footer (or a server
+		 * that ignores ranges) costs a read of the whole object. */
+		uint64_t size = 0;
+
+		rc = store_get_tail(s->lake.store, key, LEDGER_FOOTER_TAIL, &s->buf, &size, s->err);
+		rc = rc ? rc
+		        : parquet_reader_open_tail(s->buf.buf, s->buf.len, size, key, &pr, s->err);
+		if (rc == TS_ETOOBIG) {
+			ts_err_clear(s->err);
+			rc = store_get(s->lake.store, key, LEDGER_LAKE_FILE_MAX, &s->buf, s->err);
+			rc = rc ? rc
+			        : parquet_reader_open_mem(s->buf.buf, s->buf.len, key, &pr, s->err);
+		}
 	}
 	if (rc)
 		return ts_err_wrap(s->err, "lake file %s", key);

@@ -2,7 +2,8 @@
  * The lake's side of the ledger: every Parquet file under raw/ and
  * enriched/ of the range's (region, day) folders, its row count read from
  * its footer (a local lake reads the footer only; an S3 lake fetches each
- * object whole, at most LEDGER_LAKE_FILE_MAX bytes), summed per hour into
+ * object's last 64 KiB with one ranged GET, or the whole object, at most
+ * LEDGER_LAKE_FILE_MAX bytes, when the footer is longer), summed per hour into
  * raw_lake / enriched_lake of the report. Files outside the layout (no
  * ".parquet", unparsable partition) are ignored, as the flows ignore them.
  */

@@ -14,6 +14,7 @@ struct parquet_reader {
 	char *name;
 	int fd;
 	const uint8_t *mem;
+	uint64_t mem_off; /* mem holds the file's bytes from here on (the tail) */
 	uint64_t size;
 	struct parquet_footer footer;
 };
@@ -69,8 +70,14 @@ int parquet_reader_range(struct parquet_reader *r, uint64_t off, uint64_t len, c
 		return ts_err_set(err, TS_ECORRUPT,
 		                  "%s: range of %llu bytes at %llu is past the end of the file",
 		                  r->name, (unsigned long long)len, (unsigned long long)off);
+	if (r->mem && off < r->mem_off)
+		return ts_err_set(err, TS_ECORRUPT,
+		                  "%s: range at %llu is before the %llu bytes of the file's end "
+		                  "that were read",
+		                  r->name, (unsigned long long)off,
+		                  (unsigned long long)(r->size - r->mem_off));
 	if (r->mem) {
-		*p = r->mem + off;
+		*p = r->mem + (off - r->mem_off);
 		return 0;
 	}
 	*owned = malloc(len ? (size_t)len : 1);
@@ -97,8 +104,9 @@ static int load_footer(struct parquet_reader *r, struct ts_err *err)
 	if (r->size < 12)
 		return ts_err_set(err, TS_ECORRUPT, "%s: %llu bytes is too short for Parquet",
 		                  r->name, (unsigned long long)r->size);
-	rc = parquet_reader_range(r, 0, 4, &p, &head_owned, err);
-	if (!rc && memcmp(p, "PAR1", 4))
+	/* (a tail without the file's start cannot show its magic) */
+	rc = r->mem_off ? 0 : parquet_reader_range(r, 0, 4, &p, &head_owned, err);
+	if (!rc && !r->mem_off && memcmp(p, "PAR1", 4))
 		rc = ts_err_set(err, TS_ECORRUPT, "%s: not a Parquet file (no PAR1 at the start)",
 		                r->name);
 	free(head_owned);
@@ -115,6 +123,10 @@ static int load_footer(struct parquet_reader *r, struct ts_err *err)
 		rc = ts_err_set(err, TS_ECORRUPT,
 		                "%s: footer length %u is past the file (%llu bytes) or over %u",
 		                r->name, flen, (unsigned long long)r->size, PARQUET_MAX_FOOTER);
+	else if (r->size - 8 - flen < r->mem_off)
+		rc = ts_err_set(err, TS_ETOOBIG,
+		                "%s: footer of %u bytes is longer than the %llu read", r->name,
+		                flen, (unsigned long long)(r->size - r->mem_off - 8));
 	free(owned_tail);
 	if (!rc)
 		rc = parquet_reader_range(r, r->size - 8 - flen, flen, &p, &owned, err);
@@ -170,6 +182,30 @@ int parquet_reader_open_mem(const void *buf, size_t len, const char *name,
 	if (!rc) {
 		(*out)->mem = buf ? buf : (const uint8_t *)"";
 		(*out)->size = len;
+		rc = load_footer(*out, err);
+	}
+	if (rc) {
+		parquet_reader_free(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+int parquet_reader_open_tail(const void *tail, size_t tail_len, uint64_t file_size,
+                             const char *name, struct parquet_reader **out, struct ts_err *err)
+{
+	int rc = reader_new(name, out, err);
+
+	if (!rc && tail_len > file_size)
+		rc = ts_err_set(err, TS_EINVAL, "%s: %zu bytes of tail for a file of %llu", name,
+		                tail_len, (unsigned long long)file_size);
+	else if (!rc && tail_len < 8 && tail_len < file_size)
+		rc = ts_err_set(err, TS_ETOOBIG, "%s: %zu bytes of tail hold no footer length",
+		                name, tail_len);
+	if (!rc) {
+		(*out)->mem = tail ? tail : (const uint8_t *)"";
+		(*out)->mem_off = file_size - tail_len;
+		(*out)->size = file_size;
 		rc = load_footer(*out, err);
 	}
 	if (rc) {

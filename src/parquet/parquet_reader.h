@@ -28,6 +28,15 @@ int parquet_reader_open_file(const char *path, struct parquet_reader **out, stru
 /* name is used in messages; buf must stay valid until parquet_reader_free. */
 int parquet_reader_open_mem(const void *buf, size_t len, const char *name,
                             struct parquet_reader **out, struct ts_err *err);
+/*
+ * A reader of the footer only, from the last tail_len bytes of a file of
+ * file_size bytes (for object stores, where the footer is one ranged read
+ * away and the file is not). TS_ETOOBIG when the footer is longer than the
+ * tail: read more, or the whole file. Column data lies outside the tail;
+ * reading it is TS_ECORRUPT ("range ... is past the end").
+ */
+int parquet_reader_open_tail(const void *tail, size_t tail_len, uint64_t file_size,
+                             const char *name, struct parquet_reader **out, struct ts_err *err);
 void parquet_reader_free(struct parquet_reader *r);
 
 const struct parquet_footer *parquet_reader_footer(const struct parquet_reader *r);

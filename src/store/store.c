@@ -220,6 +220,14 @@ int store_get(struct store *s, const char *key, size_t max_size, struct dbuf *ou
 	return rc ? rc : s->ops->get(s->ctx, key, max_size, out, err);
 }
 
+int store_get_tail(struct store *s, const char *key, size_t n, struct dbuf *out, uint64_t *size,
+                   struct ts_err *err)
+{
+	int rc = store_key_check(key, err);
+
+	return rc ? rc : s->ops->get_tail(s->ctx, key, n, out, size, err);
+}
+
 int store_delete(struct store *s, const char *key, struct ts_err *err)
 {
 	int rc = store_key_check(key, err);

@@ -106,6 +106,15 @@ int store_put(struct store *s, const char *key, const void *data, size_t len, st
 int store_get(struct store *s, const char *key, size_t max_size, struct dbuf *out,
               struct ts_err *err);
 
+/*
+ * The last bytes of an object, at most n: replaces out's contents with them
+ * and sets *size to the whole object's size (what reading a Parquet footer
+ * needs). Locally a pread; on S3 one GET with a suffix Range. TS_ENOTFOUND
+ * when absent.
+ */
+int store_get_tail(struct store *s, const char *key, size_t n, struct dbuf *out, uint64_t *size,
+                   struct ts_err *err);
+
 /* Removes key; removing an absent key succeeds. */
 int store_delete(struct store *s, const char *key, struct ts_err *err);
 
@@ -142,6 +151,8 @@ struct store_ops {
 	int (*put)(void *ctx, const char *key, const void *data, size_t len, struct ts_err *err);
 	int (*get)(void *ctx, const char *key, size_t max_size, struct dbuf *out,
 	           struct ts_err *err);
+	int (*get_tail)(void *ctx, const char *key, size_t n, struct dbuf *out, uint64_t *size,
+	                struct ts_err *err);
 	int (*del)(void *ctx, const char *key, struct ts_err *err);
 	int (*list)(void *ctx, const char *prefix, store_list_fn fn, void *arg, struct ts_err *err);
 	void (*free)(void *ctx);

@@ -254,6 +254,49 @@ static int local_get(void *ctx, const char *key, size_t max_size, struct dbuf *o
 	return rc;
 }
 
+static int local_get_tail(void *ctx, const char *key, size_t n, struct dbuf *out, uint64_t *size,
+                          struct ts_err *err)
+{
+	struct local *l = ctx;
+	char path[PATH_MAX_], dir[PATH_MAX_];
+	struct stat st;
+	size_t want, done = 0;
+	int fd, rc = 0;
+
+	key_path(l, key, path, sizeof(path), dir, sizeof(dir));
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 && (errno == ENOENT || errno == ENOTDIR))
+		return ts_err_set(err, TS_ENOTFOUND, "%s: no such object in %s", key, l->root);
+	if (fd < 0)
+		return ts_err_set(err, TS_EIO, "cannot open %s: %s", path, strerror(errno));
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return ts_err_set(err, TS_ENOTFOUND, "%s: no such object in %s", key, l->root);
+	}
+	*size = (uint64_t)st.st_size;
+	want = *size < n ? (size_t)*size : n;
+	dbuf_reset(out);
+	if ((rc = dbuf_reserve(out, want)))
+		rc = ts_err_set(err, rc, "%s: no room for %zu bytes", path, want);
+	while (!rc && done < want) {
+		ssize_t k = pread(fd, out->buf + done, want - done, (off_t)(*size - want + done));
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			rc = ts_err_set(err, TS_EIO, "cannot read %s: %s", path,
+			                k ? strerror(errno) : "it shrank");
+		else
+			done += (size_t)k;
+	}
+	if (!rc) {
+		out->len = want;
+		out->buf[want] = '\0';
+	}
+	close(fd);
+	return rc;
+}
+
 static int local_del(void *ctx, const char *key, struct ts_err *err)
 {
 	struct local *l = ctx;
@@ -431,5 +474,5 @@ static int local_list(void *ctx, const char *prefix, store_list_fn fn, void *arg
 }
 
 const struct store_ops store_local_ops = {
-    "local", local_put, local_get, local_del, local_list, local_free, local_move,
+    "local", local_put, local_get, local_get_tail, local_del, local_list, local_free, local_move,
 };

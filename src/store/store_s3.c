@@ -67,6 +67,43 @@ static int s3_get(void *ctx, const char *key, size_t max_size, struct dbuf *out,
 	return rc;
 }
 
+/* One GET with a suffix range: the server answers 206 with the last n bytes
+ * and the whole size in Content-Range, 200 with the whole object when it
+ * ignores ranges, or 416 for an empty object (no last byte to give). */
+static int s3_get_tail(void *ctx, const char *key, size_t n, struct dbuf *out, uint64_t *size,
+                       struct ts_err *err)
+{
+	struct s3 *s = ctx;
+	char full[STORE_KEY_MAX * 2 + 2], range[48];
+	struct store_s3_req req = {.method = "GET", .key = full, .range = range};
+	size_t saved = out->max;
+	int rc;
+
+	if (!n) /* "bytes=-0" is not a range */
+		n = 1;
+	full_key(s, key, full, sizeof(full));
+	snprintf(range, sizeof(range), "bytes=-%zu", n);
+	if (n < out->max)
+		out->max = n;
+	req.resp = out;
+	rc = store_s3_req_run(&s->c, &req, err);
+	out->max = saved;
+	if (rc && req.status == 416) {
+		ts_err_clear(err);
+		dbuf_reset(out);
+		*size = 0;
+		return 0;
+	}
+	if (rc)
+		return rc;
+	if (req.status == 206 && (req.range_total < (int64_t)out->len))
+		return ts_err_set(err, TS_ECORRUPT,
+		                  "s3: %s answered a range of %s without a usable Content-Range",
+		                  s->c.endpoint, full);
+	*size = req.status == 206 ? (uint64_t)req.range_total : out->len;
+	return 0;
+}
+
 static int s3_del(void *ctx, const char *key, struct ts_err *err)
 {
 	struct s3 *s = ctx;
@@ -390,5 +427,5 @@ int store_s3_open(const struct store_url *u, const struct store_opts *opts, void
 }
 
 const struct store_ops store_s3_ops = {
-    "s3", s3_put, s3_get, s3_del, s3_list, s3_free, NULL,
+    "s3", s3_put, s3_get, s3_get_tail, s3_del, s3_list, s3_free, NULL,
 };

@@ -110,6 +110,16 @@ static size_t on_header(char *data, size_t size, size_t n, void *arg)
 	long status = 0;
 
 	header_value(data, size * n, "etag:", w->req->etag, sizeof(w->req->etag));
+	/* "bytes FIRST-LAST/TOTAL", or "bytes * /TOTAL" (sic, no space) with a 416 */
+	if (header_value(data, size * n, "content-range:", num, sizeof(num))) {
+		const char *slash = strchr(num, '/');
+		char *end = NULL;
+		unsigned long long total = slash ? strtoull(slash + 1, &end, 10) : 0;
+
+		if (!strncmp(num, "bytes ", 6) && slash && end != slash + 1 && !*end &&
+		    total <= (unsigned long long)INT64_MAX)
+			w->req->range_total = (int64_t)total;
+	}
 	if (w->req->resp && header_value(data, size * n, "content-length:", num, sizeof(num))) {
 		curl_easy_getinfo(w->s->curl, CURLINFO_RESPONSE_CODE, &status);
 		if (status / 100 == 2 && strtoull(num, NULL, 10) > w->req->resp->max) {
@@ -150,6 +160,13 @@ static int set_headers(const struct store_s3_req *req, struct curl_slist **hdrs)
 	h = curl_slist_append(NULL, line);
 	if (h && req->content_type) {
 		snprintf(line, sizeof(line), "Content-Type: %s", req->content_type);
+		if (!curl_slist_append(h, line)) {
+			curl_slist_free_all(h);
+			h = NULL;
+		}
+	}
+	if (h && req->range) {
+		snprintf(line, sizeof(line), "Range: %s", req->range);
 		if (!curl_slist_append(h, line)) {
 			curl_slist_free_all(h);
 			h = NULL;
@@ -222,6 +239,7 @@ static int attempt(struct store_s3_conn *s, struct store_s3_req *req)
 	req->status = 0;
 	req->too_big = 0;
 	req->etag[0] = req->curl_msg[0] = '\0';
+	req->range_total = -1;
 	dbuf_reset(&req->errbody);
 	if (req->resp)
 		dbuf_reset(req->resp);

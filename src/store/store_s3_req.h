@@ -56,6 +56,7 @@ struct store_s3_req {
 	const void *body;   /* PUT/POST */
 	size_t body_len;
 	const char *content_type; /* NULL for none */
+	const char *range;        /* a Range header's value ("bytes=-65536"), or NULL */
 	struct dbuf *resp;        /* 2xx body, bounded by its max; NULL to drop */
 	int check_2xx_error;      /* an <Error> in a 2xx body is a failure too */
 	/* the outcome of the last attempt */
@@ -64,6 +65,7 @@ struct store_s3_req {
 	int too_big;      /* the 2xx body passed resp->max */
 	int error_in_2xx; /* check_2xx_error found one (in s3err) */
 	char etag[STORE_S3_ETAG_MAX];
+	int64_t range_total; /* the object's size from a Content-Range answer; -1 without */
 	struct dbuf errbody;
 	struct store_s3_error s3err;
 	char curl_msg[CURL_ERROR_SIZE];

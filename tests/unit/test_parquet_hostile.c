@@ -103,6 +103,59 @@ TEST(parquet_hostile_magic_and_footer)
 	free(f);
 }
 
+/* The footer from every tail length: the same footer as from the whole file
+ * once the tail holds it, TS_ETOOBIG (read more) before that, and column data
+ * outside the tail refused, not read. */
+TEST(parquet_reader_tail_every_length)
+{
+	struct ts_err err = {0};
+	size_t len = 0;
+	uint8_t *f = small_file(&len, PARQUET_SNAPPY);
+	struct parquet_reader *whole = NULL, *r = NULL;
+	struct parquet_chunk *ch = NULL;
+	uint32_t flen;
+	size_t need;
+
+	REQUIRE(f);
+	REQUIRE(parquet_reader_open_mem(f, len, "bad.parquet", &whole, &err) == 0);
+	memcpy(&flen, f + len - 8, 4);
+	need = (size_t)flen + 8;
+	for (size_t t = 0; t <= len; t++) {
+		int rc = parquet_reader_open_tail(f + len - t, t, len, "bad.parquet", &r, &err);
+
+		if (t < need) {
+			CHECK(rc == TS_ETOOBIG);
+			CHECK(r == NULL);
+			continue;
+		}
+		REQUIRE(rc == 0);
+		CHECK(parquet_reader_footer(r)->num_rows == parquet_reader_footer(whole)->num_rows);
+		CHECK(parquet_reader_footer(r)->nrg == parquet_reader_footer(whole)->nrg);
+		CHECK(parquet_reader_size(r) == len);
+		if (t < len - 4) {
+			/* the first chunk starts at byte 4, outside the tail */
+			rc = parquet_chunk_open(r, 0, 0, &ch, &err);
+			if (!rc) {
+				struct parquet_batch b;
+
+				rc = parquet_chunk_next(ch, 10, false, &b, &err);
+			}
+			CHECK(rc == TS_ECORRUPT);
+			parquet_chunk_free(ch);
+			ch = NULL;
+		}
+		parquet_reader_free(r);
+		r = NULL;
+	}
+	/* a tail cannot be longer than its file; a damaged tail is corrupt */
+	CHECK(parquet_reader_open_tail(f, len, len - 1, "bad.parquet", &r, &err) == TS_EINVAL);
+	f[len - 1] = 'X';
+	EXPECT_ERR(parquet_reader_open_tail(f + len - need, need, len, "bad.parquet", &r, &err),
+	           err, "no PAR1 at the end");
+	parquet_reader_free(whole);
+	free(f);
+}
+
 TEST(parquet_hostile_truncated_everywhere)
 {
 	struct ts_err err = {0};

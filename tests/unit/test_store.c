@@ -147,6 +147,36 @@ TEST(store_local_put_get_roundtrip)
 	rm_rf(tmp);
 }
 
+/* The last n bytes and the whole size, for footers; an empty object has an
+ * empty tail; a folder or an absent key is not found. */
+TEST(store_local_get_tail)
+{
+	char tmp[64];
+	struct store *s = local_store(tmp, sizeof(tmp));
+	struct dbuf b;
+	struct ts_err err;
+	uint64_t size = 0;
+
+	REQUIRE(s);
+	dbuf_init(&b, 1 << 20);
+	CHECK_INT(store_put(s, "raw/f", "hello world", 11, &err), 0);
+	CHECK_INT(store_get_tail(s, "raw/f", 5, &b, &size, &err), 0);
+	CHECK_STR(dbuf_str(&b), "world");
+	CHECK_INT(size, 11);
+	CHECK_INT(store_get_tail(s, "raw/f", 100, &b, &size, &err), 0);
+	CHECK_STR(dbuf_str(&b), "hello world");
+	CHECK_INT(store_put(s, "empty", "", 0, &err), 0);
+	CHECK_INT(store_get_tail(s, "empty", 5, &b, &size, &err), 0);
+	CHECK_INT(b.len, 0);
+	CHECK_INT(size, 0);
+	CHECK_INT(store_get_tail(s, "raw", 5, &b, &size, &err), TS_ENOTFOUND);
+	CHECK_INT(store_get_tail(s, "nothing", 5, &b, &size, &err), TS_ENOTFOUND);
+	CHECK_INT(store_get_tail(s, "../x", 5, &b, &size, &err), TS_EINVAL);
+	dbuf_release(&b);
+	store_free(s);
+	rm_rf(tmp);
+}
+
 TEST(store_local_get_caps_and_absent)
 {
 	char tmp[64];

@@ -24,7 +24,8 @@ struct fake {
 	int port;
 	char resp[FAKE_MAX][1024];
 	int nresp;
-	char reqs[FAKE_MAX][512]; /* request lines as received */
+	char reqs[FAKE_MAX][512];  /* request lines as received */
+	char ranges[FAKE_MAX][64]; /* their Range headers' values, or "" */
 	int nreq;
 	pthread_t th;
 };
@@ -55,6 +56,10 @@ static void serve_one(struct fake *f, int c)
 	}
 	if (!end)
 		return;
+	cl = strcasestr(buf, "\r\nrange: ");
+	if (cl && cl < end)
+		snprintf(f->ranges[f->nreq], sizeof(f->ranges[0]), "%.*s",
+		         (int)strcspn(cl + 9, "\r"), cl + 9);
 	snprintf(f->reqs[f->nreq++], sizeof(f->reqs[0]), "%.*s", (int)strcspn(buf, "\r"), buf);
 	cl = strcasestr(buf, "\r\ncontent-length:");
 	if (cl)
@@ -341,6 +346,46 @@ TEST(store_s3_fake_announced_size_over_cap)
 	CHECK(b.buf == NULL); /* refused on its Content-Length: nothing was allocated */
 	CHECK_INT(b.max, 1 << 20);
 	CHECK_INT(f.nreq, 1); /* and not retried */
+	dbuf_release(&b);
+	store_free(s);
+	fake_stop(&f);
+}
+
+/* store_get_tail is one GET with a suffix range: a 206 gives the tail and the
+ * size from Content-Range, a server that ignores ranges answers 200 with the
+ * whole (small) object, an empty object answers 416, and a 206 without a
+ * usable Content-Range is refused. */
+TEST(store_s3_fake_tail_is_one_ranged_get)
+{
+	struct fake f;
+	struct store *s;
+	struct dbuf b;
+	struct ts_err err;
+	uint64_t size = 7;
+
+	memset(&f, 0, sizeof(f));
+	fake_add(&f, "206 Partial Content", "Content-Range: bytes 990-999/1000\r\n", "0123456789");
+	fake_add(&f, "200 OK", "", "abcde");
+	fake_add(&f, "416 Range Not Satisfiable", "Content-Range: bytes */0\r\n", "");
+	fake_add(&f, "206 Partial Content", "", "0123456789");
+	REQUIRE(fake_start(&f) == 0);
+	s = fake_store(&f, 0, 0);
+	dbuf_init(&b, 1 << 20);
+	CHECK_INT(store_get_tail(s, "k", 10, &b, &size, &err), 0);
+	CHECK_STR(f.reqs[0], "GET /bucket/pre/k HTTP/1.1");
+	CHECK_STR(f.ranges[0], "bytes=-10");
+	CHECK_INT(size, 1000);
+	CHECK_STR(dbuf_str(&b), "0123456789");
+	CHECK_INT(store_get_tail(s, "k", 10, &b, &size, &err), 0);
+	CHECK_INT(size, 5);
+	CHECK_STR(dbuf_str(&b), "abcde");
+	CHECK_INT(store_get_tail(s, "k", 10, &b, &size, &err), 0);
+	CHECK_INT(size, 0);
+	CHECK_INT(b.len, 0);
+	CHECK_INT(store_get_tail(s, "k", 10, &b, &size, &err), TS_ECORRUPT);
+	CHECK(strstr(err.msg, "Content-Range") != NULL);
+	CHECK_INT(f.nreq, 4);
+	CHECK_INT(b.max, 1 << 20); /* the cap is the caller's again */
 	dbuf_release(&b);
 	store_free(s);
 	fake_stop(&f);
