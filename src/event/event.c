@@ -187,6 +187,14 @@ static int take_country(json_t *v, struct play_event *ev, struct event_error *wh
 	return 0;
 }
 
+/* A coordinate as stored: -0 (a "-0.0", or a value too small for a double)
+ * becomes 0, whose canonical form "0" reads back as the same number; "-0"
+ * would read back as the integer 0, and the canonical JSON would change. */
+static double coord_normal(double d)
+{
+	return d == 0 ? 0.0 : d;
+}
+
 static int take_coord(json_t *v, const char *field, double lim, double *out,
                       struct event_error *why)
 {
@@ -198,7 +206,7 @@ static int take_coord(json_t *v, const char *field, double lim, double *out,
 	if (!isfinite(d) || d < -lim || d > lim)
 		return reject(why, field,
 		              lim == 90 ? "must be in [-90, 90]" : "must be in [-180, 180]", NULL);
-	*out = d;
+	*out = coord_normal(d);
 	return 0;
 }
 
@@ -432,6 +440,7 @@ static bool scan_decimal(struct scan *c, double lim, double *out)
 	*out = strtod(num, &stop);
 	if (stop != num + n || !isfinite(*out) || *out < -lim || *out > lim)
 		return false;
+	*out = coord_normal(*out);
 	c->p = q;
 	return true;
 }
