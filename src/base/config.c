@@ -204,6 +204,10 @@ const struct config_key config_keys[] = {
      "An hour is closed once every partition's watermark passed its end by this much."},
     {"ingest.compact-interval-s", INT(ingest_compact_interval_s), "10", 0, 86400, 0, NULL,
      "How often ingest merges the small files of closed hours; 0 = never."},
+    {"ingest.compact-target-kbytes", INT(ingest_compact_target_kbytes), "131072", 1, 1048576, 0,
+     NULL,
+     "Compaction merges an hour's files into files of about this size: runs of files adding "
+     "up to it become one file each; files this large are left as they are."},
     {"ingest.idle-timeout-s", INT(ingest_idle_timeout_s), "60", 0, 86400, 0, NULL,
      "A partition caught up and without records this long stops holding hours open: its "
      "watermark follows the clock, minus this; 0 = never."},

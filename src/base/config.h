@@ -62,6 +62,7 @@ struct ts_config {
 	int64_t ingest_session_timeout_ms;
 	int64_t ingest_lateness_s;
 	int64_t ingest_compact_interval_s;
+	int64_t ingest_compact_target_kbytes;
 	int64_t ingest_idle_timeout_s;
 	int64_t ingest_unavailable_retry_s;
 	char *regions;

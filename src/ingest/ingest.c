@@ -505,6 +505,7 @@ static int open_lake(struct ingest *in, struct ts_err *err)
 {
 	struct store_opts opts;
 
+	in->lake.compact_target = (uint64_t)in->cfg->ingest_compact_target_kbytes << 10;
 	if (strncmp(in->cfg->lake_url, "s3://", 5)) {
 		in->lake.root = in->cfg->lake_url;
 		return fs_mkdirs(in->lake.root, err);

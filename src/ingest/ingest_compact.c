@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define MAX_INPUTS   4096
@@ -218,24 +219,36 @@ static void writer_opts(struct parquet_writer_opts *o)
 
 struct names {
 	char **v;
+	uint64_t *size; /* bytes of each file, where known (else 0) */
 	int n;
 };
 
-static int names_add(struct names *ns, const char *s, size_t len, struct ts_err *err)
+static int names_add_sized(struct names *ns, const char *s, size_t len, uint64_t size,
+                           struct ts_err *err)
 {
 	char **v;
+	uint64_t *sz;
 
 	if (ns->n == MAX_INPUTS)
 		return ts_err_set(err, TS_ETOOBIG, "more than %d files in one hour", MAX_INPUTS);
-	v = realloc(ns->v, sizeof(char *) * (size_t)(ns->n + 1));
+	sz = realloc(ns->size, sizeof(uint64_t) * (size_t)(ns->n + 1));
+	if (sz)
+		ns->size = sz;
+	v = sz ? realloc(ns->v, sizeof(char *) * (size_t)(ns->n + 1)) : NULL;
 	if (!v || !(v[ns->n] = strndup(s, len))) {
 		if (v)
 			ns->v = v;
 		return ts_err_set(err, TS_ENOMEM, "out of memory");
 	}
 	ns->v = v;
+	ns->size[ns->n] = size;
 	ns->n++;
 	return 0;
+}
+
+static int names_add(struct names *ns, const char *s, size_t len, struct ts_err *err)
+{
+	return names_add_sized(ns, s, len, 0, err);
 }
 
 static int names_has(const struct names *ns, const char *s)
@@ -246,15 +259,35 @@ static int names_has(const struct names *ns, const char *s)
 	return 0;
 }
 
+struct sized_name {
+	char *name;
+	uint64_t size;
+};
+
 static int by_name(const void *a, const void *b)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	return strcmp(((const struct sized_name *)a)->name, ((const struct sized_name *)b)->name);
 }
 
-static void names_sort(struct names *ns)
+/* Sorts by name, sizes along. Returns 0 or TS_ENOMEM (then unsorted). */
+static int names_sort(struct names *ns)
 {
-	if (ns->n)
-		qsort(ns->v, (size_t)ns->n, sizeof(char *), by_name);
+	struct sized_name *t;
+
+	if (ns->n < 2)
+		return 0;
+	t = malloc(sizeof(*t) * (size_t)ns->n);
+	if (!t)
+		return TS_ENOMEM;
+	for (int i = 0; i < ns->n; i++)
+		t[i] = (struct sized_name){ns->v[i], ns->size[i]};
+	qsort(t, (size_t)ns->n, sizeof(*t), by_name);
+	for (int i = 0; i < ns->n; i++) {
+		ns->v[i] = t[i].name;
+		ns->size[i] = t[i].size;
+	}
+	free(t);
+	return 0;
 }
 
 static void names_release(struct names *ns)
@@ -262,8 +295,52 @@ static void names_release(struct names *ns)
 	for (int i = 0; i < ns->n; i++)
 		free(ns->v[i]);
 	free(ns->v);
+	free(ns->size);
 	ns->v = NULL;
+	ns->size = NULL;
 	ns->n = 0;
+}
+
+int ingest_compact_plan(const uint64_t *size, int n, uint64_t target, int *run)
+{
+	int r = -1, runs = 0, members = 0;
+	uint64_t sum = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (target && size[i] >= target) {
+			run[i] = -1; /* big enough already: left as it is */
+			continue;
+		}
+		if (r < 0 || (target && size[i] > target - sum)) {
+			r++;
+			sum = 0;
+		}
+		run[i] = r;
+		sum += size[i];
+	}
+	/* Runs of one file are left as they are; the others are renumbered. */
+	for (int k = 0; k <= r; k++) {
+		members = 0;
+		for (int i = 0; i < n; i++)
+			members += run[i] == k;
+		for (int i = 0; i < n; i++)
+			if (run[i] == k)
+				run[i] = members > 1 ? runs : -1;
+		runs += members > 1;
+	}
+	return runs;
+}
+
+/* The files of run k (names point into all). */
+static int run_names(const struct names *all, const int *run, int k, struct names *out,
+                     struct ts_err *err)
+{
+	int rc = 0;
+
+	for (int i = 0; !rc && i < all->n; i++)
+		if (run[i] == k)
+			rc = names_add_sized(out, all->v[i], strlen(all->v[i]), all->size[i], err);
+	return rc;
 }
 
 /* "compact-nN-<first input's name>.parquet": derived from the inputs only,
@@ -278,18 +355,20 @@ static void merged_name(const struct names *inputs, char *out, size_t size)
 
 /* ---- bookkeeping --------------------------------------------------------- */
 
-/* The commit point's bookkeeping: the rows whose file is one of `inputs`
- * (keys; a row's file is its compacted_into, else its path) now live in
- * new_key. Only those: a file committed while this compaction ran is not in
- * the merge, and naming the merge as its holder would have the next round
- * delete it as garbage (S3) or send readers to a file without its rows. */
-static int record_inputs(struct db *db, const struct hour *h, const char *new_key,
-                         const struct names *inputs, struct ts_err *err)
+/* The commit point's bookkeeping: the rows whose file is inputs->v[i] (a
+ * key; a row's file is its compacted_into, else its path) now live in
+ * outputs[i]. Only those: a file committed while this compaction ran is not
+ * in the merge, and naming a merge as its holder would have the next round
+ * delete it as garbage (S3) or send readers to a file without its rows. One
+ * transaction, so readers switch every run of the hour at once. */
+static int map_inputs(struct db *db, const struct hour *h, const struct names *inputs,
+                      const char *const *outputs, struct ts_err *err)
 {
-	const char *params[] = {new_key, h->region, h->day, h->hour, NULL};
-	int rc = db_exec(db, "BEGIN", err);
+	const char *params[] = {NULL, h->region, h->day, h->hour, NULL};
+	int rc = 0;
 
 	for (int i = 0; !rc && i < inputs->n; i++) {
+		params[0] = outputs[i];
 		params[4] = inputs->v[i];
 		rc = db_execp(db,
 		              "UPDATE ingest_files SET compacted_into = $1 WHERE region = $2 AND "
@@ -297,6 +376,15 @@ static int record_inputs(struct db *db, const struct hour *h, const char *new_ke
 		              "path) = $5",
 		              5, params, NULL, err);
 	}
+	return rc;
+}
+
+static int record_inputs(struct db *db, const struct hour *h, const struct names *inputs,
+                         const char *const *outputs, struct ts_err *err)
+{
+	int rc = db_exec(db, "BEGIN", err);
+
+	rc = rc ? rc : map_inputs(db, h, inputs, outputs, err);
 	rc = rc ? rc : db_exec(db, "COMMIT", err);
 	if (rc)
 		db_exec(db, "ROLLBACK", NULL);
@@ -346,19 +434,22 @@ static int record_folder(struct db *db, const char *root, const struct hour *h, 
 	return rc;
 }
 
-/* The hour is compacted as of now. Its file count comes from the
- * bookkeeping: when a file was committed meanwhile (not in this merge), the
- * hour stays due for the next round. */
-static int record_hour(struct db *db, const struct hour *h, struct ts_err *err)
+/* The hour is compacted as of now, holding `expect` files. Its file count
+ * comes from the bookkeeping: when a file was committed meanwhile (not in
+ * this merge), the hour stays due for the next round. */
+static int record_hour(struct db *db, const struct hour *h, int expect, struct ts_err *err)
 {
-	const char *params[] = {h->region, h->day, h->hour};
+	char n[16];
+	const char *params[] = {h->region, h->day, h->hour, n};
 
-	return db_execp(db,
-	                "UPDATE lake_hours SET files = c.n, compacted_at = CASE WHEN c.n > 1 THEN "
-	                "NULL ELSE now() END FROM (SELECT count(DISTINCT coalesce(compacted_into, "
-	                "path)) AS n FROM ingest_files WHERE region = $1 AND day = $2 AND hour = "
-	                "$3) c WHERE region = $1 AND day = $2 AND hour = $3",
-	                3, params, NULL, err);
+	snprintf(n, sizeof(n), "%d", expect > 1 ? expect : 1);
+	return db_execp(
+	    db,
+	    "UPDATE lake_hours SET files = c.n, compacted_at = CASE WHEN c.n > "
+	    "$4::int THEN NULL ELSE now() END FROM (SELECT count(DISTINCT "
+	    "coalesce(compacted_into, path)) AS n FROM ingest_files WHERE region = $1 "
+	    "AND day = $2 AND hour = $3) c WHERE region = $1 AND day = $2 AND hour = $3",
+	    4, params, NULL, err);
 }
 
 /* ---- local lake ---------------------------------------------------------- */
@@ -374,13 +465,17 @@ static int list_folder(const char *dir, struct names *out, struct ts_err *err)
 		return 0;
 	while (!rc && (e = readdir(d))) {
 		size_t len = strlen(e->d_name);
+		struct stat st;
 
 		if (len >= 9 && len <= NAME_MAX_LEN && !strcmp(e->d_name + len - 8, ".parquet") &&
 		    e->d_name[0] != '.')
-			rc = names_add(out, e->d_name, len, err);
+			rc = names_add_sized(
+			    out, e->d_name, len,
+			    fstatat(dirfd(d), e->d_name, &st, 0) ? 0 : (uint64_t)st.st_size, err);
 	}
 	closedir(d);
-	names_sort(out);
+	if (!rc && names_sort(out))
+		rc = ts_err_set(err, TS_ENOMEM, "out of memory");
 	return rc;
 }
 
@@ -446,45 +541,233 @@ static int swap(const char *staged, const char *hour, struct ts_err *err)
 	return 0;
 }
 
-static int compact_local(struct db *db, const char *root, const struct hour *h, int *files_in,
-                         int64_t *rows, struct ts_err *err)
+/*
+ * The manifest of a local compaction: one line "INPUT\tOUTPUT" (file names)
+ * per merged file. It is written into the staged folder before the swap, so
+ * it arrives in the hour folder with the merged files; the bookkeeping is
+ * then made from it and it is deleted. A compaction that crashed after its
+ * swap leaves it there for the next round, which finishes that bookkeeping
+ * first. Its name starts with '.', so listings of the lake skip it.
+ */
+#define MANIFEST     ".compact-manifest"
+#define MANIFEST_MAX (8u << 20)
+
+static int write_manifest(const char *staged, const struct names *all, const int *run,
+                          const struct names *outs, struct ts_err *err)
 {
-	char hour[4096], staged[4096], name[NAME_MAX_LEN + 64], key[4096], path[8192];
-	struct names names = {0};
+	char path[4096 + 32];
+	int fd, rc = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", staged, MANIFEST);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	f = fd < 0 ? NULL : fdopen(fd, "w");
+	if (!f) {
+		if (fd >= 0)
+			close(fd);
+		return ts_err_set(err, TS_EIO, "cannot create %s: %s", path, strerror(errno));
+	}
+	for (int i = 0; i < all->n; i++)
+		if (run[i] >= 0)
+			fprintf(f, "%s\t%s\n", all->v[i], outs->v[run[i]]);
+	if (fflush(f) || fsync(fileno(f)))
+		rc = ts_err_set(err, TS_EIO, "cannot write %s: %s", path, strerror(errno));
+	if (fclose(f) && !rc)
+		rc = ts_err_set(err, TS_EIO, "cannot write %s: %s", path, strerror(errno));
+	if (!rc && fsync_path(staged))
+		rc = ts_err_set(err, TS_EIO, "cannot sync %s: %s", staged, strerror(errno));
+	return rc;
+}
+
+/* The bookkeeping of a manifest, in one transaction: each merged file's
+ * rows now live in its output; and a row not yet marked published whose
+ * file was merged and whose staged file is gone was renamed into the folder
+ * by an ingest that died before marking it: it is published. */
+static int record_manifest(struct db *db, const char *root, const struct hour *h,
+                           const struct names *inputs, const char *const *outputs,
+                           struct ts_err *err)
+{
+	const char *params[] = {h->region, h->day, h->hour};
+	char staged[8192];
+	PGresult *r = NULL;
+	int rc = db_exec(db, "BEGIN", err);
+
+	rc = rc ? rc : map_inputs(db, h, inputs, outputs, err);
+	rc = rc ? rc
+	        : db_execp(db,
+	                   "SELECT path, staged_path FROM ingest_files WHERE region = $1 AND "
+	                   "day = $2 AND hour = $3 AND NOT published AND compacted_into IS NOT "
+	                   "NULL",
+	                   3, params, &r, err);
+	for (int i = 0; !rc && i < PQntuples(r); i++) {
+		const char *row[] = {PQgetvalue(r, i, 0)};
+
+		snprintf(staged, sizeof(staged), "%s/%s", root, PQgetvalue(r, i, 1));
+		if (!fs_exists(staged))
+			rc =
+			    db_execp(db, "UPDATE ingest_files SET published = true WHERE path = $1",
+			             1, row, NULL, err);
+	}
+	PQclear(r);
+	rc = rc ? rc : db_exec(db, "COMMIT", err);
+	if (rc)
+		db_exec(db, "ROLLBACK", NULL);
+	return rc;
+}
+
+/* Reads the hour folder's manifest, if any, makes its bookkeeping and
+ * deletes it. */
+static int apply_manifest(struct db *db, const char *root, const struct hour *h, const char *hour,
+                          struct ts_err *err)
+{
+	char path[4096 + 32], key[2][STORE_KEY_MAX];
+	struct names in = {0}, out = {0};
+	const char **outputs = NULL;
+	struct dbuf m;
+	char *line, *next;
+	int fd, rc = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", hour, MANIFEST);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT
+		           ? 0
+		           : ts_err_set(err, TS_EIO, "cannot open %s: %s", path, strerror(errno));
+	dbuf_init(&m, MANIFEST_MAX);
+	for (;;) {
+		ssize_t k;
+
+		if ((rc = dbuf_reserve(&m, 65536))) {
+			rc = ts_err_set(err, rc, "%s: larger than %u bytes", path, MANIFEST_MAX);
+			break;
+		}
+		k = read(fd, m.buf + m.len, 65536);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			rc = ts_err_set(err, TS_EIO, "cannot read %s: %s", path, strerror(errno));
+		if (k <= 0)
+			break;
+		m.len += (size_t)k;
+		m.buf[m.len] = '\0';
+	}
+	close(fd);
+	for (line = m.buf; !rc && line && *line; line = next) {
+		char *tab = strchr(line, '\t'), *nl = strchr(line, '\n');
+
+		if (!tab || !nl || tab > nl) {
+			rc = ts_err_set(err, TS_ECORRUPT, "%s: a line is not INPUT<tab>OUTPUT",
+			                path);
+			break;
+		}
+		*tab = *nl = '\0';
+		next = nl + 1;
+		snprintf(key[0], sizeof(key[0]), "%s/%s", h->dir, line);
+		snprintf(key[1], sizeof(key[1]), "%s/%s", h->dir, tab + 1);
+		rc = names_add(&in, key[0], strlen(key[0]), err);
+		rc = rc ? rc : names_add(&out, key[1], strlen(key[1]), err);
+	}
+	if (!rc && in.n && !(outputs = malloc(sizeof(*outputs) * (size_t)in.n)))
+		rc = ts_err_set(err, TS_ENOMEM, "out of memory");
+	for (int i = 0; !rc && i < in.n; i++)
+		outputs[i] = out.v[i];
+	rc = rc ? rc : record_manifest(db, root, h, &in, outputs, err);
+	if (!rc && unlink(path) && errno != ENOENT)
+		rc = ts_err_set(err, TS_EIO, "cannot delete %s: %s", path, strerror(errno));
+	if (!rc)
+		fsync_path(hour);
+	free(outputs);
+	names_release(&in);
+	names_release(&out);
+	dbuf_release(&m);
+	return rc;
+}
+
+/* Merges each run of the hour folder's files into its own file in the
+ * staged folder, and links the files left as they are beside them. */
+static int stage_runs(const char *hour, const char *staged, const struct names *names,
+                      const int *run, int runs, struct names *outs, int64_t *rows,
+                      struct ts_err *err)
+{
+	char name[NAME_MAX_LEN + 64], from[8192], to[8192];
+	int rc = fs_mkdirs(staged, err);
+
+	for (int k = 0; !rc && k < runs; k++) {
+		struct names in = {0};
+
+		rc = run_names(names, run, k, &in, err);
+		if (!rc) {
+			merged_name(&in, name, sizeof(name));
+			if (names_has(names, name))
+				rc = ts_err_set(err, TS_ECORRUPT, "%s: merged name %s is taken",
+				                hour, name);
+		}
+		rc = rc ? rc : names_add(outs, name, strlen(name), err);
+		snprintf(to, sizeof(to), "%s/%s", staged, name);
+		rc = rc ? rc : merge_files(hour, &in, to, rows, err);
+		names_release(&in);
+	}
+	for (int i = 0; !rc && i < names->n; i++) {
+		if (run[i] >= 0)
+			continue;
+		snprintf(from, sizeof(from), "%s/%s", hour, names->v[i]);
+		snprintf(to, sizeof(to), "%s/%s", staged, names->v[i]);
+		if (link(from, to))
+			rc =
+			    ts_err_set(err, TS_EIO, "link %s -> %s: %s", from, to, strerror(errno));
+	}
+	return rc ? rc : write_manifest(staged, names, run, outs, err);
+}
+
+static int compact_local(struct db *db, const struct ingest_lake *lake, const struct hour *h,
+                         int *files_in, int64_t *rows, struct ts_err *err)
+{
+	char hour[4096], staged[4096], key[4096];
+	struct names names = {0}, outs = {0};
+	int *run = NULL, runs = 0, merged = 0;
 	int rc;
 
-	snprintf(hour, sizeof(hour), "%s/%s", root, h->dir);
-	snprintf(staged, sizeof(staged), "%s/_staging/compact/%s-%s-%s", root, h->region, h->day,
-	         h->hour);
-	/* Leftovers of a compaction that crashed, before or after its swap. */
+	snprintf(hour, sizeof(hour), "%s/%s", lake->root, h->dir);
+	snprintf(staged, sizeof(staged), "%s/_staging/compact/%s-%s-%s", lake->root, h->region,
+	         h->day, h->hour);
+	/* Leftovers of a compaction that crashed before its swap; the
+	 * bookkeeping of one that crashed after it. */
 	rc = fs_remove_tree(staged, err);
+	rc = rc ? rc : apply_manifest(db, lake->root, h, hour, err);
 	rc = rc ? rc : list_folder(hour, &names, err);
-	*files_in = names.n;
 	if (!rc && names.n < 2) {
-		/* Nothing to merge (or a crash came between the swap and the
-		 * bookkeeping): record the state, so the hour is not picked again. */
+		/* Nothing to merge (or an older version's crash between its swap
+		 * and its bookkeeping): record the state, so the hour is not
+		 * picked again. */
 		snprintf(key, sizeof(key), "%s/%s", h->dir, names.n ? names.v[0] : "");
-		rc = names.n ? record_folder(db, root, h, key, err) : 0;
-		rc = rc ? rc : record_hour(db, h, err);
+		rc = names.n ? record_folder(db, lake->root, h, key, err) : 0;
+		rc = rc ? rc : record_hour(db, h, names.n, err);
 		goto out;
 	}
-	if (rc)
+	if (!rc && !(run = malloc(sizeof(int) * (size_t)names.n)))
+		rc = ts_err_set(err, TS_ENOMEM, "out of memory");
+	if (!rc)
+		runs = ingest_compact_plan(names.size, names.n, lake->compact_target, run);
+	for (int i = 0; !rc && i < names.n; i++)
+		merged += run[i] >= 0;
+	if (!rc && !runs) { /* every file big enough, or alone in its run */
+		rc = record_hour(db, h, names.n, err);
 		goto out;
-	merged_name(&names, name, sizeof(name));
-	snprintf(key, sizeof(key), "%s/%s", h->dir, name);
-	snprintf(path, sizeof(path), "%s/%s", staged, name);
-	rc = fs_mkdirs(staged, err);
-	rc = rc ? rc : merge_files(hour, &names, path, rows, err);
+	}
+	rc = rc ? rc : stage_runs(hour, staged, &names, run, runs, &outs, rows, err);
 	if (!rc)
 		failpoint("compact.merged");
 	rc = rc ? rc : swap(staged, hour, err);
 	if (!rc)
 		failpoint("compact.swapped");
 	rc = rc ? rc : fs_remove_tree(staged, err); /* the old files, now */
-	rc = rc ? rc : record_folder(db, root, h, key, err);
-	rc = rc ? rc : record_hour(db, h, err);
+	rc = rc ? rc : apply_manifest(db, lake->root, h, hour, err);
+	rc = rc ? rc : record_hour(db, h, names.n - merged + runs, err);
+	*files_in = rc ? 0 : merged;
 out:
+	free(run);
 	names_release(&names);
+	names_release(&outs);
 	return rc;
 }
 
@@ -519,7 +802,7 @@ static int add_listed(const struct store_entry *e, void *arg)
 
 	if (len < 9 || strcmp(e->key + len - 8, ".parquet"))
 		return 0;
-	return names_add(arg, e->key, len, NULL);
+	return names_add_sized(arg, e->key, len, e->size, NULL);
 }
 
 /* Deletes the objects of the hour that the bookkeeping does not list: old
@@ -542,10 +825,17 @@ static int clean_hour(struct store *s, const char *dir, const struct names *live
 			rc = store_delete(s, listed.v[i], err);
 		}
 	}
-	for (int i = 0; !rc && i < live->n; i++)
-		if (!names_has(&listed, live->v[i]))
+	for (int i = 0; !rc && i < live->n; i++) {
+		int j = 0;
+
+		while (j < listed.n && strcmp(listed.v[j], live->v[i]))
+			j++;
+		if (j == listed.n)
 			rc = ts_err_set(err, TS_ECORRUPT,
 			                "committed file %s is missing from the lake", live->v[i]);
+		else
+			live->size[i] = listed.size[j];
+	}
 	names_release(&listed);
 	return rc;
 }
@@ -577,13 +867,40 @@ static int merge_objects(struct store *s, const struct names *live, void **out, 
 	return rc;
 }
 
-static int compact_store(struct db *db, struct store *s, const struct hour *h, int *files_in,
-                         int64_t *rows, struct ts_err *err)
+/* Merges run k of the live objects and uploads it; its key goes to outs. */
+static int upload_run(struct store *s, const struct hour *h, const struct names *live,
+                      const int *run, int k, struct names *outs, int64_t *rows, struct ts_err *err)
 {
 	char name[NAME_MAX_LEN + 64], key[STORE_KEY_MAX];
-	struct names live = {0};
+	struct names in = {0};
 	void *data = NULL;
 	size_t len = 0;
+	int rc = run_names(live, run, k, &in, err);
+
+	if (!rc) {
+		merged_name(&in, name, sizeof(name));
+		snprintf(key, sizeof(key), "%s/%s", h->dir, name);
+		if (names_has(live, key))
+			BUG("merged name %s is one of the hour's files", key);
+		rc = names_add(outs, key, strlen(key), err);
+	}
+	rc = rc ? rc : merge_objects(s, &in, &data, &len, rows, err);
+	if (!rc)
+		failpoint("compact.merged");
+	rc = rc ? rc : store_put(s, key, data, len, err);
+	if (!rc)
+		failpoint("compact.uploaded");
+	free(data);
+	names_release(&in);
+	return rc;
+}
+
+static int compact_store(struct db *db, const struct ingest_lake *lake, const struct hour *h,
+                         int *files_in, int64_t *rows, struct ts_err *err)
+{
+	struct names live = {0}, outs = {0}, in = {0};
+	const char **outputs = NULL;
+	int *run = NULL, runs = 0;
 	int rc = live_files(db, h, &live, err);
 
 	*files_in = 0;
@@ -591,35 +908,46 @@ static int compact_store(struct db *db, struct store *s, const struct hour *h, i
 		rc = 0;
 		goto out;
 	}
-	rc = rc ? rc : clean_hour(s, h->dir, &live, err);
-	*files_in = live.n;
+	rc = rc ? rc : clean_hour(lake->store, h->dir, &live, err);
 	if (!rc && live.n < 2) {
-		rc = live.n ? record_inputs(db, h, live.v[0], &live, err) : 0;
-		rc = rc ? rc : record_hour(db, h, err);
+		const char *self[] = {live.n ? live.v[0] : NULL};
+
+		rc = live.n ? record_inputs(db, h, &live, self, err) : 0;
+		rc = rc ? rc : record_hour(db, h, live.n, err);
 		goto out;
 	}
-	if (rc)
+	if (!rc && !(run = malloc(sizeof(int) * (size_t)live.n)))
+		rc = ts_err_set(err, TS_ENOMEM, "out of memory");
+	if (!rc)
+		runs = ingest_compact_plan(live.size, live.n, lake->compact_target, run);
+	if (!rc && !runs) { /* every file big enough, or alone in its run */
+		rc = record_hour(db, h, live.n, err);
 		goto out;
-	merged_name(&live, name, sizeof(name));
-	snprintf(key, sizeof(key), "%s/%s", h->dir, name);
-	if (names_has(&live, key))
-		BUG("merged name %s is one of its inputs", key);
-	rc = merge_objects(s, &live, &data, &len, rows, err);
-	if (!rc)
-		failpoint("compact.merged");
-	rc = rc ? rc : store_put(s, key, data, len, err);
-	if (!rc)
-		failpoint("compact.uploaded");
-	/* The commit point: from here on the old objects are garbage. */
-	rc = rc ? rc : record_inputs(db, h, key, &live, err);
+	}
+	for (int k = 0; !rc && k < runs; k++)
+		rc = upload_run(lake->store, h, &live, run, k, &outs, rows, err);
+	/* The commit point: from here on the merged objects are garbage. */
+	for (int i = 0; !rc && i < live.n; i++)
+		if (run[i] >= 0)
+			rc = names_add(&in, live.v[i], strlen(live.v[i]), err);
+	if (!rc && !(outputs = malloc(sizeof(*outputs) * (size_t)in.n)))
+		rc = ts_err_set(err, TS_ENOMEM, "out of memory");
+	for (int i = 0, j = 0; !rc && i < live.n; i++)
+		if (run[i] >= 0)
+			outputs[j++] = outs.v[run[i]];
+	rc = rc ? rc : record_inputs(db, h, &in, outputs, err);
 	if (!rc)
 		failpoint("compact.recorded");
-	for (int i = 0; !rc && i < live.n; i++)
-		rc = store_delete(s, live.v[i], err);
-	rc = rc ? rc : record_hour(db, h, err);
+	for (int i = 0; !rc && i < in.n; i++)
+		rc = store_delete(lake->store, in.v[i], err);
+	rc = rc ? rc : record_hour(db, h, live.n - in.n + runs, err);
+	*files_in = rc ? 0 : in.n;
 out:
-	free(data);
+	free(outputs);
+	free(run);
 	names_release(&live);
+	names_release(&outs);
+	names_release(&in);
 	return rc;
 }
 
@@ -639,8 +967,8 @@ int ingest_compact_dir(struct db *db, const struct ingest_lake *lake, const char
 	rc = ingest_hour_lock(db, dir, 1, err);
 	if (rc)
 		return rc;
-	rc = lake->root ? compact_local(db, lake->root, &h, files_in, rows, err)
-	                : compact_store(db, lake->store, &h, files_in, rows, err);
+	rc = lake->root ? compact_local(db, lake, &h, files_in, rows, err)
+	                : compact_store(db, lake, &h, files_in, rows, err);
 	ingest_hour_lock(db, dir, 0, NULL);
 	if (!rc && *files_in > 1)
 		log_info("compacted", "dir=%s files=%d rows=%lld ms=%lld", dir, *files_in,

@@ -1,18 +1,22 @@
 /*
  * Compaction of closed hours: the small files of one (region, date, hour)
- * are merged into one file, atomically for every reader that goes through
- * the lake's bookkeeping, and — on a local lake — for readers that list the
- * folder too.
+ * are merged into files of about a target size (runs of files, in name
+ * order, adding up to at most the target; ingest_compact_plan),
+ * atomically for every reader that goes through the lake's bookkeeping,
+ * and — on a local lake — for readers that list the folder too.
  *
- * Local lake: the merge is written into a staged folder, which then trades
- * places with the hour folder in one renameat2(RENAME_EXCHANGE), so a
- * reader lists either the old files or the merged one, never both and
- * never neither.
+ * Local lake: the merges (and links to the files left as they are) are
+ * written into a staged folder with a manifest of which input went into
+ * which output; the folder then trades places with the hour folder in one
+ * renameat2(RENAME_EXCHANGE), so a reader lists either the old files or the
+ * new set, never both and never neither; the bookkeeping is made from the
+ * manifest, which a crash leaves in the hour folder for the next round.
  *
  * S3 lake: an object store has no atomic swap of many objects, so the
  * commit point is PostgreSQL, as in table formats like Iceberg: the merged
- * object is uploaded, then one transaction points every ingest_files row of
- * the hour at it (compacted_into), then the old objects are deleted.
+ * objects are uploaded, then one transaction points each merged file's
+ * ingest_files rows at its output (compacted_into), then the old objects
+ * are deleted.
  * Readers of ingest_files (the flows) switch from the old files to the
  * merged one in that transaction; an engine that lists the bucket itself
  * can see both for the moment between the upload and the deletes.
@@ -44,13 +48,21 @@ int ingest_hour_lock(struct db *db, const char *dir, int lock, struct ts_err *er
  * compaction, which may have crashed before its bookkeeping. */
 int ingest_compact_merged_into(const char *hour);
 
+/* The plan of a compaction over n files sorted by name, of size[i] bytes:
+ * files of target bytes or more are left as they are, the others are cut
+ * in name order into runs whose sizes add up to at most target (0: one
+ * run); a run of one file is left as it is too. run[i] gets file i's run,
+ * numbered from 0, or -1; returns the number of runs. */
+int ingest_compact_plan(const uint64_t *size, int n, uint64_t target, int *run);
+
 /* Compacts up to max_hours closed hours that have more than one file and
  * changed since their last compaction. *hours gets how many were merged. */
 int ingest_compact_closed(struct db *db, const struct ingest_lake *lake, int max_hours, int *hours,
                           struct ts_err *err);
 
-/* Merges the files of one hour folder (key relative to the lake) into one.
- * *files_in gets how many files were merged (0 or 1: nothing to do). */
+/* Compacts one hour folder (key relative to the lake) to lake->
+ * compact_target. *files_in gets how many files were merged (0: nothing to
+ * do). */
 int ingest_compact_dir(struct db *db, const struct ingest_lake *lake, const char *dir,
                        int *files_in, int64_t *rows, struct ts_err *err);
 

@@ -26,6 +26,7 @@ struct store;
 struct ingest_lake {
 	const char *root;
 	struct store *store;
+	uint64_t compact_target; /* bytes an output of compaction may reach; 0 = no limit */
 };
 
 #define INGEST_PATH_MAX 1024

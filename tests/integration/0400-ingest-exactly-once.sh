@@ -30,6 +30,10 @@ fi
 args=(--kafka-topic "$topic" --ingest-group "g-$topic" --ingest-dlq-topic "$topic-dlq"
 	--lake-url "$lake" --ingest-flush-ms 500 --ingest-max-rows 700 --ingest-session-timeout-ms 6000
 	--ingest-compact-interval-s 1 --ingest-metrics-listen 127.0.0.1:0)
+# INGEST_COMPACT_TARGET_KB: compaction writes files of about this size, so
+# a closed hour holds several (the failpoint scenarios crash between them).
+target_kb="${INGEST_COMPACT_TARGET_KB:-}"
+[ -z "$target_kb" ] || args+=(--ingest-compact-target-kbytes "$target_kb")
 
 # 6000 plays over the last 6 hours, in event-time order as clients send them,
 # plus 5 records ingest must refuse.
@@ -232,9 +236,15 @@ for _ in $(seq 1 120); do
 	sleep 0.25
 done
 sleep 1
-# Closed hours get compacted into one file each.
+# Closed hours get compacted: into one file each, or with a target size
+# into files that no further round would merge.
 for _ in $(seq 1 120); do
-	[ "$(psql -X -q -tA "$TOPSONGS_PG_URL" -c "SELECT count(*) FROM lake_hours WHERE closed_at IS NOT NULL AND (files > 1 OR compacted_at IS NULL OR updated_at > compacted_at)")" = 0 ] && break
+	if [ -z "$target_kb" ]; then
+		due="closed_at IS NOT NULL AND (files > 1 OR compacted_at IS NULL OR updated_at > compacted_at)"
+	else
+		due="closed_at IS NOT NULL AND files > 1 AND (compacted_at IS NULL OR updated_at > compacted_at)"
+	fi
+	[ "$(psql -X -q -tA "$TOPSONGS_PG_URL" -c "SELECT count(*) FROM lake_hours WHERE $due")" = 0 ] && break
 	sleep 0.25
 done
 curl -fs "http://127.0.0.1:$mport/metrics" >"$SCRATCH/metrics" || fail "no /metrics on the ingest"
@@ -248,17 +258,36 @@ kill -TERM "$pid"
 wait "$pid" || fail "ingest exited $? on SIGTERM: $(tail -5 "$SCRATCH/ingest.log")"
 closed="$(psql -X -q -tA "$TOPSONGS_PG_URL" -c "SELECT 'raw/region=' || region || '/date=' || day || '/hour=' || lpad(hour::text, 2, '0') FROM lake_hours WHERE closed_at IS NOT NULL")"
 [ -n "$closed" ] || fail "no closed hour to compact"
+split=0
 for d in $closed; do
 	if [ "${INGEST_LAKE_KIND:-local}" = s3 ]; then
-		n="$("$TOPSONGS_BIN" store ls "$d/" --lake-url "$lake" | grep -c '\.parquet' || true)"
+		"$TOPSONGS_BIN" store ls "$d/" --lake-url "$lake" | grep '\.parquet' | cut -f1 >"$SCRATCH/sizes" || true
 	else
-		n="$(find "$lake/$d" -name '*.parquet' | wc -l)"
+		find "$lake/$d" -name '*.parquet' -printf '%s\n' >"$SCRATCH/sizes"
 	fi
-	[ "$n" = 1 ] || fail "$d holds $n files after compaction"
+	n="$(wc -l <"$SCRATCH/sizes")"
+	if [ -z "$target_kb" ]; then
+		[ "$n" = 1 ] || fail "$d holds $n files after compaction"
+		continue
+	fi
+	[ "$n" -ge 1 ] || fail "$d holds no file"
+	[ "$n" = 1 ] || split=$((split + 1))
+	# a merge takes files adding up to the target at most (merged, they
+	# shrink: one footer, one dictionary per column); allow half again
+	big="$(awk -v t=$((target_kb * 1536)) '$1 > t' "$SCRATCH/sizes" | wc -l)"
+	[ "$big" = 0 ] || fail "$d holds files over the target: $(tr '\n' ' ' <"$SCRATCH/sizes")"
 done
+if [ -n "$target_kb" ]; then
+	# and the round that made them left nothing due (no endless re-merging)
+	[ "$(psql -X -q -tA "$TOPSONGS_PG_URL" -c "SELECT count(*) FROM lake_hours WHERE $due")" = 0 ] ||
+		fail "hours still due for compaction: $(psql -X -q -tA "$TOPSONGS_PG_URL" -c "SELECT region, day, hour, files, compacted_at FROM lake_hours WHERE $due")"
+fi
+[ -z "$target_kb" ] || [ "$split" -ge 1 ] || fail "no closed hour was compacted into several files"
+[ "${INGEST_LAKE_KIND:-local}" = s3 ] || [ -z "$(find "$lake/raw" -name '.compact-manifest')" ] ||
+	fail "a compaction manifest was left in the lake"
 [ "${INGEST_LAKE_KIND:-local}" = s3 ] || [ -z "$(find "$lake/_staging" -type f 2>/dev/null)" ] ||
 	fail "compaction leftovers in _staging"
-echo "compacted: $(echo "$closed" | wc -l) closed hours hold one file each"
+echo "compacted: $(echo "$closed" | wc -l) closed hours (${target_kb:+target $target_kb KB, $split split})"
 
 if [ "${INGEST_LAKE_KIND:-local}" = s3 ]; then
 	# DuckDB cannot reach S3 here (its httpfs extension is a download), so
