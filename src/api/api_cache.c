@@ -42,7 +42,7 @@ void api_cache_free(struct api_cache *c)
 
 static struct slot *slot_of(struct api_cache *c, const char *key)
 {
-	return &c->slots[api_hash(key, strlen(key), API_HASH_INIT) % API_CACHE_SLOTS];
+	return &c->slots[text_fnv1a(key, strlen(key), TEXT_FNV_SEED) % API_CACHE_SLOTS];
 }
 
 int api_cache_get(struct api_cache *c, const char *key, struct dbuf *out, int *flags)

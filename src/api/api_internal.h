@@ -21,6 +21,7 @@
 #include "base/config.h"
 #include "base/dbuf.h"
 #include "event/event.h"
+#include "base/text.h"
 #include "kafka/kafka_producer.h"
 
 struct api_accepted;
@@ -134,10 +135,6 @@ void api_reply_error(struct api_reply *reply, int status, const char *what, cons
 /* Sets reply->etag from a hash of what the body depends on and, when the
  * request's If-None-Match names it, turns the reply into an empty 304. */
 void api_reply_etag(struct api_request *req, struct api_reply *reply, uint64_t hash);
-
-/* FNV-1a, for entity tags. */
-uint64_t api_hash(const void *data, size_t len, uint64_t h);
-#define API_HASH_INIT 0xcbf29ce484222325ULL
 
 /* The route table, for the OpenAPI document: route i's path and method. */
 size_t api_route_count(void);

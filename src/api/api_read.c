@@ -358,7 +358,7 @@ static void finish_cached(struct api_request *req, struct api_reply *reply, int 
 {
 	/* Final charts change only if late plays force a recomputation. */
 	reply->cache_control = final ? "public, max-age=300" : "no-cache";
-	api_reply_etag(req, reply, api_hash(reply->body.buf, reply->body.len, API_HASH_INIT));
+	api_reply_etag(req, reply, text_fnv1a(reply->body.buf, reply->body.len, TEXT_FNV_SEED));
 }
 
 static void handle_top(struct api_read *r, struct api_request *req, struct api_reply *reply)
@@ -797,7 +797,7 @@ static void handle_openapi(struct api_read *r, struct api_request *req, struct a
 	reply->status = 200;
 	dbuf_add(&reply->body, r->openapi, r->openapi_len);
 	reply->cache_control = "public, max-age=60";
-	api_reply_etag(req, reply, api_hash(r->openapi, r->openapi_len, API_HASH_INIT));
+	api_reply_etag(req, reply, text_fnv1a(r->openapi, r->openapi_len, TEXT_FNV_SEED));
 }
 
 int api_read_new(const struct ts_config *cfg, int threads, struct api_read **out,

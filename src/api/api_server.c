@@ -84,15 +84,6 @@ void api_reply_error(struct api_reply *reply, int status, const char *what, cons
 	dbuf_addc(&reply->body, '}');
 }
 
-uint64_t api_hash(const void *data, size_t len, uint64_t h)
-{
-	const unsigned char *p = data;
-
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ p[i]) * 0x100000001b3ULL;
-	return h;
-}
-
 void api_reply_etag(struct api_request *req, struct api_reply *reply, uint64_t hash)
 {
 	const char *inm = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "If-None-Match");

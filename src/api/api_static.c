@@ -171,9 +171,9 @@ void api_static_handle(struct api_static *s, struct api_request *req, const char
 	reply->file_fd = fd;
 	reply->has_file = 1;
 	reply->file_size = (uint64_t)st.st_size;
-	h = api_hash(&st.st_size, sizeof(st.st_size), API_HASH_INIT);
-	h = api_hash(&st.st_mtim, sizeof(st.st_mtim), h);
-	h = api_hash(&st.st_ino, sizeof(st.st_ino), h);
+	h = text_fnv1a(&st.st_size, sizeof(st.st_size), TEXT_FNV_SEED);
+	h = text_fnv1a(&st.st_mtim, sizeof(st.st_mtim), h);
+	h = text_fnv1a(&st.st_ino, sizeof(st.st_ino), h);
 	api_reply_etag(req, reply, h);
 	if (reply->status == 304) {
 		close(fd);

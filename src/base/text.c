@@ -53,3 +53,12 @@ int text_hex_value(unsigned char c)
 		return c - 'A' + 10;
 	return -1;
 }
+
+uint64_t text_fnv1a(const void *data, size_t len, uint64_t h)
+{
+	const unsigned char *p = data;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ p[i]) * 0x100000001b3ULL;
+	return h;
+}

@@ -10,6 +10,7 @@
 #include "base/failpoint.h"
 #include "base/fsutil.h"
 #include "base/log.h"
+#include "base/text.h"
 #include "base/timeutil.h"
 #include "ingest/ingest_compact.h"
 #include "parquet/parquet_chunk.h"
@@ -343,14 +344,20 @@ static int run_names(const struct names *all, const int *run, int k, struct name
 	return rc;
 }
 
-/* "compact-nN-<first input's name>.parquet": derived from the inputs only,
- * so a re-run after a crash makes the same name. */
+/* "compact-nN-<hash of the input names>.parquet": derived from the inputs
+ * only, so a re-run after a crash makes the same name, and of a fixed
+ * length however often an hour's files are merged again. */
 static void merged_name(const struct names *inputs, char *out, size_t size)
 {
-	const char *first = strrchr(inputs->v[0], '/');
+	uint64_t h = TEXT_FNV_SEED;
 
-	first = first ? first + 1 : inputs->v[0];
-	snprintf(out, size, "compact-n%d-%.*s.parquet", inputs->n, (int)strlen(first) - 8, first);
+	for (int i = 0; i < inputs->n; i++) {
+		const char *base = strrchr(inputs->v[i], '/');
+
+		base = base ? base + 1 : inputs->v[i];
+		h = text_fnv1a(base, strlen(base) + 1, h); /* with its NUL, as a separator */
+	}
+	snprintf(out, size, "compact-n%d-%016llx.parquet", inputs->n, (unsigned long long)h);
 }
 
 /* ---- bookkeeping --------------------------------------------------------- */
