@@ -47,6 +47,29 @@ describe("App", () => {
     await waitFor(() => expect(screen.getByTestId("status-empty")).toBeTruthy());
   });
 
+  it("asks again after Retry-After when the ledger is busy, not at its 30 s refresh", async () => {
+    let ledgerCalls = 0;
+    vi.stubGlobal(
+      "fetch",
+      vi.fn(async (url: string) => {
+        const path = url.split("?")[0];
+        const json = (status: number, body: unknown, extra: Record<string, string> = {}) =>
+          new Response(JSON.stringify(body), { status, headers: { "Content-Type": "application/json", ...extra } });
+        if (path === "/api/regions") return json(200, regions.body);
+        if (path === "/api/top") return json(200, chart(1).body);
+        if (path === "/api/pipeline") return json(200, pipeline);
+        if (path === "/api/ledger") {
+          ledgerCalls++;
+          return json(503, { error: "busy", detail: "another ledger is being computed" }, { "Retry-After": "1" });
+        }
+        return json(404, { error: "not found" });
+      }),
+    );
+    render(<App />);
+    await waitFor(() => expect(ledgerCalls).toBeGreaterThanOrEqual(1));
+    await waitFor(() => expect(ledgerCalls).toBeGreaterThanOrEqual(2), { timeout: 3000 });
+  });
+
   it("shows the error state when the database is down", async () => {
     stubFetch({
       "/api/regions": regions,
