@@ -656,9 +656,10 @@ static int apply_manifest(struct db *db, const char *root, const struct hour *h,
 		if (k <= 0)
 			break;
 		m.len += (size_t)k;
-		m.buf[m.len] = '\0';
 	}
 	close(fd);
+	if (m.buf)
+		m.buf[m.len] = '\0'; /* (an empty manifest reads as no line) */
 	for (line = m.buf; !rc && line && *line; line = next) {
 		char *tab = strchr(line, '\t'), *nl = strchr(line, '\n');
 
