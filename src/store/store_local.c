@@ -222,30 +222,49 @@ static int read_all(int fd, size_t max, struct dbuf *out, const char *path, stru
 	}
 }
 
+/* Opens key's file for reading into *fd, its size into *size; an absent
+ * key or a folder is TS_ENOTFOUND. */
+static int open_object(const struct local *l, const char *key, char *path, size_t path_size,
+                       int *fd, uint64_t *size, struct ts_err *err)
+{
+	char dir[PATH_MAX_];
+	struct stat st;
+	int rc = 0;
+
+	key_path(l, key, path, path_size, dir, sizeof(dir));
+	*fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (*fd < 0 && (errno == ENOENT || errno == ENOTDIR))
+		return ts_err_set(err, TS_ENOTFOUND, "%s: no such object in %s", key, l->root);
+	if (*fd < 0)
+		return ts_err_set(err, TS_EIO, "cannot open %s: %s", path, strerror(errno));
+	if (fstat(*fd, &st))
+		rc = ts_err_set(err, TS_EIO, "cannot stat %s: %s", path, strerror(errno));
+	else if (S_ISDIR(st.st_mode))
+		rc = ts_err_set(err, TS_ENOTFOUND, "%s: no such object in %s (a folder)", key,
+		                l->root);
+	else if (!S_ISREG(st.st_mode))
+		rc = ts_err_set(err, TS_EIO, "%s: not a regular file", path);
+	if (rc) {
+		close(*fd);
+		*fd = -1;
+		return rc;
+	}
+	*size = (uint64_t)st.st_size;
+	return 0;
+}
+
 static int local_get(void *ctx, const char *key, size_t max_size, struct dbuf *out,
                      struct ts_err *err)
 {
-	struct local *l = ctx;
-	char path[PATH_MAX_], dir[PATH_MAX_];
-	struct stat st;
-	int fd, rc;
+	char path[PATH_MAX_];
+	uint64_t size;
+	int fd, rc = open_object(ctx, key, path, sizeof(path), &fd, &size, err);
 
-	key_path(l, key, path, sizeof(path), dir, sizeof(dir));
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 && (errno == ENOENT || errno == ENOTDIR))
-		return ts_err_set(err, TS_ENOTFOUND, "%s: no such object in %s", key, l->root);
-	if (fd < 0)
-		return ts_err_set(err, TS_EIO, "cannot open %s: %s", path, strerror(errno));
-	if (fstat(fd, &st)) {
-		rc = ts_err_set(err, TS_EIO, "cannot stat %s: %s", path, strerror(errno));
-	} else if (!S_ISREG(st.st_mode)) {
-		rc = S_ISDIR(st.st_mode)
-		         ? ts_err_set(err, TS_ENOTFOUND, "%s: no such object in %s (a folder)", key,
-		                      l->root)
-		         : ts_err_set(err, TS_EIO, "%s: not a regular file", path);
-	} else if ((uint64_t)st.st_size > max_size) {
-		rc = ts_err_set(err, TS_ETOOBIG, "%s has %lld bytes, more than the %zu allowed",
-		                path, (long long)st.st_size, max_size);
+	if (rc)
+		return rc;
+	if (size > max_size) {
+		rc = ts_err_set(err, TS_ETOOBIG, "%s has %llu bytes, more than the %zu allowed",
+		                path, (unsigned long long)size, max_size);
 	} else {
 		dbuf_reset(out);
 		rc = read_all(fd, max_size, out, path, err);
@@ -257,23 +276,12 @@ static int local_get(void *ctx, const char *key, size_t max_size, struct dbuf *o
 static int local_get_tail(void *ctx, const char *key, size_t n, struct dbuf *out, uint64_t *size,
                           struct ts_err *err)
 {
-	struct local *l = ctx;
-	char path[PATH_MAX_], dir[PATH_MAX_];
-	struct stat st;
+	char path[PATH_MAX_];
 	size_t want, done = 0;
-	int fd, rc = 0;
+	int fd, rc = open_object(ctx, key, path, sizeof(path), &fd, size, err);
 
-	key_path(l, key, path, sizeof(path), dir, sizeof(dir));
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 && (errno == ENOENT || errno == ENOTDIR))
-		return ts_err_set(err, TS_ENOTFOUND, "%s: no such object in %s", key, l->root);
-	if (fd < 0)
-		return ts_err_set(err, TS_EIO, "cannot open %s: %s", path, strerror(errno));
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return ts_err_set(err, TS_ENOTFOUND, "%s: no such object in %s", key, l->root);
-	}
-	*size = (uint64_t)st.st_size;
+	if (rc)
+		return rc;
 	want = *size < n ? (size_t)*size : n;
 	dbuf_reset(out);
 	if ((rc = dbuf_reserve(out, want)))
