@@ -386,44 +386,22 @@ static int map_inputs(struct db *db, const struct hour *h, const struct names *i
 	return rc;
 }
 
-static int record_inputs(struct db *db, const struct hour *h, const struct names *inputs,
-                         const char *const *outputs, struct ts_err *err)
+/* A local lake's rows not yet marked published (root: the lake folder),
+ * in the hour lock: one whose staged file is still there was not merged
+ * (its rename into the folder waits for the lock), so it is in no output;
+ * one whose staged file is gone was renamed into the folder by an ingest
+ * that died before marking it, so it is published. */
+static int settle_unpublished(struct db *db, const char *root, const struct hour *h,
+                              struct ts_err *err)
 {
-	int rc = db_exec(db, "BEGIN", err);
-
-	rc = rc ? rc : map_inputs(db, h, inputs, outputs, err);
-	rc = rc ? rc : db_exec(db, "COMMIT", err);
-	if (rc)
-		db_exec(db, "ROLLBACK", NULL);
-	return rc;
-}
-
-/* The local variant, where the folder is the manifest: every row of the
- * hour now lives in new_key, except those whose file is still staged (its
- * commit came before, its rename into the folder waits for our hour lock).
- * Also right after a crash between a swap and this bookkeeping, when the
- * rows still name the inputs the swap removed. A row not yet marked
- * published whose staged file is gone was renamed into the folder by an
- * ingest that died before marking it: it was merged, so it is published. */
-static int record_folder(struct db *db, const char *root, const struct hour *h, const char *new_key,
-                         struct ts_err *err)
-{
-	const char *params[] = {new_key, h->region, h->day, h->hour};
+	const char *params[] = {h->region, h->day, h->hour};
 	char staged[8192];
 	PGresult *r = NULL;
-	int rc = db_exec(db, "BEGIN", err);
+	int rc = db_execp(db,
+	                  "SELECT path, staged_path FROM ingest_files WHERE region = $1 AND "
+	                  "day = $2 AND hour = $3 AND NOT published",
+	                  3, params, &r, err);
 
-	rc = rc ? rc
-	        : db_execp(db,
-	                   "UPDATE ingest_files SET compacted_into = $1 WHERE region = $2 AND "
-	                   "day = $3 AND hour = $4 AND path <> $1 AND compacted_into IS "
-	                   "DISTINCT FROM $1",
-	                   4, params, NULL, err);
-	rc = rc ? rc
-	        : db_execp(db,
-	                   "SELECT path, staged_path FROM ingest_files WHERE region = $1 AND "
-	                   "day = $2 AND hour = $3 AND NOT published",
-	                   3, params + 1, &r, err);
 	for (int i = 0; !rc && i < PQntuples(r); i++) {
 		const char *row[] = {PQgetvalue(r, i, 0)};
 
@@ -435,6 +413,41 @@ static int record_folder(struct db *db, const char *root, const struct hour *h, 
 		              1, row, NULL, err);
 	}
 	PQclear(r);
+	return rc;
+}
+
+/* map_inputs in one transaction; on a local lake (root set), with
+ * settle_unpublished. */
+static int record_inputs(struct db *db, const char *root, const struct hour *h,
+                         const struct names *inputs, const char *const *outputs, struct ts_err *err)
+{
+	int rc = db_exec(db, "BEGIN", err);
+
+	rc = rc ? rc : map_inputs(db, h, inputs, outputs, err);
+	rc = rc || !root ? rc : settle_unpublished(db, root, h, err);
+	rc = rc ? rc : db_exec(db, "COMMIT", err);
+	if (rc)
+		db_exec(db, "ROLLBACK", NULL);
+	return rc;
+}
+
+/* A local hour folder that holds one file, new_key: every row of the hour
+ * lives in it (settle_unpublished takes back those still staged) — also
+ * after an older version's crash between its swap and its bookkeeping,
+ * when the rows still name the inputs the swap removed. */
+static int record_folder(struct db *db, const char *root, const struct hour *h, const char *new_key,
+                         struct ts_err *err)
+{
+	const char *params[] = {new_key, h->region, h->day, h->hour};
+	int rc = db_exec(db, "BEGIN", err);
+
+	rc = rc ? rc
+	        : db_execp(db,
+	                   "UPDATE ingest_files SET compacted_into = $1 WHERE region = $2 AND "
+	                   "day = $3 AND hour = $4 AND path <> $1 AND compacted_into IS "
+	                   "DISTINCT FROM $1",
+	                   4, params, NULL, err);
+	rc = rc ? rc : settle_unpublished(db, root, h, err);
 	rc = rc ? rc : db_exec(db, "COMMIT", err);
 	if (rc)
 		db_exec(db, "ROLLBACK", NULL);
@@ -586,42 +599,6 @@ static int write_manifest(const char *staged, const struct names *all, const int
 	return rc;
 }
 
-/* The bookkeeping of a manifest, in one transaction: each merged file's
- * rows now live in its output; and a row not yet marked published whose
- * file was merged and whose staged file is gone was renamed into the folder
- * by an ingest that died before marking it: it is published. */
-static int record_manifest(struct db *db, const char *root, const struct hour *h,
-                           const struct names *inputs, const char *const *outputs,
-                           struct ts_err *err)
-{
-	const char *params[] = {h->region, h->day, h->hour};
-	char staged[8192];
-	PGresult *r = NULL;
-	int rc = db_exec(db, "BEGIN", err);
-
-	rc = rc ? rc : map_inputs(db, h, inputs, outputs, err);
-	rc = rc ? rc
-	        : db_execp(db,
-	                   "SELECT path, staged_path FROM ingest_files WHERE region = $1 AND "
-	                   "day = $2 AND hour = $3 AND NOT published AND compacted_into IS NOT "
-	                   "NULL",
-	                   3, params, &r, err);
-	for (int i = 0; !rc && i < PQntuples(r); i++) {
-		const char *row[] = {PQgetvalue(r, i, 0)};
-
-		snprintf(staged, sizeof(staged), "%s/%s", root, PQgetvalue(r, i, 1));
-		if (!fs_exists(staged))
-			rc =
-			    db_execp(db, "UPDATE ingest_files SET published = true WHERE path = $1",
-			             1, row, NULL, err);
-	}
-	PQclear(r);
-	rc = rc ? rc : db_exec(db, "COMMIT", err);
-	if (rc)
-		db_exec(db, "ROLLBACK", NULL);
-	return rc;
-}
-
 /* Reads the hour folder's manifest, if any, makes its bookkeeping and
  * deletes it. */
 static int apply_manifest(struct db *db, const char *root, const struct hour *h, const char *hour,
@@ -679,7 +656,7 @@ static int apply_manifest(struct db *db, const char *root, const struct hour *h,
 		rc = ts_err_set(err, TS_ENOMEM, "out of memory");
 	for (int i = 0; !rc && i < in.n; i++)
 		outputs[i] = out.v[i];
-	rc = rc ? rc : record_manifest(db, root, h, &in, outputs, err);
+	rc = rc ? rc : record_inputs(db, root, h, &in, outputs, err);
 	if (!rc && unlink(path) && errno != ENOENT)
 		rc = ts_err_set(err, TS_EIO, "cannot delete %s: %s", path, strerror(errno));
 	if (!rc)
@@ -920,7 +897,7 @@ static int compact_store(struct db *db, const struct ingest_lake *lake, const st
 	if (!rc && live.n < 2) {
 		const char *self[] = {live.n ? live.v[0] : NULL};
 
-		rc = live.n ? record_inputs(db, h, &live, self, err) : 0;
+		rc = live.n ? record_inputs(db, NULL, h, &live, self, err) : 0;
 		rc = rc ? rc : record_hour(db, h, live.n, err);
 		goto out;
 	}
@@ -943,7 +920,7 @@ static int compact_store(struct db *db, const struct ingest_lake *lake, const st
 	for (int i = 0, j = 0; !rc && i < live.n; i++)
 		if (run[i] >= 0)
 			outputs[j++] = outs.v[run[i]];
-	rc = rc ? rc : record_inputs(db, h, &in, outputs, err);
+	rc = rc ? rc : record_inputs(db, NULL, h, &in, outputs, err);
 	if (!rc)
 		failpoint("compact.recorded");
 	for (int i = 0; !rc && i < in.n; i++)
