@@ -23,7 +23,8 @@
 #include <librdkafka/rdkafka.h>
 #include <time.h>
 
-#define MAX_PARTITIONS 1024
+#define MAX_PARTITIONS   1024
+#define WAKE_WAIT_MIN_US 5000 /* wake_fetcher */
 
 struct part {
 	int active;
@@ -34,6 +35,9 @@ struct part {
 	int64_t position;       /* next offset to consume; -1: from the beginning */
 	int64_t last_record_us; /* wall clock of the last record, or of the assignment */
 	int64_t idle_mark_us;   /* when the idle watermark was last moved */
+	int64_t starved_us;     /* records waiting at the broker, none fetched, since */
+	int64_t wake_wait_us;   /* starved this long before the next wake_fetcher seek */
+	int64_t woken_at;       /* the position at the last seek */
 	struct ingest_file *files;
 	int nfiles;
 	int64_t rows;
@@ -54,6 +58,7 @@ struct ingest {
 	int64_t next_compact_us;
 	int64_t next_lag_us;
 	int64_t next_age_check_us; /* flush_old looks every 10 ms at most */
+	int starving;              /* some partition is (wake_fetcher) */
 };
 
 static void fail(struct ingest *in, const struct ts_err *err)
@@ -232,8 +237,13 @@ static int take(struct ingest *in, const rd_kafka_message_t *m, struct ts_err *e
 	struct play_event ev;
 	char reason[300];
 
+	/* Only a record seen before can come from behind the position (after a
+	 * seek by wake_fetcher, say): it is in the batch or committed already. */
+	if (p->position >= 0 && m->offset < p->position)
+		return 0;
 	in->stats->records++;
 	p->position = m->offset + 1;
+	p->starved_us = 0;
 	/* One clock read a record: it serves the event-time bounds, the idle
 	 * timer and the ingest_time column alike. */
 	in->rules.now_us = time_now_us();
@@ -290,6 +300,9 @@ static int on_assign(struct ingest *in, rd_kafka_topic_partition_list_t *parts, 
 		in->parts[tp->partition].first = -1;
 		in->parts[tp->partition].last_record_us = time_now_us();
 		in->parts[tp->partition].idle_mark_us = 0;
+		in->parts[tp->partition].starved_us = 0;
+		in->parts[tp->partition].wake_wait_us = WAKE_WAIT_MIN_US;
+		in->parts[tp->partition].woken_at = -1;
 		log_info("partition assigned", "partition=%d from_offset=%s%lld", tp->partition,
 		         found ? "" : "beginning ", found ? (long long)next : 0LL);
 	}
@@ -479,11 +492,79 @@ static int compact_due(struct ingest *in, int64_t now)
 	return 0;
 }
 
+/* librdkafka 2.0 (Debian 12's) stops fetching a partition while the
+ * prefetch queue is full and, once the queue has drained, looks again only
+ * when its broker thread next wakes: up to a second later (librdkafka 2.1
+ * made that wait fetch.queue.backoff.ms). So ingest, working off a backlog,
+ * sat idle for most of every second unless the queue held a second's worth
+ * of records (docs/ingest.md, "Catching up").
+ *
+ * Called when the queue is empty. A partition whose cached high watermark
+ * (no broker round trip) says records are waiting past its position, for
+ * wake_wait_us, is sought to that very position: where it fetches from
+ * anyway, so nothing is skipped, and take() ignores any record from before
+ * it. The seek wakes the broker thread at once. The wait starts at 5 ms
+ * and doubles, up to a second, while seeks bring nothing — a topic with an
+ * open transaction keeps its high watermark past what can be read. */
+static void wake_fetcher(struct ingest *in)
+{
+	rd_kafka_topic_partition_list_t *seek = NULL;
+	int64_t now = time_mono_us();
+
+	in->starving = 0;
+	for (int32_t n = 0; n < MAX_PARTITIONS; n++) {
+		struct part *p = &in->parts[n];
+		int64_t lo, hi;
+
+		if (!p->active || p->position < 0 ||
+		    rd_kafka_get_watermark_offsets(in->consumer, in->cfg->kafka_topic, n, &lo,
+		                                   &hi) ||
+		    hi <= p->position) {
+			p->starved_us = 0;
+			continue;
+		}
+		in->starving = 1;
+		if (!p->starved_us) { /* progress was made: take() cleared it */
+			p->starved_us = now;
+			if (p->woken_at != p->position)
+				p->wake_wait_us = WAKE_WAIT_MIN_US;
+			continue;
+		}
+		if (now - p->starved_us < p->wake_wait_us)
+			continue;
+		if (p->woken_at == p->position) /* the last seek brought nothing */
+			p->wake_wait_us = p->wake_wait_us < TIME_US_PER_SEC / 2
+			                      ? p->wake_wait_us * 2
+			                      : TIME_US_PER_SEC;
+		p->woken_at = p->position;
+		p->starved_us = now;
+		if (!seek)
+			seek = rd_kafka_topic_partition_list_new(4);
+		rd_kafka_topic_partition_list_add(seek, in->cfg->kafka_topic, n)->offset =
+		    p->position;
+	}
+	if (seek) {
+		rd_kafka_error_t *e = rd_kafka_seek_partitions(in->consumer, seek, 0);
+
+		if (e) {
+			log_warn("kafka seek", "error=\"%s\"", rd_kafka_error_string(e));
+			rd_kafka_error_destroy(e);
+		}
+		in->stats->fetch_wakeups += seek->cnt;
+		rd_kafka_topic_partition_list_destroy(seek);
+	}
+}
+
 static int poll_once(struct ingest *in, struct ts_err *err)
 {
-	rd_kafka_message_t *m = rd_kafka_consumer_poll(in->consumer, 100);
+	rd_kafka_message_t *m = rd_kafka_consumer_poll(in->consumer, 0);
 	int64_t now;
 	int rc = 0;
+
+	if (!m) {
+		wake_fetcher(in);
+		m = rd_kafka_consumer_poll(in->consumer, in->starving ? 2 : 100);
+	}
 
 	if (m && m->err) {
 		if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)

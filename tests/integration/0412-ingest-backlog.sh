@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# A backlog far larger than ingest's prefetch queue. librdkafka 2.0 stops
+# fetching while that queue is full and would look again only up to a
+# second after it drains; ingest seeks a starved partition to its own
+# position to wake the fetcher (docs/ingest.md, "Catching up"). The seeks
+# must happen here, and every record must still be filed exactly once:
+# none skipped, none taken twice from a refetch.
+. "$(dirname "$0")/lib.sh"
+: "${PY:?}"
+
+topic="$(new_topic)"
+lake="$SCRATCH/lake"
+db="t$$_$RANDOM"
+psql -X -q "$TOPSONGS_PG_URL" -c "CREATE DATABASE $db" || fail "cannot create database $db"
+export TOPSONGS_PG_URL="${TOPSONGS_PG_URL%/*}/$db"
+n=40000
+
+# About 8 MB of plays, keyed by listener as the api keys them.
+make_events "$n" 12 | python3 -c '
+import json, sys
+for line in sys.stdin:
+    sys.stdout.write(json.loads(line)["user_id"] + "\t" + line)' >"$SCRATCH/records.tsv"
+kcat -P -b "$TOPSONGS_KAFKA_BROKERS" -t "$topic" -K $'\t' -z lz4 <"$SCRATCH/records.tsv" ||
+	fail "cannot produce the test records"
+
+count_rows() {
+	psql -X -q -tA "$TOPSONGS_PG_URL" -c \
+		"SELECT coalesce(sum(rows), 0) FROM ingest_files WHERE topic = '$topic'" 2>/dev/null || echo 0
+}
+
+mport="$(free_port)"
+# The smallest prefetch queue (1 MB): the backlog fills it again and again.
+"$TOPSONGS_BIN" ingest --kafka-topic "$topic" --ingest-group "g-$topic" \
+	--ingest-dlq-topic "$topic-dlq" --lake-url "$lake" --ingest-fetch-queue-kbytes 1024 \
+	--ingest-flush-ms 500 --ingest-compact-interval-s 0 \
+	--ingest-metrics-listen "127.0.0.1:$mport" >"$SCRATCH/ingest.log" 2>&1 &
+pid=$!
+pids_to_stop+=("$pid")
+for _ in $(seq 1 240); do
+	[ "$(count_rows)" -ge "$n" ] && break
+	kill -0 "$pid" 2>/dev/null || fail "ingest died: $(tail -3 "$SCRATCH/ingest.log")"
+	sleep 0.5
+done
+[ "$(count_rows)" = "$n" ] || fail "$(count_rows) rows committed for $n records"
+curl -fs "http://127.0.0.1:$mport/metrics" >"$SCRATCH/metrics" || fail "no /metrics on the ingest"
+wakeups="$(awk '$1 == "topsongs_ingest_fetch_wakeups_total" { print $2 }' "$SCRATCH/metrics")"
+[ -n "$wakeups" ] || fail "metric fetch_wakeups_total missing"
+[ "$wakeups" -gt 0 ] || fail "the fetcher was never woken over a backlog of $n records"
+grep -q "^topsongs_ingest_records_consumed_total $n\$" "$SCRATCH/metrics" ||
+	fail "consumed $(grep records_consumed "$SCRATCH/metrics") for $n records"
+kill -TERM "$pid"
+wait "$pid" || fail "ingest exited $? on SIGTERM: $(tail -5 "$SCRATCH/ingest.log")"
+! grep -q "kafka seek" "$SCRATCH/ingest.log" || fail "a seek failed: $(grep "kafka seek" "$SCRATCH/ingest.log" | head -1)"
+
+"$PY" - "$lake" "$SCRATCH/records.tsv" <<'PY'
+import duckdb, json, sys
+lake, records = sys.argv[1], sys.argv[2]
+sent = sorted(json.loads(line.split("\t", 1)[1])["event_id"] for line in open(records))
+got = [r[0] for r in duckdb.sql(f"""select event_id from read_parquet('{lake}/raw/**/*.parquet')
+    order by event_id""").fetchall()]
+assert got == sent, f"{len(got)} rows in the lake for {len(sent)} records; " \
+    f"{len(set(got))} distinct, {len(set(sent) - set(got))} missing"
+# and each partition's offsets are there once each, with no gap
+gaps = duckdb.sql(f"""select kafka_partition, count(*), max(kafka_offset) - min(kafka_offset) + 1
+    from read_parquet('{lake}/raw/**/*.parquet') group by 1
+    having count(*) <> max(kafka_offset) - min(kafka_offset) + 1""").fetchall()
+assert not gaps, f"offsets with gaps or repeats: {gaps}"
+PY
+echo "backlog of $n records filed exactly once; fetcher woken $wakeups times"
