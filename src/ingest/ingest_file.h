@@ -31,6 +31,25 @@ struct ingest_lake {
 
 #define INGEST_PATH_MAX 1024
 
+/* Rows appended but not yet handed to the writer: they go to it a column
+ * at a time, INGEST_ROWS_MAX rows at once (ingest_file.c says why). */
+#define INGEST_ROWS_MAX 128
+#define INGEST_STR_COLS 6 /* event_id, user_id, song_id, country, city, device */
+
+struct ingest_rows {
+	size_t n;
+	char *text; /* the strings' bytes, each at str[c][i].off */
+	size_t text_len, text_cap;
+	struct {
+		uint32_t off, len;
+	} str[INGEST_STR_COLS][INGEST_ROWS_MAX];
+	int64_t ts_ms[INGEST_ROWS_MAX], offset[INGEST_ROWS_MAX], ingest_ms[INGEST_ROWS_MAX];
+	double lat[INGEST_ROWS_MAX], lon[INGEST_ROWS_MAX];
+	int32_t duration[INGEST_ROWS_MAX], partition[INGEST_ROWS_MAX];
+	uint8_t has_str[INGEST_STR_COLS][INGEST_ROWS_MAX];
+	uint8_t has_lat_lon[INGEST_ROWS_MAX], has_duration[INGEST_ROWS_MAX];
+};
+
 struct ingest_file {
 	char region[9];
 	int year, month, day, hour;
@@ -39,6 +58,7 @@ struct ingest_file {
 	int64_t bytes;                /* the file's size, once closed */
 	char staged[INGEST_PATH_MAX]; /* key relative to the lake */
 	struct parquet_writer *writer;
+	struct ingest_rows *pending;
 };
 
 struct parquet_writer_column;
@@ -56,7 +76,8 @@ int ingest_file_open(struct ingest_file *f, const struct ingest_lake *lake, cons
 /* Whether ev belongs to f's lake partition. */
 int ingest_file_matches(const struct ingest_file *f, const struct play_event *ev);
 
-/* Appends one row. */
+/* Appends one row (handed to the writer with the next INGEST_ROWS_MAX, or
+ * at close: an error of the writer may surface a few rows later). */
 int ingest_file_append(struct ingest_file *f, const struct play_event *ev, int32_t partition,
                        int64_t offset, int64_t ingest_us, struct ts_err *err);
 
