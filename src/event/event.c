@@ -415,6 +415,38 @@ static bool scan_copy(struct scan *c, size_t min, size_t max, char *out)
 
 /* -?(0|[1-9][0-9]*)\.[0-9]+ , short enough to be %.15g output, as a
  * double parsed by strtod like jansson does. */
+/* [-]digits.digits between p and end, when it has at most 15 digits: the
+ * digits as an integer m (below 10^15, so exact as a double) divided by
+ * 10^k for its k decimals (exact up to 10^22). One IEEE division rounds the
+ * exact quotient to nearest, which is what a correctly rounded strtod
+ * returns for the same decimal: the same double, without strtod's cost
+ * (6 % of ingest's CPU). Longer numbers are left to strtod. */
+static bool decimal_exact(const char *p, const char *end, double *out)
+{
+	static const double pow10[16] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+	                                 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+	bool neg = *p == '-';
+	uint64_t m = 0;
+	int digits = 0, k = -1;
+
+	for (p += neg; p < end; p++) {
+		if (*p == '.') {
+			k = 0;
+			continue;
+		}
+		m = m * 10 + (uint64_t)(*p - '0');
+		k += k >= 0;
+		if (++digits > 15)
+			return false;
+	}
+	if (k < 0)
+		return false;
+	*out = (double)m / pow10[k];
+	if (neg)
+		*out = -*out;
+	return true;
+}
+
 static bool scan_decimal(struct scan *c, double lim, double *out)
 {
 	char num[32];
@@ -435,10 +467,14 @@ static bool scan_decimal(struct scan *c, double lim, double *out)
 	n = (size_t)(q - c->p);
 	if (q == digits || n >= sizeof(num))
 		return false;
-	memcpy(num, c->p, n);
-	num[n] = '\0';
-	*out = strtod(num, &stop);
-	if (stop != num + n || !isfinite(*out) || *out < -lim || *out > lim)
+	if (!decimal_exact(c->p, q, out)) {
+		memcpy(num, c->p, n);
+		num[n] = '\0';
+		*out = strtod(num, &stop);
+		if (stop != num + n)
+			return false;
+	}
+	if (!isfinite(*out) || *out < -lim || *out > lim)
 		return false;
 	*out = coord_normal(*out);
 	c->p = q;

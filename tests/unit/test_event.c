@@ -274,6 +274,37 @@ TEST(event_canonical_fast_path_taken)
 		fast_agrees(cases[i].json);
 }
 
+/* Coordinates of up to 15 digits are read without strtod (m / 10^k): the
+ * same doubles as jansson's strtod, for decimals of every length and
+ * position of the point, including the hardest to round (many digits,
+ * halfway-looking tails), and for 16 digits and more, which go to strtod. */
+TEST(event_canonical_decimals_equal_strtod)
+{
+	uint64_t x = 0x9e3779b97f4a7c15u;
+	char json[512], num[2][48];
+	int taken = 0;
+
+	for (int t = 0; t < 20000; t++) {
+		for (int j = 0; j < 2; j++) {
+			int len, frac;
+
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			/* an integer part below the limit, 1 to 18 decimals */
+			len = snprintf(num[j], sizeof(num[j]), "%s%d.", (x & 1) ? "-" : "",
+			               (int)((x >> 1) % (j ? 180 : 90)));
+			frac = 1 + (int)((x >> 9) % 18);
+			for (int d = 0; d < frac; d++) {
+				x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+				num[j][len++] = (char)('0' + (x >> 20) % 10);
+			}
+			num[j][len] = '\0';
+		}
+		snprintf(json, sizeof(json), CANON_HEAD ",\"lat\":%s,\"lon\":%s}", num[0], num[1]);
+		taken += fast_agrees(json);
+	}
+	CHECK_INT(taken, 20000);
+}
+
 /* Anything else goes to jansson, and event_parse still decides it exactly
  * as jansson alone does. */
 TEST(event_canonical_gives_up_on_the_rest)
