@@ -188,10 +188,12 @@ const struct config_key config_keys[] = {
      "Rows per Kafka partition after which a batch is committed at once."},
     {"ingest.max-bytes", INT(ingest_max_bytes), "67108864", 1024, 4294967296, 0, NULL,
      "Bytes of record values per Kafka partition after which a batch is committed."},
-    {"ingest.fetch-queue-kbytes", INT(ingest_fetch_queue_kbytes), "24576", 1024, 2097151, 0, NULL,
-     "Kilobytes of records librdkafka prefetches for ingest, all partitions together. While "
-     "ingest works off a backlog it reads about this much per second (librdkafka 2.0 waits 1 s "
-     "after filling it): more catches up faster and costs memory (docs/ingest.md)."},
+    {"ingest.buffer-kbytes", INT(ingest_buffer_kbytes), "32768", 64, 4194304, 0, NULL,
+     "Kilobytes of record values in open batches, all partitions together, past which the "
+     "largest batch is committed early: it bounds ingest's memory (docs/ingest.md)."},
+    {"ingest.fetch-queue-kbytes", INT(ingest_fetch_queue_kbytes), "16384", 1024, 2097151, 0, NULL,
+     "Kilobytes of records librdkafka prefetches for ingest, all partitions together: more "
+     "costs memory, less makes ingest wake the fetcher more often (docs/ingest.md)."},
     {"ingest.max-open-files", INT(ingest_max_open_files), "64", 1, 10000, 0, NULL,
      "Open lake partitions (region, date, hour) per Kafka partition before a commit."},
     {"ingest.max-age-s", INT(ingest_max_age_s), "2592000", 60, 315360000, 0, NULL,

@@ -55,6 +55,7 @@ struct ts_config {
 	int64_t ingest_flush_ms;
 	int64_t ingest_max_rows;
 	int64_t ingest_max_bytes;
+	int64_t ingest_buffer_kbytes;
 	int64_t ingest_fetch_queue_kbytes;
 	int64_t ingest_max_open_files;
 	int64_t ingest_max_age_s;

@@ -59,6 +59,7 @@ struct ingest {
 	int64_t next_lag_us;
 	int64_t next_age_check_us; /* flush_old looks every 10 ms at most */
 	int starving;              /* some partition is (wake_fetcher) */
+	int64_t buffered;          /* record values in open batches, all partitions */
 };
 
 static void fail(struct ingest *in, const struct ts_err *err)
@@ -78,6 +79,7 @@ static void drop_batch(struct ingest *in, struct part *p, int32_t partition)
 	p->first = p->last = -1;
 	p->rows = 0;
 	p->max_ts_us = 0;
+	in->buffered -= p->bytes;
 	p->bytes = 0;
 	if (p->dir[0] && ingest_discard_staging(&in->lake, p->dir, &err))
 		log_warn("cannot remove staging leftovers", "partition=%d %s", (int)partition,
@@ -86,12 +88,13 @@ static void drop_batch(struct ingest *in, struct part *p, int32_t partition)
 }
 
 /* Forgets the batch after a commit; its staging folder goes when published. */
-static void reset_batch(struct part *p)
+static void reset_batch(struct ingest *in, struct part *p)
 {
 	p->nfiles = 0;
 	p->first = p->last = -1;
 	p->rows = 0;
 	p->max_ts_us = 0;
+	in->buffered -= p->bytes;
 	p->bytes = 0;
 	p->dir[0] = '\0';
 }
@@ -173,7 +176,7 @@ static int flush(struct ingest *in, int32_t partition, struct ts_err *err)
 		in->stats->bytes += p->files[i].bytes;
 	log_debug("committed", "partition=%d offsets=%lld..%lld rows=%lld files=%d", (int)partition,
 	          (long long)p->first, (long long)p->last, (long long)p->rows, p->nfiles);
-	reset_batch(p);
+	reset_batch(in, p);
 	rc = ingest_publish(in->db, &in->lake, in->cfg->kafka_topic, partition, err);
 	in->stats->commit_us += time_mono_us() - t0;
 	return rc;
@@ -229,6 +232,20 @@ static void start_batch(struct ingest *in, int32_t partition, int64_t offset)
 	ingest_batch_dir(in->cfg->kafka_topic, partition, offset, p->dir, sizeof(p->dir));
 }
 
+/* The partition whose open batch holds the most record values. Batches are
+ * held in memory until committed, so their sum is most of ingest's memory
+ * while it works off a backlog: past ingest.buffer-kbytes, the largest is
+ * committed early (docs/ingest.md, "Memory"). */
+static int32_t largest_batch(const struct ingest *in)
+{
+	int32_t best = 0;
+
+	for (int32_t i = 1; i < MAX_PARTITIONS; i++)
+		if (in->parts[i].bytes > in->parts[best].bytes)
+			best = i;
+	return best;
+}
+
 static int take(struct ingest *in, const rd_kafka_message_t *m, struct ts_err *err)
 {
 	struct part *p = &in->parts[m->partition];
@@ -273,8 +290,11 @@ static int take(struct ingest *in, const rd_kafka_message_t *m, struct ts_err *e
 	if (ev.ts_us > p->max_ts_us)
 		p->max_ts_us = ev.ts_us;
 	p->bytes += (int64_t)m->len;
+	in->buffered += (int64_t)m->len;
 	if (p->rows >= in->cfg->ingest_max_rows || p->bytes >= in->cfg->ingest_max_bytes)
 		return flush(in, m->partition, err);
+	if (in->buffered >= in->cfg->ingest_buffer_kbytes << 10)
+		return flush(in, largest_batch(in), err);
 	return 0;
 }
 

@@ -4,7 +4,9 @@
 # second after it drains; ingest seeks a starved partition to its own
 # position to wake the fetcher (docs/ingest.md, "Catching up"). The seeks
 # must happen here, and every record must still be filed exactly once:
-# none skipped, none taken twice from a refetch.
+# none skipped, none taken twice from a refetch. Then the memory bound:
+# with batches that would wait ten minutes to be committed, the open
+# batches' record bytes (ingest.buffer-kbytes) make ingest commit early.
 . "$(dirname "$0")/lib.sh"
 : "${PY:?}"
 
@@ -67,3 +69,32 @@ gaps = duckdb.sql(f"""select kafka_partition, count(*), max(kafka_offset) - min(
 assert not gaps, f"offsets with gaps or repeats: {gaps}"
 PY
 echo "backlog of $n records filed exactly once; fetcher woken $wakeups times"
+
+# The buffer bound: 64 KB of record values in open batches at most, with
+# no other reason to commit for 10 minutes (age, rows and bytes per batch).
+topic2="$topic-b"
+head -n 3000 "$SCRATCH/records.tsv" | kcat -P -b "$TOPSONGS_KAFKA_BROKERS" -t "$topic2" -K $'\t' ||
+	fail "cannot produce the second test records"
+"$TOPSONGS_BIN" ingest --kafka-topic "$topic2" --ingest-group "g-$topic2" \
+	--ingest-dlq-topic "$topic-dlq" --lake-url "$lake" --ingest-buffer-kbytes 64 \
+	--ingest-flush-ms 600000 --ingest-max-rows 100000000 --ingest-compact-interval-s 0 \
+	>"$SCRATCH/ingest2.log" 2>&1 &
+pid=$!
+pids_to_stop+=("$pid")
+rows2() {
+	psql -X -q -tA "$TOPSONGS_PG_URL" -c \
+		"SELECT coalesce(sum(rows), 0) FROM ingest_files WHERE topic = '$topic2'" 2>/dev/null || echo 0
+}
+for _ in $(seq 1 120); do
+	# ~200 bytes a record: 64 KB holds about 320, so all but the last few
+	# hundred must be committed by the bound
+	[ "$(rows2)" -ge 2500 ] && break
+	kill -0 "$pid" 2>/dev/null || fail "ingest died: $(tail -3 "$SCRATCH/ingest2.log")"
+	sleep 0.5
+done
+[ "$(rows2)" -ge 2500 ] || fail "only $(rows2) of 3000 rows committed: open batches are not bounded"
+kill -TERM "$pid"
+wait "$pid" || fail "ingest exited $? on SIGTERM: $(tail -5 "$SCRATCH/ingest2.log")"
+# SIGTERM commits the rest: every record once
+[ "$(rows2)" = 3000 ] || fail "$(rows2) rows committed for 3000 records after SIGTERM"
+echo "open batches bounded: 64 KB of records held at most"
