@@ -413,8 +413,6 @@ static bool scan_copy(struct scan *c, size_t min, size_t max, char *out)
 	return true;
 }
 
-/* -?(0|[1-9][0-9]*)\.[0-9]+ , short enough to be %.15g output, as a
- * double parsed by strtod like jansson does. */
 /* [-]digits.digits between p and end, when it has at most 15 digits: the
  * digits as an integer m (below 10^15, so exact as a double) divided by
  * 10^k for its k decimals (exact up to 10^22). One IEEE division rounds the
@@ -423,8 +421,8 @@ static bool scan_copy(struct scan *c, size_t min, size_t max, char *out)
  * (6 % of ingest's CPU). Longer numbers are left to strtod. */
 static bool decimal_exact(const char *p, const char *end, double *out)
 {
-	static const double pow10[16] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-	                                 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+	static const double tens[16] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+	                                1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
 	bool neg = *p == '-';
 	uint64_t m = 0;
 	int digits = 0, k = -1;
@@ -441,12 +439,14 @@ static bool decimal_exact(const char *p, const char *end, double *out)
 	}
 	if (k < 0)
 		return false;
-	*out = (double)m / pow10[k];
+	*out = (double)m / tens[k];
 	if (neg)
 		*out = -*out;
 	return true;
 }
 
+/* -?(0|[1-9][0-9]*)\.[0-9]+ , short enough to be %.15g output, as the
+ * double jansson's strtod gives. */
 static bool scan_decimal(struct scan *c, double lim, double *out)
 {
 	char num[32];

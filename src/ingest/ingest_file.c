@@ -2,6 +2,7 @@
  * Raw lake files: schema, paths and row appends; see ingest_file.h.
  */
 #include "base/common.h"
+#include "base/dbuf.h"
 #include "base/fsutil.h"
 #include "base/timeutil.h"
 #include "ingest/ingest_file.h"
@@ -113,29 +114,34 @@ int ingest_file_open(struct ingest_file *f, const struct ingest_lake *lake, cons
  * values at once keeps one table in the cache and lets the writer prefetch
  * its slots ahead of the probes.
  */
-static const int str_cols[INGEST_STR_COLS] = {COL_EVENT_ID, COL_USER_ID, COL_SONG_ID,
-                                              COL_COUNTRY,  COL_CITY,    COL_DEVICE};
+#define STR_COLS 6
+static const int str_cols[STR_COLS] = {COL_EVENT_ID, COL_USER_ID, COL_SONG_ID,
+                                       COL_COUNTRY,  COL_CITY,    COL_DEVICE};
+
+/* The text of INGEST_ROWS_MAX rows of validated events is far below this. */
+#define ROWS_TEXT_MAX (4u << 20)
+
+struct ingest_rows {
+	size_t n;
+	struct dbuf text; /* the strings' bytes, each at str[c][i].off */
+	struct {
+		uint32_t off, len;
+	} str[STR_COLS][INGEST_ROWS_MAX];
+	int64_t ts_ms[INGEST_ROWS_MAX], offset[INGEST_ROWS_MAX], ingest_ms[INGEST_ROWS_MAX];
+	double lat[INGEST_ROWS_MAX], lon[INGEST_ROWS_MAX];
+	int32_t duration[INGEST_ROWS_MAX], partition[INGEST_ROWS_MAX];
+	uint8_t has_str[STR_COLS][INGEST_ROWS_MAX];
+	uint8_t has_lat_lon[INGEST_ROWS_MAX], has_duration[INGEST_ROWS_MAX];
+};
 
 static int keep_str(struct ingest_rows *r, int c, const char *s)
 {
 	size_t n = strlen(s), i = r->n;
 
-	if (r->text_len + n > r->text_cap) {
-		size_t cap = r->text_cap * 2 > r->text_len + n + 4096 ? r->text_cap * 2
-		                                                      : r->text_len + n + 4096;
-		char *t = realloc(r->text, cap);
-
-		if (!t)
-			return TS_ENOMEM;
-		r->text = t;
-		r->text_cap = cap;
-	}
-	memcpy(r->text + r->text_len, s, n);
-	r->str[c][i].off = (uint32_t)r->text_len;
+	r->str[c][i].off = (uint32_t)r->text.len;
 	r->str[c][i].len = (uint32_t)n;
 	r->has_str[c][i] = n > 0; /* an empty optional string is stored as null */
-	r->text_len += n;
-	return 0;
+	return dbuf_add(&r->text, s, n);
 }
 
 /* Hands the pending rows to the writer. */
@@ -148,9 +154,9 @@ static int put_pending(struct ingest_file *f, struct ts_err *err)
 
 	if (!r || !r->n)
 		return 0;
-	for (int c = 0; !rc && c < INGEST_STR_COLS; c++) {
+	for (int c = 0; !rc && c < STR_COLS; c++) {
 		for (size_t i = 0; i < r->n; i++) {
-			b[i].ptr = (const uint8_t *)r->text + r->str[c][i].off;
+			b[i].ptr = (const uint8_t *)r->text.buf + r->str[c][i].off;
 			b[i].len = r->str[c][i].len;
 		}
 		rc = parquet_writer_put_column(
@@ -169,26 +175,29 @@ static int put_pending(struct ingest_file *f, struct ts_err *err)
 		return ts_err_set(err, rc, "%s: cannot add %zu rows", f->staged, r->n);
 	rc = parquet_writer_end_rows(w, r->n, err);
 	r->n = 0;
-	r->text_len = 0;
+	dbuf_reset(&r->text);
 	return rc;
 }
 
 int ingest_file_append(struct ingest_file *f, const struct play_event *ev, int32_t partition,
                        int64_t offset, int64_t ingest_us, struct ts_err *err)
 {
-	const char *strs[INGEST_STR_COLS] = {ev->event_id, ev->user_id, ev->song_id,
-	                                     ev->country,  ev->city,    ev->device};
+	const char *strs[STR_COLS] = {ev->event_id, ev->user_id, ev->song_id,
+	                              ev->country,  ev->city,    ev->device};
 	struct ingest_rows *r = f->pending;
 	size_t i;
 	int rc = 0;
 
-	if (!r && !(r = f->pending = calloc(1, sizeof(*r))))
-		return ts_err_set(err, TS_ENOMEM, "%s: out of memory", f->staged);
+	if (!r) {
+		if (!(r = f->pending = calloc(1, sizeof(*r))))
+			return ts_err_set(err, TS_ENOMEM, "%s: out of memory", f->staged);
+		dbuf_init(&r->text, ROWS_TEXT_MAX);
+	}
 	i = r->n;
-	for (int c = 0; !rc && c < INGEST_STR_COLS; c++)
+	for (int c = 0; !rc && c < STR_COLS; c++)
 		rc = keep_str(r, c, strs[c]);
 	if (rc)
-		return ts_err_set(err, rc, "%s: out of memory", f->staged);
+		return ts_err_set(err, rc, "%s: cannot keep a row's text", f->staged);
 	r->ts_ms[i] = ev->ts_us / 1000;
 	r->has_lat_lon[i] = ev->has_lat_lon;
 	r->lat[i] = ev->has_lat_lon ? ev->lat : 0;
@@ -206,7 +215,7 @@ int ingest_file_append(struct ingest_file *f, const struct play_event *ev, int32
 static void free_pending(struct ingest_file *f)
 {
 	if (f->pending)
-		free(f->pending->text);
+		dbuf_release(&f->pending->text);
 	free(f->pending);
 	f->pending = NULL;
 }
@@ -214,11 +223,11 @@ static void free_pending(struct ingest_file *f)
 int ingest_file_close(struct ingest_file *f, const struct ingest_lake *lake, struct ts_err *err)
 {
 	int rc = put_pending(f, err);
+	size_t len = 0;
+	void *bytes;
 
 	free_pending(f);
 	rc = rc ? rc : parquet_writer_close(f->writer, err);
-	size_t len = 0;
-	void *bytes;
 
 	if (!rc && !lake->root) {
 		bytes = parquet_writer_take(f->writer, &len);

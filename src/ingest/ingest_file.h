@@ -31,24 +31,11 @@ struct ingest_lake {
 
 #define INGEST_PATH_MAX 1024
 
-/* Rows appended but not yet handed to the writer: they go to it a column
- * at a time, INGEST_ROWS_MAX rows at once (ingest_file.c says why). */
+/* Rows an open file keeps before handing them to its writer, a column at
+ * a time (ingest_file.c says why). */
 #define INGEST_ROWS_MAX 128
-#define INGEST_STR_COLS 6 /* event_id, user_id, song_id, country, city, device */
 
-struct ingest_rows {
-	size_t n;
-	char *text; /* the strings' bytes, each at str[c][i].off */
-	size_t text_len, text_cap;
-	struct {
-		uint32_t off, len;
-	} str[INGEST_STR_COLS][INGEST_ROWS_MAX];
-	int64_t ts_ms[INGEST_ROWS_MAX], offset[INGEST_ROWS_MAX], ingest_ms[INGEST_ROWS_MAX];
-	double lat[INGEST_ROWS_MAX], lon[INGEST_ROWS_MAX];
-	int32_t duration[INGEST_ROWS_MAX], partition[INGEST_ROWS_MAX];
-	uint8_t has_str[INGEST_STR_COLS][INGEST_ROWS_MAX];
-	uint8_t has_lat_lon[INGEST_ROWS_MAX], has_duration[INGEST_ROWS_MAX];
-};
+struct ingest_rows;
 
 struct ingest_file {
 	char region[9];
@@ -58,7 +45,7 @@ struct ingest_file {
 	int64_t bytes;                /* the file's size, once closed */
 	char staged[INGEST_PATH_MAX]; /* key relative to the lake */
 	struct parquet_writer *writer;
-	struct ingest_rows *pending;
+	struct ingest_rows *pending; /* rows appended, not yet handed over */
 };
 
 struct parquet_writer_column;
