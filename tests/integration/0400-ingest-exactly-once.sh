@@ -60,11 +60,7 @@ PY
 kcat -P -b "$TOPSONGS_KAFKA_BROKERS" -t "$topic" -K $'\t' -z lz4 <"$SCRATCH/records.tsv" ||
 	fail "cannot produce the test records"
 
-# Rows committed so far, from ingest's own bookkeeping (cheap to poll).
-count_rows() {
-	psql -X -q -tA "$TOPSONGS_PG_URL" -c \
-		"SELECT coalesce(sum(rows), 0) FROM ingest_files WHERE topic = '$topic'" 2>/dev/null || echo 0
-}
+count_rows() { topic_rows "$topic"; }
 
 # wait_more N: until N more rows than now are committed (at most 15 s).
 wait_more() {

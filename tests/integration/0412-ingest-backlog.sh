@@ -25,9 +25,14 @@ for line in sys.stdin:
 kcat -P -b "$TOPSONGS_KAFKA_BROKERS" -t "$topic" -K $'\t' -z lz4 <"$SCRATCH/records.tsv" ||
 	fail "cannot produce the test records"
 
-count_rows() {
-	psql -X -q -tA "$TOPSONGS_PG_URL" -c \
-		"SELECT coalesce(sum(rows), 0) FROM ingest_files WHERE topic = '$topic'" 2>/dev/null || echo 0
+# wait_rows TOPIC N LOG: until ingest ($pid, logging to LOG) has committed
+# N rows of TOPIC, for at most 2 minutes.
+wait_rows() {
+	for _ in $(seq 1 240); do
+		[ "$(topic_rows "$1")" -ge "$2" ] && return 0
+		kill -0 "$pid" 2>/dev/null || fail "ingest died: $(tail -3 "$3")"
+		sleep 0.5
+	done
 }
 
 mport="$(free_port)"
@@ -38,12 +43,8 @@ mport="$(free_port)"
 	--ingest-metrics-listen "127.0.0.1:$mport" >"$SCRATCH/ingest.log" 2>&1 &
 pid=$!
 pids_to_stop+=("$pid")
-for _ in $(seq 1 240); do
-	[ "$(count_rows)" -ge "$n" ] && break
-	kill -0 "$pid" 2>/dev/null || fail "ingest died: $(tail -3 "$SCRATCH/ingest.log")"
-	sleep 0.5
-done
-[ "$(count_rows)" = "$n" ] || fail "$(count_rows) rows committed for $n records"
+wait_rows "$topic" "$n" "$SCRATCH/ingest.log"
+[ "$(topic_rows "$topic")" = "$n" ] || fail "$(topic_rows "$topic") rows committed for $n records"
 curl -fs "http://127.0.0.1:$mport/metrics" >"$SCRATCH/metrics" || fail "no /metrics on the ingest"
 wakeups="$(awk '$1 == "topsongs_ingest_fetch_wakeups_total" { print $2 }' "$SCRATCH/metrics")"
 [ -n "$wakeups" ] || fail "metric fetch_wakeups_total missing"
@@ -81,17 +82,10 @@ head -n 3000 "$SCRATCH/records.tsv" | kcat -P -b "$TOPSONGS_KAFKA_BROKERS" -t "$
 	>"$SCRATCH/ingest2.log" 2>&1 &
 pid=$!
 pids_to_stop+=("$pid")
-rows2() {
-	psql -X -q -tA "$TOPSONGS_PG_URL" -c \
-		"SELECT coalesce(sum(rows), 0) FROM ingest_files WHERE topic = '$topic2'" 2>/dev/null || echo 0
-}
-for _ in $(seq 1 120); do
-	# ~200 bytes a record: 64 KB holds about 320, so all but the last few
-	# hundred must be committed by the bound
-	[ "$(rows2)" -ge 2500 ] && break
-	kill -0 "$pid" 2>/dev/null || fail "ingest died: $(tail -3 "$SCRATCH/ingest2.log")"
-	sleep 0.5
-done
+# ~200 bytes a record: 64 KB holds about 320, so all but the last few
+# hundred must be committed by the bound
+wait_rows "$topic2" 2500 "$SCRATCH/ingest2.log"
+rows2() { topic_rows "$topic2"; }
 [ "$(rows2)" -ge 2500 ] || fail "only $(rows2) of 3000 rows committed: open batches are not bounded"
 kill -TERM "$pid"
 wait "$pid" || fail "ingest exited $? on SIGTERM: $(tail -5 "$SCRATCH/ingest2.log")"

@@ -64,6 +64,13 @@ consume() {
 	kcat -C -b "$TOPSONGS_KAFKA_BROKERS" -t "$1" -o beginning -e -q -f '%k\t%s\n' 2>/dev/null
 }
 
+# topic_rows TOPIC: rows ingest has committed for TOPIC so far, from its
+# own bookkeeping (cheap to poll); 0 while PostgreSQL is away.
+topic_rows() {
+	psql -X -q -tA "$TOPSONGS_PG_URL" -c \
+		"SELECT coalesce(sum(rows), 0) FROM ingest_files WHERE topic = '$1'" 2>/dev/null || echo 0
+}
+
 # unique topic name for this script
 new_topic() {
 	echo "test-$(basename "$0" .sh)-$$-$RANDOM"
