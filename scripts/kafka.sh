@@ -85,8 +85,10 @@ start() {
 	port_open "$port" && die "port 127.0.0.1:$port is already in use by another process"
 	write_config "$dir" "$port"
 	if [ ! -f "$dir/data/meta.properties" ]; then
-		java_run "$dir" kafka.tools.StorageTool format -t "$(java_run "$dir" \
-			kafka.tools.StorageTool random-uuid)" -c "$dir/server.properties" \
+		# A cluster id is 16 random bytes in URL-safe base64 without padding
+		# (what StorageTool random-uuid prints, without a second JVM start).
+		java_run "$dir" kafka.tools.StorageTool format -t "$(head -c 16 /dev/urandom |
+			base64 | tr '+/' '-_' | tr -d '=')" -c "$dir/server.properties" \
 			>"$dir/format.log" 2>&1 || die "formatting storage failed; see $dir/format.log"
 	fi
 	nohup java -Xms256m -Xmx768m -XX:+UseG1GC -Djava.awt.headless=true \
