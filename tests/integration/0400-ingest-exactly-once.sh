@@ -8,6 +8,8 @@
 
 topic="$(new_topic)"
 lake="$SCRATCH/lake"
+# A broker of its own to stop and restart, so no other test sees it go.
+[ "${INGEST_SCENARIO:-kill}" != broker ] || use_own_broker
 if [ "${INGEST_SCENARIO:-kill}" = pg ]; then
 	# A PostgreSQL of its own, so stopping it disturbs no other test.
 	pg_dir="$SCRATCH/pg"
@@ -100,10 +102,13 @@ if [ "${INGEST_SCENARIO:-kill}" = minio ]; then
 	# once those give up it restarts itself (ingest.unavailable-retry-s), so
 	# the same process must carry on to the end. Nothing may be lost or
 	# doubled.
-	: "${TS_MINIO_STATE:?}" "${TS_MINIO_PORT:?}"
+	case "$TS_MINIO_STATE" in
+	"$SCRATCH"/*) ;;
+	*) fail "stopping MinIO needs one of the script's own (TOPSONGS_S3_ENDPOINT empty, see 0405)" ;;
+	esac
 	restart_minio() { "$ROOT/scripts/minio.sh" start "$TS_MINIO_STATE" "$TS_MINIO_PORT" >/dev/null 2>&1; }
-	# Leave the shared MinIO running as it was; stop one of our own.
-	trap 'restart_minio; cleanup; case "$TS_MINIO_STATE" in "$SCRATCH"/*) "$ROOT/scripts/minio.sh" stop "$TS_MINIO_STATE" ;; esac' EXIT
+	# Its PID changes with the restart: stopped by its folder.
+	trap 'cleanup; "$ROOT/scripts/minio.sh" stop "$TS_MINIO_STATE"' EXIT
 	start_ingest
 	wait_more 300
 	"$ROOT/scripts/minio.sh" stop "$TS_MINIO_STATE"
@@ -159,8 +164,6 @@ elif [ "${INGEST_SCENARIO:-kill}" = failpoints ]; then
 elif [ "${INGEST_SCENARIO:-kill}" = broker ]; then
 	# The broker stops under a running ingest and comes back; ingest rides
 	# through (or dies and is restarted) without losing or doubling a record.
-	: "${TS_KAFKA_STATE:?}" "${TS_KAFKA_PORT:?}"
-	trap '"$ROOT/scripts/kafka.sh" start "$TS_KAFKA_STATE" "$TS_KAFKA_PORT" >/dev/null 2>&1; cleanup' EXIT
 	start_ingest
 	wait_more 300
 	"$ROOT/scripts/kafka.sh" stop "$TS_KAFKA_STATE"

@@ -12,8 +12,10 @@ export TOPSONGS_KAFKA_BROKERS
 export TOPSONGS_INGEST_METRICS_LISTEN
 
 pids_to_stop=()
+own_kafka="" # the state folder of use_own_broker's broker, if any
 cleanup() {
 	local p
+	[ -z "$own_kafka" ] || "$ROOT/scripts/kafka.sh" stop "$own_kafka" >/dev/null 2>&1 || true
 	for p in "${pids_to_stop[@]}"; do
 		kill "$p" 2>/dev/null || true
 	done
@@ -32,6 +34,30 @@ fail() {
 # A port nobody listens on.
 free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# use_own_broker: a Kafka broker of this script's own, for a script that
+# stops and restarts it while the shared one serves the scripts running
+# beside it. Exports TOPSONGS_KAFKA_BROKERS, TS_KAFKA_STATE and TS_KAFKA_PORT
+# (its controller listens on TS_KAFKA_PORT + 1); cleanup stops it.
+use_own_broker() {
+	local port
+	port="$(python3 -c '
+import socket
+while True:
+    a, b = socket.socket(), socket.socket()
+    a.bind(("127.0.0.1", 0))
+    p = a.getsockname()[1]
+    try:
+        b.bind(("127.0.0.1", p + 1))
+        break
+    except OSError:
+        pass
+print(p)')"
+	own_kafka="$SCRATCH/kafka"
+	"$ROOT/scripts/kafka.sh" start "$own_kafka" "$port" 2>"$SCRATCH/kafka-start.log" ||
+		fail "could not start a Kafka broker on 127.0.0.1:$port: $(tail -n 5 "$SCRATCH/kafka-start.log")"
+	export TS_KAFKA_STATE="$own_kafka" TS_KAFKA_PORT="$port" TOPSONGS_KAFKA_BROKERS="127.0.0.1:$port"
 }
 
 # start_api PORT [flags...]: starts the api in the background, waits for /healthz.
