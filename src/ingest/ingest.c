@@ -1,10 +1,12 @@
 /*
  * The ingest loop: consume, route each record to the open file of its
- * (region, date, hour) within its partition's batch, and commit a batch
- * when it is old (ingest.flush-ms, checked even when no record arrives),
- * large (ingest.max-rows) or spread over too many files, and before a
- * partition is revoked. Offsets live in PostgreSQL, not in Kafka: on
- * assignment each partition is sought to its committed next offset.
+ * (region, date, hour) within its partition's batch, and seal a batch —
+ * hand it to the committer thread (ingest_committer.h) — when it is old
+ * (ingest.flush-ms, checked even when no record arrives), large
+ * (ingest.max-rows) or spread over too many files, and before a partition
+ * is revoked, which waits until it is committed. Offsets live in
+ * PostgreSQL, not in Kafka: on assignment each partition is sought to its
+ * committed next offset.
  */
 #include "base/common.h"
 #include "base/failpoint.h"
@@ -14,6 +16,7 @@
 #include "db/db.h"
 #include "ingest/ingest.h"
 #include "ingest/ingest_commit.h"
+#include "ingest/ingest_committer.h"
 #include "ingest/ingest_compact.h"
 #include "ingest/ingest_metrics.h"
 #include "kafka/kafka_producer.h"
@@ -52,6 +55,7 @@ struct ingest {
 	struct ingest_lake lake;
 	struct part parts[MAX_PARTITIONS];
 	struct ingest_stats *stats;
+	struct ingest_committer *committer;
 	struct event_rules rules;
 	int failed;
 	struct ts_err fail_err;
@@ -69,27 +73,10 @@ static void fail(struct ingest *in, const struct ts_err *err)
 	in->failed = 1;
 }
 
-static void drop_batch(struct ingest *in, struct part *p, int32_t partition)
-{
-	struct ts_err err;
-
-	for (int i = 0; i < p->nfiles; i++)
-		ingest_file_abort(&p->files[i]);
-	p->nfiles = 0;
-	p->first = p->last = -1;
-	p->rows = 0;
-	p->max_ts_us = 0;
-	in->buffered -= p->bytes;
-	p->bytes = 0;
-	if (p->dir[0] && ingest_discard_staging(&in->lake, p->dir, &err))
-		log_warn("cannot remove staging leftovers", "partition=%d %s", (int)partition,
-		         err.msg);
-	p->dir[0] = '\0';
-}
-
-/* Forgets the batch after a commit; its staging folder goes when published. */
+/* Forgets the batch once sealed; the committer owns its files now. */
 static void reset_batch(struct ingest *in, struct part *p)
 {
+	p->files = NULL; /* file_for allocates the next batch's */
 	p->nfiles = 0;
 	p->first = p->last = -1;
 	p->rows = 0;
@@ -99,87 +86,20 @@ static void reset_batch(struct ingest *in, struct part *p)
 	p->dir[0] = '\0';
 }
 
-/* The batch's dead letters must be in Kafka before its offsets commit. A
- * broker outage only delays that: ingest can make no progress meanwhile
- * anyway, and riding it out beats a restart. The bound is librdkafka's own
- * default delivery timeout (message.timeout.ms). */
-#define DLQ_WAIT_S 300
-
-static int wait_dead_letters(struct ingest *in, struct ts_err *err)
-{
-	for (int s = 0; s < DLQ_WAIT_S; s++) {
-		if (rd_kafka_flush(in->dlq, 1000) == RD_KAFKA_RESP_ERR_NO_ERROR)
-			return 0;
-		if (s % 15 == 14)
-			log_warn("waiting for the broker to acknowledge dead-letter records",
-			         "seconds=%d queued=%d", s + 1, rd_kafka_outq_len(in->dlq));
-	}
-	return ts_err_set(err, TS_EUNAVAIL, "dead-letter records not acknowledged in %d s",
-	                  DLQ_WAIT_S);
-}
-
-/* Orders a batch's files by (hour, region), the key of their lake_hours
- * rows, so that every ingest process upserts those rows in one order: two
- * processes committing batches over the same hours in opposite orders
- * deadlocked in PostgreSQL (seen with two processes in bench/ingest.sh). */
-static int file_order(const void *a, const void *b)
-{
-	const struct ingest_file *x = a, *y = b;
-
-	if (x->hour_key != y->hour_key)
-		return x->hour_key < y->hour_key ? -1 : 1;
-	return strcmp(x->region, y->region);
-}
-
-/* Closes the batch's files, waits for its dead letters, commits, publishes.
- * Before the commit, a failure discards the batch (its records will be
- * consumed again); after it, the committed files stay staged and are
- * published by the next ingest_publish. */
-static int flush(struct ingest *in, int32_t partition, struct ts_err *err)
+/* Hands the partition's open batch to the committer, which closes,
+ * commits and publishes it while this thread goes on; the partition starts
+ * a new batch with its next record. */
+static int seal(struct ingest *in, int32_t partition, struct ts_err *err)
 {
 	struct part *p = &in->parts[partition];
-	struct ingest_batch b = {&in->lake,
-	                         in->cfg->kafka_topic,
-	                         partition,
-	                         p->first,
-	                         p->last,
-	                         p->files,
-	                         p->nfiles,
-	                         p->max_ts_us,
-	                         in->cfg->ingest_lateness_s,
-	                         0};
-	int rc = 0;
-
-	int64_t t0 = time_mono_us();
+	struct ingest_job job = {partition,    p->first, p->last,   p->rows, p->bytes,
+	                         p->max_ts_us, p->files, p->nfiles, ""};
 
 	if (p->first < 0)
 		return 0;
-	for (int i = 0; !rc && i < p->nfiles; i++)
-		rc = ingest_file_close(&p->files[i], &in->lake, err);
-	rc = rc ? rc : wait_dead_letters(in, err);
-	if (!rc) {
-		qsort(p->files, (size_t)p->nfiles, sizeof(*p->files), file_order);
-		failpoint("ingest.staged");
-	}
-	rc = rc ? rc : ingest_commit(in->db, &b, err);
-	if (!rc)
-		failpoint("ingest.committed");
-	if (rc) {
-		drop_batch(in, p, partition);
-		return rc;
-	}
-	in->stats->commits++;
-	in->stats->files += p->nfiles;
-	in->stats->rows += p->rows;
-	in->stats->late += b.late_rows;
-	for (int i = 0; i < p->nfiles; i++)
-		in->stats->bytes += p->files[i].bytes;
-	log_debug("committed", "partition=%d offsets=%lld..%lld rows=%lld files=%d", (int)partition,
-	          (long long)p->first, (long long)p->last, (long long)p->rows, p->nfiles);
+	memcpy(job.dir, p->dir, sizeof(job.dir));
 	reset_batch(in, p);
-	rc = ingest_publish(in->db, &in->lake, in->cfg->kafka_topic, partition, err);
-	in->stats->commit_us += time_mono_us() - t0;
-	return rc;
+	return ingest_committer_push(in->committer, &job, err);
 }
 
 static void dead_letter(struct ingest *in, const rd_kafka_message_t *m, const char *reason)
@@ -247,6 +167,22 @@ static int32_t largest_batch(const struct ingest *in)
 	return best;
 }
 
+/* ingest.buffer-kbytes bounds the record bytes of the open batches and of
+ * those sealed and not yet committed, together. Past it, the largest open
+ * batch is sealed if the open ones hold at least half; otherwise the
+ * committer is behind, and this thread waits for it to finish a batch. */
+static int bound_memory(struct ingest *in, struct ts_err *err)
+{
+	int64_t bound = in->cfg->ingest_buffer_kbytes << 10;
+
+	if (in->buffered + ingest_committer_bytes(in->committer) < bound)
+		return 0;
+	if (in->buffered >= bound / 2)
+		return seal(in, largest_batch(in), err);
+	ingest_committer_wait_one(in->committer);
+	return ingest_committer_failed(in->committer, err);
+}
+
 static int take(struct ingest *in, const rd_kafka_message_t *m, struct ts_err *err)
 {
 	struct part *p = &in->parts[m->partition];
@@ -276,7 +212,7 @@ static int take(struct ingest *in, const rd_kafka_message_t *m, struct ts_err *e
 		return 0;
 	}
 	if (p->first >= 0 && p->nfiles == in->cfg->ingest_max_open_files) {
-		int rc = flush(in, m->partition, err);
+		int rc = seal(in, m->partition, err);
 
 		if (rc)
 			return rc;
@@ -293,10 +229,8 @@ static int take(struct ingest *in, const rd_kafka_message_t *m, struct ts_err *e
 	p->bytes += (int64_t)m->len;
 	in->buffered += (int64_t)m->len;
 	if (p->rows >= in->cfg->ingest_max_rows || p->bytes >= in->cfg->ingest_max_bytes)
-		return flush(in, m->partition, err);
-	if (in->buffered >= in->cfg->ingest_buffer_kbytes << 10)
-		return flush(in, largest_batch(in), err);
-	return 0;
+		return seal(in, m->partition, err);
+	return bound_memory(in, err);
 }
 
 static int on_assign(struct ingest *in, rd_kafka_topic_partition_list_t *parts, struct ts_err *err)
@@ -310,7 +244,8 @@ static int on_assign(struct ingest *in, rd_kafka_topic_partition_list_t *parts, 
 			return ts_err_set(err, TS_EINVAL, "partition %d beyond %d", tp->partition,
 			                  MAX_PARTITIONS);
 		rc = ingest_register(in->db, tp->topic, tp->partition, err);
-		rc = rc ? rc : ingest_publish(in->db, &in->lake, tp->topic, tp->partition, err);
+		rc = rc ? rc
+		        : ingest_publish(in->db, &in->lake, tp->topic, tp->partition, NULL, err);
 		rc = rc ? rc
 		        : ingest_load_offset(in->db, tp->topic, tp->partition, &next, &found, err);
 		if (rc)
@@ -347,11 +282,15 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t e,
 
 		if (p < 0 || p >= MAX_PARTITIONS || !in->parts[p].active)
 			continue;
-		if (flush(in, p, &err))
+		if (seal(in, p, &err))
 			fail(in, &err);
 		in->parts[p].active = 0;
-		log_info("partition revoked", "partition=%d", (int)p);
 	}
+	/* Let go only once everything read from them is committed. */
+	if (ingest_committer_drain(in->committer, &err))
+		fail(in, &err);
+	for (int i = 0; i < parts->cnt; i++)
+		log_info("partition revoked", "partition=%d", (int)parts->elems[i].partition);
 	rd_kafka_assign(rk, NULL);
 }
 
@@ -422,7 +361,7 @@ static int open_consumer(struct ingest *in, struct ts_err *err)
 	return rc;
 }
 
-/* Commits every batch that has waited ingest.flush-ms. */
+/* Seals every batch that has waited ingest.flush-ms. */
 static int flush_old(struct ingest *in, int64_t now, struct ts_err *err)
 {
 	int64_t max_age = in->cfg->ingest_flush_ms * 1000;
@@ -436,7 +375,7 @@ static int flush_old(struct ingest *in, int64_t now, struct ts_err *err)
 		struct part *p = &in->parts[i];
 
 		if (p->active && p->first >= 0 && now - p->opened_us >= max_age) {
-			int rc = flush(in, i, err);
+			int rc = seal(in, i, err);
 
 			if (rc)
 				return rc;
@@ -454,13 +393,17 @@ static void advance_if_idle(struct ingest *in, const char *topic, int32_t n, int
 	int64_t idle_us = in->cfg->ingest_idle_timeout_s * TIME_US_PER_SEC;
 	struct part *p = &in->parts[n];
 	struct ts_err err;
+	int rc;
 
 	if (!idle_us || !caught_up || !p->active || p->first >= 0 ||
 	    now - p->last_record_us < idle_us || now - p->idle_mark_us < 5 * TIME_US_PER_SEC)
 		return;
 	p->idle_mark_us = now;
-	if (ingest_idle_advance(in->db, topic, n, in->cfg->ingest_idle_timeout_s,
-	                        in->cfg->ingest_lateness_s, &err))
+	ingest_committer_lock_db(in->committer);
+	rc = ingest_idle_advance(in->db, topic, n, in->cfg->ingest_idle_timeout_s,
+	                         in->cfg->ingest_lateness_s, &err);
+	ingest_committer_unlock_db(in->committer);
+	if (rc)
 		log_warn("idle watermark", "partition=%d error=\"%s\"", (int)n, err.msg);
 }
 
@@ -498,7 +441,7 @@ static void watch_partitions(struct ingest *in)
 static int compact_due(struct ingest *in, int64_t now)
 {
 	struct ts_err err = {0};
-	int hours = 0;
+	int hours = 0, rc;
 
 	if (now >= in->next_lag_us) {
 		watch_partitions(in);
@@ -507,7 +450,10 @@ static int compact_due(struct ingest *in, int64_t now)
 	if (!in->cfg->ingest_compact_interval_s || now < in->next_compact_us)
 		return 0;
 	in->next_compact_us = now + in->cfg->ingest_compact_interval_s * TIME_US_PER_SEC;
-	if (ingest_compact_closed(in->db, &in->lake, 8, &hours, &err))
+	ingest_committer_lock_db(in->committer);
+	rc = ingest_compact_closed(in->db, &in->lake, 8, &hours, &err);
+	ingest_committer_unlock_db(in->committer);
+	if (rc)
 		log_warn("compact", "error=\"%s\"", err.msg);
 	in->stats->compacted += hours;
 	return 0;
@@ -578,9 +524,13 @@ static void wake_fetcher(struct ingest *in)
 
 static int poll_once(struct ingest *in, struct ts_err *err)
 {
-	rd_kafka_message_t *m = rd_kafka_consumer_poll(in->consumer, 0);
+	rd_kafka_message_t *m;
 	int64_t now;
-	int rc = 0;
+	int rc = ingest_committer_failed(in->committer, err);
+
+	if (rc) /* a batch failed: start again from the committed offsets */
+		return rc;
+	m = rd_kafka_consumer_poll(in->consumer, 0);
 
 	if (!m) {
 		wake_fetcher(in);
@@ -603,27 +553,15 @@ static int poll_once(struct ingest *in, struct ts_err *err)
 	return rc ? rc : compact_due(in, now);
 }
 
-static int open_lake(struct ingest *in, struct ts_err *err)
-{
-	struct store_opts opts;
-
-	in->lake.compact_target = (uint64_t)in->cfg->ingest_compact_target_kbytes << 10;
-	if (strncmp(in->cfg->lake_url, "s3://", 5)) {
-		in->lake.root = in->cfg->lake_url;
-		return fs_mkdirs(in->lake.root, err);
-	}
-	store_opts_from_config(in->cfg, &opts);
-	return store_open(in->cfg->lake_url, &opts, &in->lake.store, err);
-}
-
 static int setup(struct ingest *in, struct ts_err *err)
 {
 	int applied = 0;
 	int rc = db_connect(in->cfg, (int)in->cfg->check_timeout_ms, &in->db, err);
 
 	rc = rc ? rc : db_migrate(in->db, &applied, err);
-	rc = rc ? rc : open_lake(in, err);
+	rc = rc ? rc : ingest_lake_open(in->cfg, &in->lake, err);
 	rc = rc ? rc : open_dlq(in, err);
+	rc = rc ? rc : ingest_committer_start(in->cfg, in->stats, in->dlq, &in->committer, err);
 	return rc ? rc : open_consumer(in, err);
 }
 
@@ -654,12 +592,16 @@ static int run_once(const struct ts_config *cfg, volatile int *stop, struct inge
 	}
 	if (in->consumer)
 		rd_kafka_destroy(in->consumer);
+	ingest_committer_stop(in->committer); /* drops what a failure left queued */
 	if (in->dlq)
 		rd_kafka_destroy(in->dlq);
 	db_free(in->db);
 	store_free(in->lake.store);
-	for (int i = 0; i < MAX_PARTITIONS; i++)
+	for (int i = 0; i < MAX_PARTITIONS; i++) {
+		for (int f = 0; f < in->parts[i].nfiles; f++) /* left open by a failure */
+			ingest_file_abort(&in->parts[i].files[f]);
 		free(in->parts[i].files);
+	}
 	free(in);
 	return rc;
 }

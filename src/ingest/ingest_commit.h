@@ -59,13 +59,17 @@ int ingest_idle_advance(struct db *db, const char *topic, int32_t partition, int
 
 /* Moves every committed, unpublished file of the partition into raw/ (a
  * rename in a local lake; upload of the staged copy, then its deletion, in
- * an object store) and removes the partition's staging leftovers.
- * Idempotent. */
+ * an object store), then removes the staging folder batch_dir, or, when it
+ * is NULL, every staging leftover of the partition (only when no batch of
+ * the partition is open in this process: on assignment). Idempotent. */
 int ingest_publish(struct db *db, const struct ingest_lake *lake, const char *topic,
-                   int32_t partition, struct ts_err *err);
+                   int32_t partition, const char *batch_dir, struct ts_err *err);
 
 /* Removes everything staged under a key prefix ("_staging/plays/p3-o" or a
  * batch folder). */
 int ingest_discard_staging(const struct ingest_lake *lake, const char *prefix, struct ts_err *err);
+
+/* Removes one batch's staging folder (ingest_batch_dir), and nothing else. */
+int ingest_discard_batch(const struct ingest_lake *lake, const char *batch_dir, struct ts_err *err);
 
 #endif

@@ -1,0 +1,301 @@
+/*
+ * See ingest_committer.h. The queue is a ring of sealed batches under one
+ * mutex; the thread takes the oldest, commits it outside the lock, and
+ * removes it from the ring only when done, so that "queued bytes" and
+ * "drained" include the batch in hand.
+ */
+#include "base/common.h"
+#include "base/failpoint.h"
+#include "base/fsutil.h"
+#include "base/log.h"
+#include "base/timeutil.h"
+#include "db/db.h"
+#include "ingest/ingest_commit.h"
+#include "ingest/ingest_committer.h"
+#include "store/store.h"
+
+#include <pthread.h>
+
+/* Sealed batches waiting at most: the bytes bound (ingest.buffer-kbytes)
+ * is what limits memory; this only sizes the ring. */
+#define QUEUE_MAX 64
+
+/* The batch's dead letters must be in Kafka before its offsets commit. A
+ * broker outage only delays that: ingest can make no progress meanwhile
+ * anyway, and riding it out beats a restart. The bound is librdkafka's own
+ * default delivery timeout (message.timeout.ms). */
+#define DLQ_WAIT_S 300
+
+struct ingest_committer {
+	const struct ts_config *cfg;
+	struct ingest_stats *stats;
+	rd_kafka_t *dlq;
+	struct db *db;
+	struct ingest_lake lake;
+	pthread_t thread;
+	int started;
+	pthread_mutex_t mu;
+	pthread_cond_t changed; /* a batch queued or finished, or stop */
+	pthread_mutex_t dbmu;   /* ingest_committer_lock_db */
+	struct ingest_job ring[QUEUE_MAX];
+	int head, count; /* ring[head] is the oldest, being committed once taken */
+	_Atomic int64_t bytes; /* record bytes of the ring's batches */
+	int stop;
+	_Atomic int failed; /* read without the lock by ingest_committer_failed */
+	struct ts_err err;
+};
+
+int ingest_lake_open(const struct ts_config *cfg, struct ingest_lake *lake, struct ts_err *err)
+{
+	struct store_opts opts;
+
+	lake->compact_target = (uint64_t)cfg->ingest_compact_target_kbytes << 10;
+	if (strncmp(cfg->lake_url, "s3://", 5)) {
+		lake->root = cfg->lake_url;
+		return fs_mkdirs(lake->root, err);
+	}
+	store_opts_from_config(cfg, &opts);
+	return store_open(cfg->lake_url, &opts, &lake->store, err);
+}
+
+/* Drops a batch that will not be committed: its files and staging folder
+ * (its records are consumed again). */
+static void job_drop(struct ingest_job *job, const struct ingest_lake *lake)
+{
+	struct ts_err err;
+
+	for (int i = 0; i < job->nfiles; i++)
+		ingest_file_abort(&job->files[i]);
+	free(job->files);
+	job->files = NULL;
+	job->nfiles = 0;
+	if (job->dir[0] && ingest_discard_batch(lake, job->dir, &err))
+		log_warn("cannot remove staging leftovers", "partition=%d %s", (int)job->partition,
+		         err.msg);
+}
+
+static int wait_dead_letters(struct ingest_committer *c, struct ts_err *err)
+{
+	for (int s = 0; s < DLQ_WAIT_S; s++) {
+		if (rd_kafka_flush(c->dlq, 1000) == RD_KAFKA_RESP_ERR_NO_ERROR)
+			return 0;
+		if (s % 15 == 14)
+			log_warn("waiting for the broker to acknowledge dead-letter records",
+			         "seconds=%d queued=%d", s + 1, rd_kafka_outq_len(c->dlq));
+	}
+	return ts_err_set(err, TS_EUNAVAIL, "dead-letter records not acknowledged in %d s",
+	                  DLQ_WAIT_S);
+}
+
+/* Orders a batch's files by (hour, region), the key of their lake_hours
+ * rows, so that every ingest process upserts those rows in one order: two
+ * processes committing batches over the same hours in opposite orders
+ * deadlocked in PostgreSQL (seen with two processes in bench/ingest.sh). */
+static int file_order(const void *a, const void *b)
+{
+	const struct ingest_file *x = a, *y = b;
+
+	if (x->hour_key != y->hour_key)
+		return x->hour_key < y->hour_key ? -1 : 1;
+	return strcmp(x->region, y->region);
+}
+
+/* Closes the batch's files, waits for its dead letters, commits, publishes.
+ * Before the commit, a failure discards the batch (its records will be
+ * consumed again); after it, the committed files stay staged and are
+ * published by the next ingest_publish. */
+static int commit_job(struct ingest_committer *c, struct ingest_job *job, struct ts_err *err)
+{
+	struct ingest_batch b = {&c->lake,      c->cfg->kafka_topic,
+	                         job->partition, job->first,
+	                         job->last,      job->files,
+	                         job->nfiles,    job->max_ts_us,
+	                         c->cfg->ingest_lateness_s, 0};
+	int64_t t0 = time_mono_us();
+	int rc = 0;
+
+	for (int i = 0; !rc && i < job->nfiles; i++)
+		rc = ingest_file_close(&job->files[i], &c->lake, err);
+	rc = rc ? rc : wait_dead_letters(c, err);
+	if (!rc) {
+		qsort(job->files, (size_t)job->nfiles, sizeof(*job->files), file_order);
+		failpoint("ingest.staged");
+		pthread_mutex_lock(&c->dbmu);
+		rc = ingest_commit(c->db, &b, err);
+		pthread_mutex_unlock(&c->dbmu);
+	}
+	if (rc) {
+		job_drop(job, &c->lake);
+		return rc;
+	}
+	failpoint("ingest.committed");
+	c->stats->commits++;
+	c->stats->files += job->nfiles;
+	c->stats->rows += job->rows;
+	c->stats->late += b.late_rows;
+	for (int i = 0; i < job->nfiles; i++)
+		c->stats->bytes += job->files[i].bytes;
+	log_debug("committed", "partition=%d offsets=%lld..%lld rows=%lld files=%d",
+	          (int)job->partition, (long long)job->first, (long long)job->last,
+	          (long long)job->rows, job->nfiles);
+	free(job->files);
+	job->files = NULL;
+	job->nfiles = 0;
+	pthread_mutex_lock(&c->dbmu);
+	rc = ingest_publish(c->db, &c->lake, c->cfg->kafka_topic, job->partition, job->dir, err);
+	pthread_mutex_unlock(&c->dbmu);
+	c->stats->commit_us += time_mono_us() - t0;
+	return rc;
+}
+
+static void *run(void *arg)
+{
+	struct ingest_committer *c = arg;
+
+	pthread_mutex_lock(&c->mu);
+	for (;;) {
+		struct ingest_job *job;
+		struct ts_err err = {0};
+		int rc = 0;
+
+		while (!c->count && !c->stop)
+			pthread_cond_wait(&c->changed, &c->mu);
+		if (c->stop)
+			break;
+		job = &c->ring[c->head];
+		if (c->failed) {
+			job_drop(job, &c->lake); /* never commit past a failed batch */
+		} else {
+			pthread_mutex_unlock(&c->mu);
+			rc = commit_job(c, job, &err);
+			pthread_mutex_lock(&c->mu);
+		}
+		if (rc && !c->failed) {
+			c->err = err;
+			c->failed = 1;
+		}
+		c->bytes -= job->bytes;
+		c->head = (c->head + 1) % QUEUE_MAX;
+		c->count--;
+		pthread_cond_broadcast(&c->changed);
+	}
+	pthread_mutex_unlock(&c->mu);
+	return NULL;
+}
+
+int ingest_committer_start(const struct ts_config *cfg, struct ingest_stats *stats, rd_kafka_t *dlq,
+                           struct ingest_committer **out, struct ts_err *err)
+{
+	struct ingest_committer *c = calloc(1, sizeof(*c));
+	int rc;
+
+	if (!c)
+		return ts_err_set(err, TS_ENOMEM, "out of memory");
+	c->cfg = cfg;
+	c->stats = stats;
+	c->dlq = dlq;
+	pthread_mutex_init(&c->mu, NULL);
+	pthread_mutex_init(&c->dbmu, NULL);
+	pthread_cond_init(&c->changed, NULL);
+	rc = db_connect(cfg, (int)cfg->check_timeout_ms, &c->db, err);
+	rc = rc ? rc : ingest_lake_open(cfg, &c->lake, err);
+	if (!rc && pthread_create(&c->thread, NULL, run, c))
+		rc = ts_err_set(err, TS_ENOMEM, "cannot start the committer thread");
+	c->started = !rc;
+	if (rc) {
+		ingest_committer_stop(c);
+		return rc;
+	}
+	*out = c;
+	return 0;
+}
+
+int ingest_committer_failed(struct ingest_committer *c, struct ts_err *err)
+{
+	int rc = 0;
+
+	if (!c->failed) /* for every record: no lock while all is well */
+		return 0;
+	pthread_mutex_lock(&c->mu);
+	if (c->failed) {
+		*err = c->err;
+		rc = err->code ? err->code : TS_EFAILED;
+	}
+	pthread_mutex_unlock(&c->mu);
+	return rc;
+}
+
+int ingest_committer_push(struct ingest_committer *c, struct ingest_job *job, struct ts_err *err)
+{
+	/* Queued even after a failure: the thread drops it then, so that only
+	 * the thread uses its lake (an object store's connection is not
+	 * shared between threads). */
+	pthread_mutex_lock(&c->mu);
+	while (c->count == QUEUE_MAX)
+		pthread_cond_wait(&c->changed, &c->mu);
+	c->ring[(c->head + c->count) % QUEUE_MAX] = *job;
+	c->count++;
+	c->bytes += job->bytes;
+	job->files = NULL;
+	job->nfiles = 0;
+	pthread_cond_broadcast(&c->changed);
+	pthread_mutex_unlock(&c->mu);
+	return ingest_committer_failed(c, err);
+}
+
+int ingest_committer_drain(struct ingest_committer *c, struct ts_err *err)
+{
+	pthread_mutex_lock(&c->mu);
+	while (c->count && !c->failed)
+		pthread_cond_wait(&c->changed, &c->mu);
+	pthread_mutex_unlock(&c->mu);
+	return ingest_committer_failed(c, err);
+}
+
+void ingest_committer_wait_one(struct ingest_committer *c)
+{
+	pthread_mutex_lock(&c->mu);
+	if (c->count && !c->failed) {
+		int head = c->head, count = c->count;
+
+		while (c->head == head && c->count == count && !c->failed)
+			pthread_cond_wait(&c->changed, &c->mu);
+	}
+	pthread_mutex_unlock(&c->mu);
+}
+
+int64_t ingest_committer_bytes(struct ingest_committer *c)
+{
+	return c->bytes; /* read for every record: no lock */
+}
+
+void ingest_committer_lock_db(struct ingest_committer *c)
+{
+	pthread_mutex_lock(&c->dbmu);
+}
+
+void ingest_committer_unlock_db(struct ingest_committer *c)
+{
+	pthread_mutex_unlock(&c->dbmu);
+}
+
+void ingest_committer_stop(struct ingest_committer *c)
+{
+	if (!c)
+		return;
+	if (c->started) {
+		pthread_mutex_lock(&c->mu);
+		c->stop = 1;
+		pthread_cond_broadcast(&c->changed);
+		pthread_mutex_unlock(&c->mu);
+		pthread_join(c->thread, NULL);
+	}
+	for (; c->count; c->count--, c->head = (c->head + 1) % QUEUE_MAX)
+		job_drop(&c->ring[c->head], &c->lake);
+	db_free(c->db);
+	store_free(c->lake.store);
+	pthread_cond_destroy(&c->changed);
+	pthread_mutex_destroy(&c->dbmu);
+	pthread_mutex_destroy(&c->mu);
+	free(c);
+}

@@ -1,0 +1,81 @@
+/*
+ * The committer: a thread of ingest that closes, commits and publishes the
+ * batches the main thread seals, one at a time in the order they were
+ * sealed, so that reading and filing the next records overlaps a batch's
+ * encoding, compression, fsyncs and PostgreSQL round trips
+ * (docs/ingest.md, "The committer").
+ *
+ * Exactly once rests on two rules kept here: batches are committed in the
+ * order they were sealed (one queue, one thread), and once one fails, none
+ * after it is committed: they are dropped with it (their files discarded),
+ * the error is reported to the main thread, and ingest starts again from
+ * the committed offsets, as after any failed commit.
+ *
+ * Threads: every function is called from ingest's main thread.
+ */
+#ifndef INGEST_INGEST_COMMITTER_H
+#define INGEST_INGEST_COMMITTER_H
+
+#include <stdint.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "base/config.h"
+#include "base/error.h"
+#include "ingest/ingest.h"
+#include "ingest/ingest_file.h"
+
+/* A sealed batch: a partition's offsets [first, last] in its files. */
+struct ingest_job {
+	int32_t partition;
+	int64_t first, last;
+	int64_t rows;
+	int64_t bytes; /* record values taken into the batch */
+	int64_t max_ts_us;
+	struct ingest_file *files; /* malloc'd, owned by the job */
+	int nfiles;
+	char dir[INGEST_PATH_MAX]; /* its staging folder */
+};
+
+struct ingest_committer;
+
+/* Opens the lake of cfg for the committer, a local folder or an object
+ * store (also used by the main thread for its own). */
+int ingest_lake_open(const struct ts_config *cfg, struct ingest_lake *lake, struct ts_err *err);
+
+/* Starts the thread, with a PostgreSQL connection and lake of its own;
+ * dlq is the main thread's dead-letter producer, whose records a batch
+ * waits for before its offsets commit. */
+int ingest_committer_start(const struct ts_config *cfg, struct ingest_stats *stats, rd_kafka_t *dlq,
+                           struct ingest_committer **out, struct ts_err *err);
+
+/* Queues a sealed batch and takes its files (job->files is then NULL).
+ * Waits while the queue is full. Returns 0, or the committer's error once
+ * it has failed (the batch will be dropped, not committed). */
+int ingest_committer_push(struct ingest_committer *c, struct ingest_job *job, struct ts_err *err);
+
+/* Waits until every queued batch is committed and published; returns 0 or
+ * the committer's error. */
+int ingest_committer_drain(struct ingest_committer *c, struct ts_err *err);
+
+/* Waits until the committer finishes a batch, or has none. */
+void ingest_committer_wait_one(struct ingest_committer *c);
+
+/* Record bytes of the batches queued or being committed. */
+int64_t ingest_committer_bytes(struct ingest_committer *c);
+
+/* 0, or the committer's error code (and *err) once a batch failed. */
+int ingest_committer_failed(struct ingest_committer *c, struct ts_err *err);
+
+/* Serialises the main thread's own writes to PostgreSQL (idle watermarks,
+ * compaction) with the committer's transactions: two connections of one
+ * process locking lake_hours rows in different orders could deadlock. */
+void ingest_committer_lock_db(struct ingest_committer *c);
+void ingest_committer_unlock_db(struct ingest_committer *c);
+
+/* Stops the thread after the batch in hand; batches still queued are
+ * dropped (their records are consumed again). NULL is a no-op. */
+void ingest_committer_stop(struct ingest_committer *c);
+
+
+#endif
