@@ -97,6 +97,15 @@ static int seal(struct ingest *in, int32_t partition, struct ts_err *err)
 
 	if (p->first < 0)
 		return 0;
+	if (p->last < p->first) {
+		/* Opened, and its first record failed to be filed: nothing to
+		 * commit (its offsets would be [first, -1]). */
+		for (int i = 0; i < p->nfiles; i++)
+			ingest_file_abort(&p->files[i]);
+		free(p->files);
+		reset_batch(in, p);
+		return 0;
+	}
 	memcpy(job.dir, p->dir, sizeof(job.dir));
 	reset_batch(in, p);
 	return ingest_committer_push(in->committer, &job, err);
@@ -105,15 +114,19 @@ static int seal(struct ingest *in, int32_t partition, struct ts_err *err)
 static void dead_letter(struct ingest *in, const rd_kafka_message_t *m, const char *reason)
 {
 	char part[16], off[24];
+	rd_kafka_resp_err_t rc;
 
 	snprintf(part, sizeof(part), "%d", (int)m->partition);
 	snprintf(off, sizeof(off), "%lld", (long long)m->offset);
-	if (rd_kafka_producev(
-	        in->dlq, RD_KAFKA_V_TOPIC(in->cfg->ingest_dlq_topic),
-	        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(m->key, m->key_len),
-	        RD_KAFKA_V_VALUE(m->payload, m->len), RD_KAFKA_V_HEADER("reason", reason, -1),
-	        RD_KAFKA_V_HEADER("source-partition", part, -1),
-	        RD_KAFKA_V_HEADER("source-offset", off, -1), RD_KAFKA_V_END)) {
+	ingest_committer_lock_dlq(in->committer);
+	rc = rd_kafka_producev(
+	    in->dlq, RD_KAFKA_V_TOPIC(in->cfg->ingest_dlq_topic),
+	    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(m->key, m->key_len),
+	    RD_KAFKA_V_VALUE(m->payload, m->len), RD_KAFKA_V_HEADER("reason", reason, -1),
+	    RD_KAFKA_V_HEADER("source-partition", part, -1),
+	    RD_KAFKA_V_HEADER("source-offset", off, -1), RD_KAFKA_V_END);
+	ingest_committer_unlock_dlq(in->committer);
+	if (rc) {
 		struct ts_err err;
 
 		ts_err_set(&err, TS_EUNAVAIL, "cannot queue a dead-letter record");
@@ -397,6 +410,9 @@ static void advance_if_idle(struct ingest *in, const char *topic, int32_t n, int
 
 	if (!idle_us || !caught_up || !p->active || p->first >= 0 ||
 	    now - p->last_record_us < idle_us || now - p->idle_mark_us < 5 * TIME_US_PER_SEC)
+		return;
+	/* A sealed batch not yet committed would land in hours closed early. */
+	if (ingest_committer_holds(in->committer, n))
 		return;
 	p->idle_mark_us = now;
 	ingest_committer_lock_db(in->committer);

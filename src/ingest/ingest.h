@@ -4,8 +4,9 @@
  * time (see ingest_commit.h for how). Records it cannot file go to the
  * dead-letter topic with the reason in a header.
  *
- * Single-threaded: ingest_run polls the consumer, writes, and commits on
- * the calling thread until *stop becomes non-zero.
+ * Threads: ingest_run polls the consumer and writes on the calling thread
+ * until *stop becomes non-zero; a committer thread of its own commits
+ * (ingest_committer.h).
  */
 #ifndef INGEST_INGEST_H
 #define INGEST_INGEST_H
@@ -15,7 +16,7 @@
 #include "base/config.h"
 #include "base/error.h"
 
-/* Counters, updated by the ingest thread and read by the metrics thread. */
+/* Counters, updated by the ingest threads and read by the metrics thread. */
 struct ingest_stats {
 	_Atomic int64_t records;       /* consumed */
 	_Atomic int64_t rows;          /* committed to the lake */

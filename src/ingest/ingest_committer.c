@@ -37,8 +37,9 @@ struct ingest_committer {
 	pthread_mutex_t mu;
 	pthread_cond_t changed; /* a batch queued or finished, or stop */
 	pthread_mutex_t dbmu;   /* ingest_committer_lock_db */
+	pthread_mutex_t dlqmu;  /* ingest_committer_lock_dlq */
 	struct ingest_job ring[QUEUE_MAX];
-	int head, count; /* ring[head] is the oldest, being committed once taken */
+	int head, count;       /* ring[head] is the oldest, being committed once taken */
 	_Atomic int64_t bytes; /* record bytes of the ring's batches */
 	int stop;
 	_Atomic int failed; /* read without the lock by ingest_committer_failed */
@@ -74,10 +75,18 @@ static void job_drop(struct ingest_job *job, const struct ingest_lake *lake)
 		         err.msg);
 }
 
+/* rd_kafka_flush waits for every dead letter queued so far, of later
+ * batches too; the main thread queues no more meanwhile (dlqmu), or a
+ * stream of bad records could keep the count above zero for ever. */
 static int wait_dead_letters(struct ingest_committer *c, struct ts_err *err)
 {
 	for (int s = 0; s < DLQ_WAIT_S; s++) {
-		if (rd_kafka_flush(c->dlq, 1000) == RD_KAFKA_RESP_ERR_NO_ERROR)
+		rd_kafka_resp_err_t e;
+
+		pthread_mutex_lock(&c->dlqmu);
+		e = rd_kafka_flush(c->dlq, 1000);
+		pthread_mutex_unlock(&c->dlqmu);
+		if (e == RD_KAFKA_RESP_ERR_NO_ERROR)
 			return 0;
 		if (s % 15 == 14)
 			log_warn("waiting for the broker to acknowledge dead-letter records",
@@ -106,11 +115,16 @@ static int file_order(const void *a, const void *b)
  * published by the next ingest_publish. */
 static int commit_job(struct ingest_committer *c, struct ingest_job *job, struct ts_err *err)
 {
-	struct ingest_batch b = {&c->lake,      c->cfg->kafka_topic,
-	                         job->partition, job->first,
-	                         job->last,      job->files,
-	                         job->nfiles,    job->max_ts_us,
-	                         c->cfg->ingest_lateness_s, 0};
+	struct ingest_batch b = {&c->lake,
+	                         c->cfg->kafka_topic,
+	                         job->partition,
+	                         job->first,
+	                         job->last,
+	                         job->files,
+	                         job->nfiles,
+	                         job->max_ts_us,
+	                         c->cfg->ingest_lateness_s,
+	                         0};
 	int64_t t0 = time_mono_us();
 	int rc = 0;
 
@@ -156,20 +170,20 @@ static void *run(void *arg)
 	for (;;) {
 		struct ingest_job *job;
 		struct ts_err err = {0};
-		int rc = 0;
+		int rc = 0, failed;
 
 		while (!c->count && !c->stop)
 			pthread_cond_wait(&c->changed, &c->mu);
 		if (c->stop)
 			break;
 		job = &c->ring[c->head];
-		if (c->failed) {
+		failed = c->failed;
+		pthread_mutex_unlock(&c->mu);
+		if (failed)
 			job_drop(job, &c->lake); /* never commit past a failed batch */
-		} else {
-			pthread_mutex_unlock(&c->mu);
+		else
 			rc = commit_job(c, job, &err);
-			pthread_mutex_lock(&c->mu);
-		}
+		pthread_mutex_lock(&c->mu);
 		if (rc && !c->failed) {
 			c->err = err;
 			c->failed = 1;
@@ -196,6 +210,7 @@ int ingest_committer_start(const struct ts_config *cfg, struct ingest_stats *sta
 	c->dlq = dlq;
 	pthread_mutex_init(&c->mu, NULL);
 	pthread_mutex_init(&c->dbmu, NULL);
+	pthread_mutex_init(&c->dlqmu, NULL);
 	pthread_cond_init(&c->changed, NULL);
 	rc = db_connect(cfg, (int)cfg->check_timeout_ms, &c->db, err);
 	rc = rc ? rc : ingest_lake_open(cfg, &c->lake, err);
@@ -245,11 +260,26 @@ int ingest_committer_push(struct ingest_committer *c, struct ingest_job *job, st
 
 int ingest_committer_drain(struct ingest_committer *c, struct ts_err *err)
 {
+	/* After a failure too: the batches left are dropped (quickly) before
+	 * a revoked partition is let go, so that no staging folder of ours is
+	 * removed once another process may use the same name. */
 	pthread_mutex_lock(&c->mu);
-	while (c->count && !c->failed)
+	while (c->count)
 		pthread_cond_wait(&c->changed, &c->mu);
 	pthread_mutex_unlock(&c->mu);
 	return ingest_committer_failed(c, err);
+}
+
+int ingest_committer_holds(struct ingest_committer *c, int32_t partition)
+{
+	int holds = 0;
+
+	pthread_mutex_lock(&c->mu);
+	holds = c->failed;
+	for (int i = 0; i < c->count && !holds; i++)
+		holds = c->ring[(c->head + i) % QUEUE_MAX].partition == partition;
+	pthread_mutex_unlock(&c->mu);
+	return holds;
 }
 
 void ingest_committer_wait_one(struct ingest_committer *c)
@@ -279,6 +309,16 @@ void ingest_committer_unlock_db(struct ingest_committer *c)
 	pthread_mutex_unlock(&c->dbmu);
 }
 
+void ingest_committer_lock_dlq(struct ingest_committer *c)
+{
+	pthread_mutex_lock(&c->dlqmu);
+}
+
+void ingest_committer_unlock_dlq(struct ingest_committer *c)
+{
+	pthread_mutex_unlock(&c->dlqmu);
+}
+
 void ingest_committer_stop(struct ingest_committer *c)
 {
 	if (!c)
@@ -296,6 +336,7 @@ void ingest_committer_stop(struct ingest_committer *c)
 	store_free(c->lake.store);
 	pthread_cond_destroy(&c->changed);
 	pthread_mutex_destroy(&c->dbmu);
+	pthread_mutex_destroy(&c->dlqmu);
 	pthread_mutex_destroy(&c->mu);
 	free(c);
 }

@@ -54,8 +54,8 @@ int ingest_committer_start(const struct ts_config *cfg, struct ingest_stats *sta
  * it has failed (the batch will be dropped, not committed). */
 int ingest_committer_push(struct ingest_committer *c, struct ingest_job *job, struct ts_err *err);
 
-/* Waits until every queued batch is committed and published; returns 0 or
- * the committer's error. */
+/* Waits until every queued batch is committed and published (or, after a
+ * failure, dropped); returns 0 or the committer's error. */
 int ingest_committer_drain(struct ingest_committer *c, struct ts_err *err);
 
 /* Waits until the committer finishes a batch, or has none. */
@@ -73,9 +73,17 @@ int ingest_committer_failed(struct ingest_committer *c, struct ts_err *err);
 void ingest_committer_lock_db(struct ingest_committer *c);
 void ingest_committer_unlock_db(struct ingest_committer *c);
 
+/* Held by the main thread while it queues a dead letter, and by the
+ * committer while it waits for the dead letters queued so far. */
+void ingest_committer_lock_dlq(struct ingest_committer *c);
+void ingest_committer_unlock_dlq(struct ingest_committer *c);
+
+/* 1 while a batch of the partition is queued or being committed, or the
+ * committer has failed: its hours must not be closed by idleness yet. */
+int ingest_committer_holds(struct ingest_committer *c, int32_t partition);
+
 /* Stops the thread after the batch in hand; batches still queued are
  * dropped (their records are consumed again). NULL is a no-op. */
 void ingest_committer_stop(struct ingest_committer *c);
-
 
 #endif
