@@ -76,14 +76,26 @@ echo "backlog of $n records filed exactly once; fetcher woken $wakeups times"
 topic2="$topic-b"
 head -n 3000 "$SCRATCH/records.tsv" | kcat -P -b "$TOPSONGS_KAFKA_BROKERS" -t "$topic2" -K $'\t' ||
 	fail "cannot produce the second test records"
+mport2="$(free_port)"
 "$TOPSONGS_BIN" ingest --kafka-topic "$topic2" --ingest-group "g-$topic2" \
 	--ingest-dlq-topic "$topic-dlq" --lake-url "$lake" --ingest-buffer-kbytes 64 \
 	--ingest-flush-ms 600000 --ingest-max-rows 100000000 --ingest-compact-interval-s 0 \
-	>"$SCRATCH/ingest2.log" 2>&1 &
+	--ingest-metrics-listen "127.0.0.1:$mport2" >"$SCRATCH/ingest2.log" 2>&1 &
 pid=$!
 pids_to_stop+=("$pid")
-# ~200 bytes a record: 64 KB holds about 320, so all but the last few
-# hundred must be committed by the bound
+# The bound covers the batches the committer has not finished too: once
+# every record is read, ~200 bytes a record, 64 KB holds about 320, so all
+# but the last few hundred must be committed by the bound.
+consumed() {
+	curl -fs "http://127.0.0.1:$mport2/metrics" 2>/dev/null |
+		awk '$1 == "topsongs_ingest_records_consumed_total" { print $2 }'
+}
+for _ in $(seq 1 240); do
+	[ "$(consumed)" = 3000 ] && break
+	kill -0 "$pid" 2>/dev/null || fail "ingest died: $(tail -3 "$SCRATCH/ingest2.log")"
+	sleep 0.5
+done
+[ "$(consumed)" = 3000 ] || fail "ingest read $(consumed) of 3000 records in 2 minutes"
 wait_rows "$topic2" 2500 "$SCRATCH/ingest2.log"
 rows2() { topic_rows "$topic2"; }
 [ "$(rows2)" -ge 2500 ] || fail "only $(rows2) of 3000 rows committed: open batches are not bounded"
