@@ -97,15 +97,6 @@ static int seal(struct ingest *in, int32_t partition, struct ts_err *err)
 
 	if (p->first < 0)
 		return 0;
-	if (p->last < p->first) {
-		/* Opened, and its first record failed to be filed: nothing to
-		 * commit (its offsets would be [first, -1]). */
-		for (int i = 0; i < p->nfiles; i++)
-			ingest_file_abort(&p->files[i]);
-		free(p->files);
-		reset_batch(in, p);
-		return 0;
-	}
 	memcpy(job.dir, p->dir, sizeof(job.dir));
 	reset_batch(in, p);
 	return ingest_committer_push(in->committer, &job, err);
@@ -298,12 +289,11 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t e,
 		if (seal(in, p, &err))
 			fail(in, &err);
 		in->parts[p].active = 0;
+		log_info("partition revoked", "partition=%d", (int)p);
 	}
 	/* Let go only once everything read from them is committed. */
 	if (ingest_committer_drain(in->committer, &err))
 		fail(in, &err);
-	for (int i = 0; i < parts->cnt; i++)
-		log_info("partition revoked", "partition=%d", (int)parts->elems[i].partition);
 	rd_kafka_assign(rk, NULL);
 }
 

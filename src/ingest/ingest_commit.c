@@ -328,7 +328,6 @@ int ingest_discard_staging(const struct ingest_lake *lake, const char *prefix, s
 int ingest_discard_batch(const struct ingest_lake *lake, const char *batch_dir, struct ts_err *err)
 {
 	char path[INGEST_PATH_MAX * 2];
-	void *args[2] = {lake->store, err};
 
 	if (lake->root) {
 		snprintf(path, sizeof(path), "%s/%s", lake->root, batch_dir);
@@ -336,7 +335,7 @@ int ingest_discard_batch(const struct ingest_lake *lake, const char *batch_dir, 
 	}
 	/* The slash: p3-o100's objects, not p3-o1000's. */
 	snprintf(path, sizeof(path), "%s/", batch_dir);
-	return store_list(lake->store, path, delete_entry, args, err);
+	return ingest_discard_staging(lake, path, err);
 }
 
 int ingest_publish(struct db *db, const struct ingest_lake *lake, const char *topic,
@@ -358,8 +357,10 @@ int ingest_publish(struct db *db, const struct ingest_lake *lake, const char *to
 	}
 	PQclear(r);
 	failpoint("ingest.published");
-	if (rc || batch_dir)
-		return rc ? rc : ingest_discard_batch(lake, batch_dir, err);
+	if (rc)
+		return rc;
+	if (batch_dir)
+		return ingest_discard_batch(lake, batch_dir, err);
 	snprintf(prefix, sizeof(prefix), "_staging/%s/p%d-o", topic, (int)partition);
 	return ingest_discard_staging(lake, prefix, err);
 }

@@ -6,7 +6,6 @@
  */
 #include "base/common.h"
 #include "base/failpoint.h"
-#include "base/fsutil.h"
 #include "base/log.h"
 #include "base/timeutil.h"
 #include "db/db.h"
@@ -45,19 +44,6 @@ struct ingest_committer {
 	_Atomic int failed; /* read without the lock by ingest_committer_failed */
 	struct ts_err err;
 };
-
-int ingest_lake_open(const struct ts_config *cfg, struct ingest_lake *lake, struct ts_err *err)
-{
-	struct store_opts opts;
-
-	lake->compact_target = (uint64_t)cfg->ingest_compact_target_kbytes << 10;
-	if (strncmp(cfg->lake_url, "s3://", 5)) {
-		lake->root = cfg->lake_url;
-		return fs_mkdirs(lake->root, err);
-	}
-	store_opts_from_config(cfg, &opts);
-	return store_open(cfg->lake_url, &opts, &lake->store, err);
-}
 
 /* Drops a batch that will not be committed: its files and staging folder
  * (its records are consumed again). */
@@ -179,8 +165,10 @@ static void *run(void *arg)
 		job = &c->ring[c->head];
 		failed = c->failed;
 		pthread_mutex_unlock(&c->mu);
-		if (failed)
-			job_drop(job, &c->lake); /* never commit past a failed batch */
+		/* Never commit past a failed batch; nor a batch whose first
+		 * record failed to be filed (its offsets would be [first, -1]). */
+		if (failed || job->last < job->first)
+			job_drop(job, &c->lake);
 		else
 			rc = commit_job(c, job, &err);
 		pthread_mutex_lock(&c->mu);

@@ -39,10 +39,6 @@ struct ingest_job {
 
 struct ingest_committer;
 
-/* Opens the lake of cfg for the committer, a local folder or an object
- * store (also used by the main thread for its own). */
-int ingest_lake_open(const struct ts_config *cfg, struct ingest_lake *lake, struct ts_err *err);
-
 /* Starts the thread, with a PostgreSQL connection and lake of its own;
  * dlq is the main thread's dead-letter producer, whose records a batch
  * waits for before its offsets commit. */

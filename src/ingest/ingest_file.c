@@ -51,6 +51,19 @@ const struct parquet_writer_column *ingest_raw_schema(int *ncols)
 	return raw_schema;
 }
 
+int ingest_lake_open(const struct ts_config *cfg, struct ingest_lake *lake, struct ts_err *err)
+{
+	struct store_opts opts;
+
+	lake->compact_target = (uint64_t)cfg->ingest_compact_target_kbytes << 10;
+	if (strncmp(cfg->lake_url, "s3://", 5)) {
+		lake->root = cfg->lake_url;
+		return fs_mkdirs(lake->root, err);
+	}
+	store_opts_from_config(cfg, &opts);
+	return store_open(cfg->lake_url, &opts, &lake->store, err);
+}
+
 void ingest_batch_dir(const char *topic, int32_t partition, int64_t first, char *out, size_t size)
 {
 	snprintf(out, size, "_staging/%s/p%d-o%lld", topic, (int)partition, (long long)first);

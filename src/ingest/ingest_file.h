@@ -17,6 +17,7 @@
 
 #include <stdint.h>
 
+#include "base/config.h"
 #include "base/error.h"
 #include "event/event.h"
 
@@ -30,6 +31,10 @@ struct ingest_lake {
 };
 
 #define INGEST_PATH_MAX 1024
+
+/* Opens the lake of cfg: a local folder (created if missing) or an object
+ * store. Each thread that writes the lake opens its own. */
+int ingest_lake_open(const struct ts_config *cfg, struct ingest_lake *lake, struct ts_err *err);
 
 /* Rows an open file keeps before handing them to its writer, a column at
  * a time (ingest_file.c says why). */
