@@ -53,6 +53,7 @@ struct ts_config {
 	char *ingest_instance_id;
 	char *ingest_metrics_listen;
 	int64_t ingest_flush_ms;
+	int64_t ingest_quiet_ms;
 	int64_t ingest_max_rows;
 	int64_t ingest_max_bytes;
 	int64_t ingest_buffer_kbytes;

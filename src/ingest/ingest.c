@@ -2,7 +2,8 @@
  * The ingest loop: consume, route each record to the open file of its
  * (region, date, hour) within its partition's batch, and seal a batch —
  * hand it to the committer thread (ingest_committer.h) — when it is old
- * (ingest.flush-ms, checked even when no record arrives), large
+ * (ingest.flush-ms, checked even when no record arrives), when its
+ * partition has gone quiet (ingest.quiet-ms), large
  * (ingest.max-rows) or spread over too many files, and before a partition
  * is revoked, which waits until it is committed. Offsets live in
  * PostgreSQL, not in Kafka: on assignment each partition is sought to its
@@ -364,10 +365,25 @@ static int open_consumer(struct ingest *in, struct ts_err *err)
 	return rc;
 }
 
-/* Seals every batch that has waited ingest.flush-ms. */
+/* Whether partition n has had no record for ingest.quiet-ms and its
+ * consumer's cached high watermark (no broker round trip) says nothing
+ * more is waiting: the burst it was part of has ended. */
+static int quiet(struct ingest *in, int32_t n, int64_t wall_now)
+{
+	const struct part *p = &in->parts[n];
+	int64_t lo, hi;
+
+	return in->cfg->ingest_quiet_ms &&
+	       wall_now - p->last_record_us >= in->cfg->ingest_quiet_ms * 1000 &&
+	       !rd_kafka_get_watermark_offsets(in->consumer, in->cfg->kafka_topic, n, &lo, &hi) &&
+	       p->position >= hi;
+}
+
+/* Seals every batch that has waited ingest.flush-ms, or whose partition
+ * has gone quiet. */
 static int flush_old(struct ingest *in, int64_t now, struct ts_err *err)
 {
-	int64_t max_age = in->cfg->ingest_flush_ms * 1000;
+	int64_t max_age = in->cfg->ingest_flush_ms * 1000, wall_now = time_now_us();
 
 	/* Scanning every partition per record would cost more than the record. */
 	if (now < in->next_age_check_us)
@@ -377,7 +393,8 @@ static int flush_old(struct ingest *in, int64_t now, struct ts_err *err)
 	for (int32_t i = 0; i < MAX_PARTITIONS; i++) {
 		struct part *p = &in->parts[i];
 
-		if (p->active && p->first >= 0 && now - p->opened_us >= max_age) {
+		if (p->active && p->first >= 0 &&
+		    (now - p->opened_us >= max_age || quiet(in, i, wall_now))) {
 			int rc = seal(in, i, err);
 
 			if (rc)

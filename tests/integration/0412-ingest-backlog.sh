@@ -72,15 +72,16 @@ PY
 echo "backlog of $n records filed exactly once; fetcher woken $wakeups times"
 
 # The buffer bound: 64 KB of record values in open batches at most, with
-# no other reason to commit for 10 minutes (age, rows and bytes per batch).
+# no other reason to commit for 10 minutes (age, quiet partitions, rows and
+# bytes per batch).
 topic2="$topic-b"
 head -n 3000 "$SCRATCH/records.tsv" | kcat -P -b "$TOPSONGS_KAFKA_BROKERS" -t "$topic2" -K $'\t' ||
 	fail "cannot produce the second test records"
 mport2="$(free_port)"
 "$TOPSONGS_BIN" ingest --kafka-topic "$topic2" --ingest-group "g-$topic2" \
 	--ingest-dlq-topic "$topic-dlq" --lake-url "$lake" --ingest-buffer-kbytes 64 \
-	--ingest-flush-ms 600000 --ingest-max-rows 100000000 --ingest-compact-interval-s 0 \
-	--ingest-metrics-listen "127.0.0.1:$mport2" >"$SCRATCH/ingest2.log" 2>&1 &
+	--ingest-flush-ms 600000 --ingest-quiet-ms 0 --ingest-max-rows 100000000 \
+	--ingest-compact-interval-s 0 --ingest-metrics-listen "127.0.0.1:$mport2" >"$SCRATCH/ingest2.log" 2>&1 &
 pid=$!
 pids_to_stop+=("$pid")
 # The bound covers the batches the committer has not finished too: once
@@ -99,8 +100,30 @@ done
 wait_rows "$topic2" 2500 "$SCRATCH/ingest2.log"
 rows2() { topic_rows "$topic2"; }
 [ "$(rows2)" -ge 2500 ] || fail "only $(rows2) of 3000 rows committed: open batches are not bounded"
+sleep 1
+[ "$(rows2)" -lt 3000 ] || fail "all 3000 rows committed with no reason to commit the last batches"
 kill -TERM "$pid"
 wait "$pid" || fail "ingest exited $? on SIGTERM: $(tail -5 "$SCRATCH/ingest2.log")"
 # SIGTERM commits the rest: every record once
 [ "$(rows2)" = 3000 ] || fail "$(rows2) rows committed for 3000 records after SIGTERM"
 echo "open batches bounded: 64 KB of records held at most"
+
+# A burst's end: the same ten-minute batches, but partitions caught up and
+# without a record for ingest.quiet-ms (100 by default) are committed at
+# once, without a SIGTERM.
+topic3="$topic-q"
+head -n 3000 "$SCRATCH/records.tsv" | kcat -P -b "$TOPSONGS_KAFKA_BROKERS" -t "$topic3" -K $'\t' ||
+	fail "cannot produce the third test records"
+"$TOPSONGS_BIN" ingest --kafka-topic "$topic3" --ingest-group "g-$topic3" \
+	--ingest-dlq-topic "$topic-dlq" --lake-url "$lake" --ingest-flush-ms 600000 \
+	--ingest-max-rows 100000000 --ingest-compact-interval-s 0 \
+	--ingest-metrics-listen 127.0.0.1:0 >"$SCRATCH/ingest3.log" 2>&1 &
+pid=$!
+pids_to_stop+=("$pid")
+wait_rows "$topic3" 3000 "$SCRATCH/ingest3.log"
+[ "$(topic_rows "$topic3")" = 3000 ] ||
+	fail "$(topic_rows "$topic3") of 3000 rows committed after a burst ended: quiet partitions wait"
+kill -TERM "$pid"
+wait "$pid" || fail "ingest exited $? on SIGTERM: $(tail -5 "$SCRATCH/ingest3.log")"
+[ "$(topic_rows "$topic3")" = 3000 ] || fail "$(topic_rows "$topic3") rows after SIGTERM"
+echo "a burst's last batches committed once their partitions went quiet"
