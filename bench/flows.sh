@@ -85,9 +85,9 @@ files="$(q "SELECT count(*) FROM flow_enriched_files")"
 say "lake: $files enriched files, $enriched_rows rows"
 
 reset_aggregate() {
-	q "BEGIN; DELETE FROM top_songs_hourly; DELETE FROM top_songs_daily; DELETE FROM plays_hourly;
+	q "BEGIN; DELETE FROM top_songs_hourly; DELETE FROM top_songs_daily; DELETE FROM plays_hourly_packed;
 	   UPDATE flow_enriched_files SET aggregated = false; COMMIT" >/dev/null
-	q "VACUUM ANALYZE plays_hourly, top_songs_hourly, top_songs_daily, flow_enriched_files" >/dev/null
+	q "VACUUM ANALYZE plays_hourly_packed, top_songs_hourly, top_songs_daily, flow_enriched_files" >/dev/null
 }
 
 # Ours: best of REPEAT, each from an empty chart state; the page cache is

@@ -214,6 +214,28 @@ static const struct migration migrations[] = {
      * whose COMMIT answer was lost is not added twice (api_accepted.c). */
     {11, "api flush sequence",
      "ALTER TABLE api_instances ADD COLUMN flush_seq bigint NOT NULL DEFAULT 0;"},
+    /* The per-song counts of a (region, hour) packed into one row of two
+     * parallel arrays, in song_id byte order: aggregate writes a few hundred
+     * rows where it wrote a million, each with its index entry
+     * (docs/flows.md, "State"). plays_hourly stays, as a view, for every
+     * reader. Arrays of tens of kilobytes are stored uncompressed. */
+    {12, "packed hourly counts",
+     "CREATE TABLE plays_hourly_packed ("
+     "  region text NOT NULL,"
+     "  hour_start timestamptz NOT NULL,"
+     "  song_ids text[] NOT NULL,"
+     "  plays bigint[] NOT NULL,"
+     "  PRIMARY KEY (region, hour_start),"
+     "  CHECK (cardinality(song_ids) = cardinality(plays) AND 0 < ALL (plays)));"
+     "ALTER TABLE plays_hourly_packed ALTER song_ids SET STORAGE EXTERNAL,"
+     "  ALTER plays SET STORAGE EXTERNAL;"
+     "INSERT INTO plays_hourly_packed SELECT region, hour_start,"
+     "  array_agg(song_id ORDER BY song_id COLLATE \"C\"),"
+     "  array_agg(plays ORDER BY song_id COLLATE \"C\") FROM plays_hourly GROUP BY 1, 2;"
+     "DROP TABLE plays_hourly;"
+     "CREATE VIEW plays_hourly AS SELECT p.region, p.hour_start, u.song_id, u.plays"
+     "  FROM plays_hourly_packed p CROSS JOIN LATERAL unnest(p.song_ids, p.plays)"
+     "  AS u (song_id, plays);"},
 };
 
 int db_schema_version(void)

@@ -9,12 +9,13 @@
  *   2. count plays per song in each file — over the dictionary indices of
  *      the song_id column, so a page costs one counter per row — and sum
  *      them per (period, song), for the region and for ALL;
- *   3. COPY the sums straight into plays_hourly for periods it has no row
- *      of yet, add the others by upsert, and mark the files counted: counts
- *      and bookkeeping move together;
- *   4. recompute the top 10 of every touched hour and day from plays_hourly,
- *      then the chart facts of those periods and of every later period of
- *      the same regions (they depend on earlier ones), then is_final.
+ *   3. COPY the sums, packed one row per period, into plays_hourly_packed
+ *      for periods it has no row of yet, merge the others into their rows,
+ *      and mark the files counted: counts and bookkeeping move together;
+ *   4. recompute the top 10 of every touched hour and day from plays_hourly
+ *      (the view that unpacks plays_hourly_packed), then the chart facts of
+ *      those periods and of every later period of the same regions (they
+ *      depend on earlier ones), then is_final.
  *
  * The charts are a function of plays_hourly alone, and plays_hourly is the
  * sum of the counted files, each counted once; docs/flows.md has the
@@ -146,9 +147,11 @@ static int count_file(struct agg *a, const char *key, const char *region, const 
 	return rc;
 }
 
-/* The batch's (region, hour) periods, numbered in plays_hourly's key order;
- * old[g] gets whether period g has rows in plays_hourly already. */
-static int copy_groups(struct agg *a, bool *old, struct ts_err *err)
+/* The batch's (region, hour) periods, numbered in (region, hour) order;
+ * old[g] gets whether period g has a row in plays_hourly_packed already,
+ * day_old[g] whether any hour of its region's day has (agg_groups.old and
+ * .day_old too). */
+static int copy_groups(struct agg *a, bool *old, bool *day_old, struct ts_err *err)
 {
 	const struct flow_counts *k = &a->counts;
 	struct flow_copy c;
@@ -167,65 +170,183 @@ static int copy_groups(struct agg *a, bool *old, struct ts_err *err)
 	}
 	rc = rc ? (flow_copy_abort(&c), rc) : flow_copy_finish(&c, err);
 	rc = rc ? rc
-	        : db_execp(a->db,
-	                   "SELECT g FROM agg_groups g WHERE EXISTS (SELECT 1 FROM plays_hourly p "
-	                   "WHERE p.region = g.region AND p.hour_start = g.hour_start)",
-	                   0, NULL, &r, err);
+	        : db_execp(
+	              a->db,
+	              "UPDATE agg_groups g SET old = EXISTS (SELECT 1 FROM plays_hourly_packed "
+	              "p WHERE p.region = g.region AND p.hour_start = g.hour_start), day_old = "
+	              "EXISTS (SELECT 1 FROM plays_hourly_packed p WHERE p.region = g.region "
+	              "AND p.hour_start >= ((g.hour_start AT TIME ZONE 'UTC')::date)::timestamp "
+	              "AT TIME ZONE 'UTC' AND p.hour_start < ((g.hour_start AT TIME ZONE "
+	              "'UTC')::date + 1)::timestamp AT TIME ZONE 'UTC') RETURNING g, old, "
+	              "day_old",
+	              0, NULL, &r, err);
 	for (int i = 0; !rc && i < PQntuples(r); i++) {
 		long g = strtol(PQgetvalue(r, i, 0), NULL, 10);
-		if (g >= 0 && (size_t)g < k->ngroups)
-			old[g] = true;
+		if (g >= 0 && (size_t)g < k->ngroups) {
+			old[g] = PQgetvalue(r, i, 1)[0] == 't';
+			day_old[g] = PQgetvalue(r, i, 2)[0] == 't';
+		}
 	}
 	PQclear(r);
 	return rc;
 }
 
-/* The summed counts, one row per (period, song) in plays_hourly's key
- * order: straight into plays_hourly for periods that have no row there yet
- * (every period of a back-fill, a new hour when live), into agg_in for the
- * others, which add_counts adds by upsert. COPY into the table saves a pass
- * through a temporary one, and an upsert's speculative insertion costs 2.5
- * times a plain insert per row (docs/benchmarks.md). Only aggregate writes
- * plays_hourly, one batch at a time under its lock, so no row can appear in
- * a fresh period meanwhile. */
+/* One plays_hourly_packed row: period g's counts, ents[from, to), already
+ * in song byte order. */
+static int copy_packed_row(struct flow_copy *c, const struct flow_counts *k, uint32_t g,
+                           size_t from, size_t to, struct ts_err *err)
+{
+	int rc = flow_copy_str(c, k->groups[g].region, strlen(k->groups[g].region), err);
+
+	rc = rc ? rc : flow_copy_str(c, k->groups[g].hour, strlen(k->groups[g].hour), err);
+	rc = rc ? rc : flow_copy_array_begin(c, err);
+	for (size_t i = from; !rc && i < to; i++) {
+		const struct flow_counts_song *s = &k->songs[k->ents[i].key & 0xffffffffu];
+		rc = flow_copy_elem_str(c, s->s, s->len, err);
+	}
+	rc = rc ? rc : flow_copy_array_end(c, err);
+	rc = rc ? rc : flow_copy_array_begin(c, err);
+	for (size_t i = from; !rc && i < to; i++)
+		rc = flow_copy_elem_int(c, (int64_t)k->ents[i].plays, err);
+	rc = rc ? rc : flow_copy_array_end(c, err);
+	return rc ? rc : flow_copy_end_row(c, err);
+}
+
+/* One chart of agg_top: an hour's (day NULL) or a day's (hour NULL). */
+static int copy_top(struct flow_copy *c, const struct flow_counts *k, uint32_t g, bool daily,
+                    const struct flow_top *t, struct ts_err *err)
+{
+	const struct flow_counts_group *grp = &k->groups[g];
+	int rc = 0;
+
+	for (int r = 0; !rc && r < t->n; r++) {
+		const struct flow_counts_song *s = &k->songs[t->song[r]];
+		rc = flow_copy_str(c, grp->region, strlen(grp->region), err);
+		rc = rc      ? rc
+		     : daily ? flow_copy_null(c, err)
+		             : flow_copy_str(c, grp->hour, strlen(grp->hour), err);
+		/* The hour as the aggregate writes it starts with its UTC date. */
+		rc = rc      ? rc
+		     : daily ? flow_copy_str(c, grp->hour, 10, err)
+		             : flow_copy_null(c, err);
+		rc = rc ? rc : flow_copy_int(c, r + 1, err);
+		rc = rc ? rc : flow_copy_str(c, s->s, s->len, err);
+		rc = rc ? rc : flow_copy_int(c, (int64_t)t->plays[r], err);
+		rc = rc ? rc : flow_copy_end_row(c, err);
+	}
+	return rc;
+}
+
+/* Whether groups g and h are hours of the same region and UTC day. */
+static bool same_day(const struct flow_counts *k, uint32_t g, uint32_t h)
+{
+	return !strcmp(k->groups[g].region, k->groups[h].region) &&
+	       !strncmp(k->groups[g].hour, k->groups[h].hour, 10);
+}
+
+/* The charts this batch holds every count of, ranked here: each hour with
+ * no earlier counts, and each day none of whose hours had any; into
+ * agg_top. The others are ranked in SQL from their merged rows (chart_sql),
+ * in the same order (flow_top_offer). */
+static int copy_tops(struct agg *a, const bool *old, const bool *day_old, struct ts_err *err)
+{
+	const struct flow_counts *k = &a->counts;
+	uint64_t *day = calloc(k->nsongs + 1, sizeof(*day));
+	uint32_t *seen = malloc((k->nsongs + 1) * sizeof(*seen));
+	size_t nseen = 0;
+	struct flow_copy c;
+	int rc = day && seen ? 0 : ts_err_set(err, TS_ENOMEM, "out of memory ranking");
+
+	rc = rc ? rc
+	        : flow_copy_begin(a->db,
+	                          "COPY agg_top (region, hour_start, day, rank, song_id, plays) "
+	                          "FROM STDIN",
+	                          &c, err);
+	for (size_t i = 0, end; !rc && i < k->nents; i = end) {
+		uint32_t g = (uint32_t)(k->ents[i].key >> 32);
+		struct flow_top hour = {0};
+
+		for (end = i; end < k->nents && k->ents[end].key >> 32 == g; end++) {
+			uint32_t song = (uint32_t)(k->ents[end].key & 0xffffffffu);
+			if (!old[g])
+				flow_top_offer(&hour, song, k->ents[end].plays);
+			if (day_old[g])
+				continue;
+			if (!day[song]) /* counts are never 0 */
+				seen[nseen++] = song;
+			day[song] += k->ents[end].plays;
+		}
+		if (!old[g])
+			rc = copy_top(&c, k, g, false, &hour, err);
+		/* The day's last hour in the batch: its chart. */
+		if (!rc && !day_old[g] &&
+		    (end == k->nents || !same_day(k, g, (uint32_t)(k->ents[end].key >> 32)))) {
+			struct flow_top d = {0};
+
+			for (size_t j = 0; j < nseen; j++) {
+				flow_top_offer(&d, seen[j], day[seen[j]]);
+				day[seen[j]] = 0;
+			}
+			nseen = 0;
+			rc = copy_top(&c, k, g, true, &d, err);
+		}
+	}
+	if (day && seen)
+		rc = rc ? (flow_copy_abort(&c), rc) : flow_copy_finish(&c, err);
+	free(day);
+	free(seen);
+	return rc;
+}
+
+/* The summed counts. A period with no row in plays_hourly_packed yet
+ * (every period of a back-fill, a new hour when live) gets its row by COPY,
+ * packed here; the counts of the others go to agg_in, one row per song, and
+ * add_counts merges them into their rows. Only aggregate writes
+ * plays_hourly_packed, one batch at a time under its lock, so no row can
+ * appear for a fresh period meanwhile. */
 static int copy_counts(struct agg *a, struct ts_err *err)
 {
 	static const char *const sql[2] = {
-	    "COPY plays_hourly (region, hour_start, song_id, plays) FROM STDIN",
+	    "COPY plays_hourly_packed (region, hour_start, song_ids, plays) FROM STDIN",
 	    "COPY agg_in (g, song_id, plays) FROM STDIN",
 	};
 	const struct flow_counts *k = &a->counts;
 	bool *old = calloc(k->ngroups + 1, sizeof(*old));
-	int rc = old ? copy_groups(a, old, err) : ts_err_set(err, TS_ENOMEM, "out of memory");
+	bool *day_old = calloc(k->ngroups + 1, sizeof(*day_old));
+	int rc = old && day_old ? copy_groups(a, old, day_old, err)
+	                        : ts_err_set(err, TS_ENOMEM, "out of memory");
 
 	for (int pass = 0; !rc && pass < 2; pass++) {
 		struct flow_copy c;
 
 		if ((rc = flow_copy_begin(a->db, sql[pass], &c, err)))
 			break;
-		for (size_t i = 0; !rc && i < k->nents; i++) {
-			const struct flow_counts_song *s = &k->songs[k->ents[i].key & 0xffffffffu];
+		for (size_t i = 0, end; !rc && i < k->nents; i = end) {
 			uint32_t g = (uint32_t)(k->ents[i].key >> 32);
+
+			for (end = i + 1; end < k->nents && k->ents[end].key >> 32 == g; end++)
+				;
 			if (old[g] != (pass == 1))
 				continue;
+			a->stats->rows_out += (int64_t)(end - i);
 			if (pass == 0) {
-				rc = flow_copy_str(&c, k->groups[g].region,
-				                   strlen(k->groups[g].region), err);
-				rc = rc ? rc
-				        : flow_copy_str(&c, k->groups[g].hour,
-				                        strlen(k->groups[g].hour), err);
-			} else {
-				rc = flow_copy_int(&c, g, err);
+				rc = copy_packed_row(&c, k, g, i, end, err);
+				continue;
 			}
-			rc = rc ? rc : flow_copy_str(&c, s->s, s->len, err);
-			rc = rc ? rc : flow_copy_int(&c, (int64_t)k->ents[i].plays, err);
-			rc = rc ? rc : flow_copy_end_row(&c, err);
+			for (size_t j = i; !rc && j < end; j++) {
+				const struct flow_counts_song *s =
+				    &k->songs[k->ents[j].key & 0xffffffffu];
+				rc = flow_copy_int(&c, g, err);
+				rc = rc ? rc : flow_copy_str(&c, s->s, s->len, err);
+				rc = rc ? rc : flow_copy_int(&c, (int64_t)k->ents[j].plays, err);
+				rc = rc ? rc : flow_copy_end_row(&c, err);
+			}
 		}
-		if (!rc)
-			a->stats->rows_out += c.rows;
 		rc = rc ? (flow_copy_abort(&c), rc) : flow_copy_finish(&c, err);
 	}
+	rc = rc ? rc : copy_tops(a, old, day_old, err);
 	free(old);
+	free(day_old);
 	return rc;
 }
 
@@ -235,13 +356,19 @@ static int count_files(struct agg *a, PGresult *files, int *done, struct ts_err 
 {
 	int rc = db_exec(a->db,
 	                 "CREATE TEMP TABLE agg_groups (g int PRIMARY KEY, region text, hour_start "
-	                 "timestamptz) ON COMMIT DROP",
+	                 "timestamptz, old boolean, day_old boolean) ON COMMIT DROP",
 	                 err);
 
 	rc = rc ? rc
 	        : db_exec(
 	              a->db,
 	              "CREATE TEMP TABLE agg_in (g int, song_id text, plays bigint) ON COMMIT DROP",
+	              err);
+	rc = rc ? rc
+	        : db_exec(
+	              a->db,
+	              "CREATE TEMP TABLE agg_top (region text, hour_start timestamptz, day date, "
+	              "rank int, song_id text, plays bigint) ON COMMIT DROP",
 	              err);
 	flow_counts_release(&a->counts);
 	flow_counts_init(&a->counts);
@@ -255,18 +382,25 @@ static int count_files(struct agg *a, PGresult *files, int *done, struct ts_err 
 	return rc ? rc : copy_counts(a, err);
 }
 
-/* Step 3: the counts of periods already in plays_hourly are added by upsert
- * (copy_counts wrote the others), and the files are marked counted. */
+/* Step 3: the counts of periods that have a row already are merged into it
+ * (copy_counts wrote the others): its songs and agg_in's, summed per song,
+ * packed again in song byte order. Then the files are marked counted. */
 static int add_counts(struct agg *a, PGresult *files, int done, struct ts_err *err)
 {
 	int rc = db_exec(a->db, "ANALYZE agg_in, agg_groups", err);
 
 	rc = rc ? rc
 	        : db_exec(a->db,
-	                  "INSERT INTO plays_hourly (region, hour_start, song_id, plays) SELECT "
-	                  "g.region, g.hour_start, a.song_id, a.plays FROM agg_in a JOIN "
-	                  "agg_groups g ON g.g = a.g ON CONFLICT (region, hour_start, song_id) DO "
-	                  "UPDATE SET plays = plays_hourly.plays + EXCLUDED.plays",
+	                  "WITH x AS (SELECT g.g, u.song_id, u.plays FROM agg_groups g JOIN "
+	                  "plays_hourly_packed p ON p.region = g.region AND p.hour_start = "
+	                  "g.hour_start CROSS JOIN LATERAL unnest(p.song_ids, p.plays) AS u "
+	                  "(song_id, plays) WHERE g.old UNION ALL SELECT g, song_id, plays FROM "
+	                  "agg_in), s AS (SELECT g, song_id, sum(plays) AS plays FROM x GROUP BY "
+	                  "g, song_id), m AS (SELECT g, array_agg(song_id ORDER BY song_id COLLATE "
+	                  "\"C\") AS song_ids, array_agg(plays ORDER BY song_id COLLATE \"C\") AS "
+	                  "plays FROM s GROUP BY g) UPDATE plays_hourly_packed p SET song_ids = "
+	                  "m.song_ids, plays = m.plays FROM m JOIN agg_groups g ON g.g = m.g WHERE "
+	                  "p.region = g.region AND p.hour_start = g.hour_start",
 	                  err);
 	for (int i = 0; !rc && i < done; i++) {
 		const char *p[] = {PQgetvalue(files, i, 0)};
@@ -282,23 +416,33 @@ static int add_counts(struct agg *a, PGresult *files, int done, struct ts_err *e
 /* Step 4: the statements, in order. Song ids are ranked in byte order
  * (COLLATE "C"), whatever the database's collation. */
 static const char *const chart_sql[] = {
-    "CREATE TEMP TABLE touched_h ON COMMIT DROP AS SELECT region, hour_start FROM agg_groups",
-    "CREATE TEMP TABLE touched_d ON COMMIT DROP AS SELECT DISTINCT region, (hour_start AT TIME "
-    "ZONE 'UTC')::date AS day FROM touched_h",
+    "CREATE TEMP TABLE touched_h ON COMMIT DROP AS SELECT region, hour_start, old FROM "
+    "agg_groups",
+    "CREATE TEMP TABLE touched_d ON COMMIT DROP AS SELECT region, (hour_start AT TIME ZONE "
+    "'UTC')::date AS day, bool_or(day_old) AS old FROM agg_groups GROUP BY 1, 2",
     /* Temporary tables have no statistics until analysed: without them the
      * planner picks nested loops over all of plays_hourly. */
     "ANALYZE touched_h, touched_d",
     "DELETE FROM top_songs_hourly t USING touched_h h WHERE t.region = h.region AND "
     "t.hour_start = h.hour_start",
-    /* A bounded top-10 sort per period (LIMIT), not a rank over every song. */
+    /* The charts ranked in C (copy_tops), then the others: a bounded top-10
+     * sort per period (LIMIT), not a rank over every song. */
+    "INSERT INTO top_songs_hourly (region, hour_start, rank, song_id, title, artist, genre, "
+    "plays, peak_rank, periods_on_chart) SELECT t.region, t.hour_start, t.rank, t.song_id, "
+    "s.title, s.artist, s.genre, t.plays, t.rank, 1 FROM agg_top t LEFT JOIN songs s ON "
+    "s.song_id = t.song_id WHERE t.hour_start IS NOT NULL",
     "INSERT INTO top_songs_hourly (region, hour_start, rank, song_id, title, artist, genre, "
     "plays, peak_rank, periods_on_chart) SELECT h.region, h.hour_start, r.rank, r.song_id, "
     "s.title, s.artist, s.genre, r.plays, r.rank, 1 FROM touched_h h CROSS JOIN LATERAL "
     "(SELECT t.song_id, t.plays, row_number() OVER (ORDER BY t.plays DESC, t.song_id COLLATE "
     "\"C\") AS rank FROM (SELECT p.song_id, p.plays FROM plays_hourly p WHERE p.region = "
     "h.region AND p.hour_start = h.hour_start ORDER BY p.plays DESC, p.song_id COLLATE \"C\" "
-    "LIMIT 10) t) r LEFT JOIN songs s ON s.song_id = r.song_id",
+    "LIMIT 10) t) r LEFT JOIN songs s ON s.song_id = r.song_id WHERE h.old",
     "DELETE FROM top_songs_daily t USING touched_d d WHERE t.region = d.region AND t.day = d.day",
+    "INSERT INTO top_songs_daily (region, day, rank, song_id, title, artist, genre, plays, "
+    "peak_rank, periods_on_chart) SELECT t.region, t.day, t.rank, t.song_id, s.title, s.artist, "
+    "s.genre, t.plays, t.rank, 1 FROM agg_top t LEFT JOIN songs s ON s.song_id = t.song_id "
+    "WHERE t.day IS NOT NULL",
     "INSERT INTO top_songs_daily (region, day, rank, song_id, title, artist, genre, plays, "
     "peak_rank, periods_on_chart) SELECT d.region, d.day, r.rank, r.song_id, s.title, s.artist, "
     "s.genre, r.plays, r.rank, 1 FROM touched_d d CROSS JOIN LATERAL (SELECT t.song_id, "
@@ -308,7 +452,7 @@ static const char *const chart_sql[] = {
     "1)::timestamp AT TIME ZONE 'UTC' GROUP BY p.song_id ORDER BY sum(p.plays) DESC, p.song_id "
     "COLLATE "
     "\"C\" "
-    "LIMIT 10) t) r LEFT JOIN songs s ON s.song_id = r.song_id",
+    "LIMIT 10) t) r LEFT JOIN songs s ON s.song_id = r.song_id WHERE d.old",
     /* The facts of a row depend on the song's earlier rows of its region. */
     "WITH w AS (SELECT region, hour_start, rank, lag(hour_start) OVER s AS prev_at, lag(rank) "
     "OVER s AS prev_rank, min(rank) OVER s AS peak, count(*) OVER s AS n FROM top_songs_hourly "
@@ -316,8 +460,9 @@ static const char *const chart_sql[] = {
     "ORDER BY hour_start ROWS UNBOUNDED PRECEDING)), f AS (SELECT region, hour_start, rank, "
     "CASE WHEN prev_at = hour_start - interval '1 hour' THEN prev_rank END AS previous_rank, "
     "peak, n, CASE WHEN prev_at IS NULL THEN 'NEW' WHEN prev_at <> hour_start - interval '1 "
-    "hour' THEN 'RE-ENTRY' END AS entry FROM w WHERE hour_start >= (SELECT min(hour_start) FROM "
-    "touched_h h WHERE h.region = w.region)) UPDATE top_songs_hourly t SET previous_rank = "
+    "hour' THEN 'RE-ENTRY' END AS entry FROM w JOIN (SELECT region, min(hour_start) AS since "
+    "FROM touched_h GROUP BY region) m USING (region) WHERE w.hour_start >= m.since) UPDATE "
+    "top_songs_hourly t SET previous_rank = "
     "f.previous_rank, movement = f.previous_rank - t.rank, peak_rank = f.peak, "
     "periods_on_chart = f.n, entry = f.entry, updated_at = now() FROM f WHERE t.region = "
     "f.region AND t.hour_start = f.hour_start AND t.rank = f.rank AND (t.previous_rank IS "
@@ -328,8 +473,9 @@ static const char *const chart_sql[] = {
     "region IN (SELECT region FROM touched_d) WINDOW s AS (PARTITION BY region, song_id ORDER "
     "BY day ROWS UNBOUNDED PRECEDING)), f AS (SELECT region, day, rank, CASE WHEN prev_at = day "
     "- 1 THEN prev_rank END AS previous_rank, peak, n, CASE WHEN prev_at IS NULL THEN 'NEW' "
-    "WHEN prev_at <> day - 1 THEN 'RE-ENTRY' END AS entry FROM w WHERE day >= (SELECT min(day) "
-    "FROM touched_d d WHERE d.region = w.region)) UPDATE top_songs_daily t SET previous_rank = "
+    "WHEN prev_at <> day - 1 THEN 'RE-ENTRY' END AS entry FROM w JOIN (SELECT region, min(day) "
+    "AS since FROM touched_d GROUP BY region) m USING (region) WHERE w.day >= m.since) UPDATE "
+    "top_songs_daily t SET previous_rank = "
     "f.previous_rank, movement = f.previous_rank - t.rank, peak_rank = f.peak, "
     "periods_on_chart = f.n, entry = f.entry, updated_at = now() FROM f WHERE t.region = "
     "f.region AND t.day = f.day AND t.rank = f.rank AND (t.previous_rank IS DISTINCT FROM "
@@ -339,26 +485,40 @@ static const char *const chart_sql[] = {
 
 /* An hour (of a region, or of every region for ALL) is final once the lake
  * has closed it and every file committed for it so far is counted. A day is
- * final once all its hours are and an hour after its end has closed. */
-#define OPEN_HOUR_SQL(REG, DAY, HOUR)                                                              \
-	"(EXISTS (SELECT 1 FROM lake_hours l WHERE (l.region = " REG " OR " REG " = 'ALL') AND "   \
-	"l.day = " DAY " AND l.hour " HOUR " AND l.closed_at IS NULL) OR EXISTS (SELECT 1 FROM "   \
-	"ingest_files f WHERE (f.region = " REG " OR " REG " = 'ALL') AND f.day = " DAY " AND "    \
-	"f.hour " HOUR " AND NOT EXISTS (SELECT 1 FROM flow_enrich_inputs i WHERE i.raw_path = "   \
-	"f.path)) OR EXISTS (SELECT 1 FROM flow_enriched_files e WHERE (e.region = " REG           \
-	" OR " REG " = 'ALL') AND e.day = " DAY " AND e.hour " HOUR " AND NOT e.aggregated))"
+ * final once all its hours are and an hour after its end has closed. Each
+ * statement first gathers what still holds the candidate periods open —
+ * lake hours not closed, raw files not enriched, enriched files not
+ * counted — for the candidates' hours (or days) only, as one set, region
+ * ALL held open by any region; then one anti-join. */
+#define OPEN_SQL(KEY, COLS)                                                                        \
+	"o AS (SELECT " COLS " FROM lake_hours l JOIN k USING (" KEY ") WHERE l.closed_at IS "     \
+	"NULL UNION SELECT " COLS " FROM ingest_files l JOIN k USING (" KEY ") WHERE NOT EXISTS "  \
+	"(SELECT 1 FROM flow_enrich_inputs i WHERE i.raw_path = l.path) UNION SELECT " COLS        \
+	" FROM flow_enriched_files l JOIN k USING (" KEY ") WHERE NOT l.aggregated), oa AS "       \
+	"(SELECT * FROM o UNION SELECT 'ALL', " KEY " FROM o)"
+
+#define HOURLY_CANDIDATES_SQL                                                                      \
+	"WITH c AS (SELECT DISTINCT region, hour_start, (hour_start AT TIME ZONE 'UTC')::date AS " \
+	"day, extract(hour FROM hour_start AT TIME ZONE 'UTC')::int AS hour FROM "                 \
+	"top_songs_hourly WHERE NOT is_final), k AS (SELECT DISTINCT day, hour FROM c), "
+#define HOURLY_FINAL_SQL                                                                           \
+	", ready AS (SELECT c.region, c.hour_start FROM c WHERE EXISTS (SELECT 1 FROM lake_hours " \
+	"l WHERE l.closed_at IS NOT NULL AND l.day = c.day AND l.hour = c.hour) AND NOT EXISTS "   \
+	"(SELECT 1 FROM oa WHERE oa.region = c.region AND oa.day = c.day AND oa.hour = c.hour)) "  \
+	"UPDATE top_songs_hourly t SET is_final = true, updated_at = now() FROM ready r WHERE "    \
+	"t.region = r.region AND t.hour_start = r.hour_start"
+#define DAILY_CANDIDATES_SQL                                                                       \
+	"WITH c AS (SELECT DISTINCT region, day FROM top_songs_daily WHERE NOT is_final), k AS "   \
+	"(SELECT DISTINCT day FROM c), "
+#define DAILY_FINAL_SQL                                                                            \
+	", ready AS (SELECT c.region, c.day FROM c WHERE EXISTS (SELECT 1 FROM lake_hours l "      \
+	"WHERE l.closed_at IS NOT NULL AND l.day > c.day) AND NOT EXISTS (SELECT 1 FROM oa WHERE " \
+	"oa.region = c.region AND oa.day = c.day)) UPDATE top_songs_daily t SET is_final = true, " \
+	"updated_at = now() FROM ready r WHERE t.region = r.region AND t.day = r.day"
 
 static const char *const final_sql[] = {
-    "UPDATE top_songs_hourly t SET is_final = true, updated_at = now() FROM (SELECT DISTINCT "
-    "region, hour_start, (hour_start AT TIME ZONE 'UTC')::date AS day, extract(hour FROM "
-    "hour_start AT TIME ZONE 'UTC')::int AS hour FROM top_songs_hourly WHERE NOT is_final) c "
-    "WHERE t.region = c.region AND t.hour_start = c.hour_start AND EXISTS (SELECT 1 FROM "
-    "lake_hours l WHERE l.closed_at IS NOT NULL AND l.day = c.day AND l.hour = c.hour) AND NOT "
-    "" OPEN_HOUR_SQL("c.region", "c.day", "= c.hour"),
-    "UPDATE top_songs_daily t SET is_final = true, updated_at = now() FROM (SELECT DISTINCT "
-    "region, day FROM top_songs_daily WHERE NOT is_final) c WHERE t.region = c.region AND t.day "
-    "= c.day AND EXISTS (SELECT 1 FROM lake_hours l WHERE l.closed_at IS NOT NULL AND l.day > "
-    "c.day) AND NOT " OPEN_HOUR_SQL("c.region", "c.day", ">= 0"),
+    HOURLY_CANDIDATES_SQL OPEN_SQL("day, hour", "l.region, l.day, l.hour") HOURLY_FINAL_SQL,
+    DAILY_CANDIDATES_SQL OPEN_SQL("day", "l.region, l.day") DAILY_FINAL_SQL,
 };
 
 static int charts(struct agg *a, struct ts_err *err)

@@ -77,11 +77,25 @@ int flow_copy_str(struct flow_copy *c, const char *s, size_t n, struct ts_err *e
 	return rc ? full(err) : 0;
 }
 
+/* v in decimal, without printf: a back-fill writes a million of them. */
+static int add_int(struct dbuf *b, int64_t v)
+{
+	char s[24], *p = s + sizeof(s);
+	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+
+	do
+		*--p = (char)('0' + u % 10);
+	while (u /= 10);
+	if (v < 0)
+		*--p = '-';
+	return dbuf_add(b, p, (size_t)(s + sizeof(s) - p));
+}
+
 int flow_copy_int(struct flow_copy *c, int64_t v, struct ts_err *err)
 {
 	int rc = sep(c);
 
-	rc = rc ? rc : dbuf_addf(&c->buf, "%lld", (long long)v);
+	rc = rc ? rc : add_int(&c->buf, v);
 	return rc ? full(err) : 0;
 }
 
@@ -91,6 +105,58 @@ int flow_copy_null(struct flow_copy *c, struct ts_err *err)
 
 	rc = rc ? rc : dbuf_addstr(&c->buf, "\\N");
 	return rc ? full(err) : 0;
+}
+
+int flow_copy_array_begin(struct flow_copy *c, struct ts_err *err)
+{
+	int rc = sep(c);
+
+	c->nelems = 0;
+	rc = rc ? rc : dbuf_addc(&c->buf, '{');
+	return rc ? full(err) : 0;
+}
+
+/* Sends what the buffer holds once it reaches a chunk, even mid-row. */
+static int elem_done(struct flow_copy *c, int rc, struct ts_err *err)
+{
+	if (rc)
+		return full(err);
+	c->nelems++;
+	return c->buf.len >= FLOW_COPY_CHUNK ? flush(c, err) : 0;
+}
+
+int flow_copy_elem_str(struct flow_copy *c, const char *s, size_t n, struct ts_err *err)
+{
+	int rc = c->nelems ? dbuf_addc(&c->buf, ',') : 0;
+	size_t from = 0;
+
+	/* Two layers: an array literal quotes the element and puts a backslash
+	 * before " and \; COPY's text format then doubles every backslash
+	 * (flow_copy_escape does the rest of its escapes). */
+	rc = rc ? rc : dbuf_addc(&c->buf, '"');
+	for (size_t i = 0; !rc && i < n; i++) {
+		if (s[i] != '"' && s[i] != '\\')
+			continue;
+		rc = flow_copy_escape(&c->buf, s + from, i - from);
+		rc = rc ? rc : dbuf_addstr(&c->buf, s[i] == '"' ? "\\\\\"" : "\\\\\\\\");
+		from = i + 1;
+	}
+	rc = rc ? rc : flow_copy_escape(&c->buf, s + from, n - from);
+	rc = rc ? rc : dbuf_addc(&c->buf, '"');
+	return elem_done(c, rc, err);
+}
+
+int flow_copy_elem_int(struct flow_copy *c, int64_t v, struct ts_err *err)
+{
+	int rc = c->nelems ? dbuf_addc(&c->buf, ',') : 0;
+
+	rc = rc ? rc : add_int(&c->buf, v);
+	return elem_done(c, rc, err);
+}
+
+int flow_copy_array_end(struct flow_copy *c, struct ts_err *err)
+{
+	return dbuf_addc(&c->buf, '}') ? full(err) : 0;
 }
 
 int flow_copy_end_row(struct flow_copy *c, struct ts_err *err)

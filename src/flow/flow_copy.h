@@ -4,7 +4,8 @@
  * sent in chunks of FLOW_COPY_CHUNK bytes, so memory stays bounded.
  *
  * Usage: flow_copy_begin(db, "COPY t (a, b) FROM STDIN", &c); then per row
- * flow_copy_str/int/null for each column and flow_copy_end_row; then
+ * flow_copy_str/int/null (or an array) for each column and
+ * flow_copy_end_row; then
  * flow_copy_finish. On error, call flow_copy_abort (the transaction must be
  * rolled back by the caller).
  */
@@ -23,7 +24,8 @@ struct db;
 struct flow_copy {
 	struct db *db;
 	struct dbuf buf;
-	int ncols; /* columns added to the current row */
+	int ncols;      /* columns added to the current row */
+	int64_t nelems; /* elements added to the current array */
 	int64_t rows;
 };
 
@@ -32,6 +34,15 @@ int flow_copy_begin(struct db *db, const char *sql, struct flow_copy *c, struct 
 int flow_copy_str(struct flow_copy *c, const char *s, size_t n, struct ts_err *err);
 int flow_copy_int(struct flow_copy *c, int64_t v, struct ts_err *err);
 int flow_copy_null(struct flow_copy *c, struct ts_err *err);
+/* One array value (text[] or bigint[]): flow_copy_array_begin, then one
+ * flow_copy_elem_str or flow_copy_elem_int per element, then
+ * flow_copy_array_end. Every string element is quoted, so any bytes are
+ * taken as they are. An array may outgrow FLOW_COPY_CHUNK: it is sent as
+ * it fills (a COPY row need not arrive in one piece). */
+int flow_copy_array_begin(struct flow_copy *c, struct ts_err *err);
+int flow_copy_elem_str(struct flow_copy *c, const char *s, size_t n, struct ts_err *err);
+int flow_copy_elem_int(struct flow_copy *c, int64_t v, struct ts_err *err);
+int flow_copy_array_end(struct flow_copy *c, struct ts_err *err);
 int flow_copy_end_row(struct flow_copy *c, struct ts_err *err);
 int flow_copy_finish(struct flow_copy *c, struct ts_err *err);
 void flow_copy_abort(struct flow_copy *c);

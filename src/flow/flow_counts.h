@@ -65,4 +65,18 @@ int flow_counts_end_file(struct flow_counts *c, struct ts_err *err);
  * equal keys. Call once, after the last file. */
 int flow_counts_sort(struct flow_counts *c, struct ts_err *err);
 
+/* A chart's songs: the FLOW_TOP_N with the most plays, ties going to the
+ * smaller song_id in byte order — after flow_counts_sort, the smaller song
+ * index. Start from {0} and offer each (song, plays) once; song[0..n) is
+ * then in rank order. */
+#define FLOW_TOP_N 10
+
+struct flow_top {
+	uint32_t song[FLOW_TOP_N];
+	uint64_t plays[FLOW_TOP_N];
+	int n;
+};
+
+void flow_top_offer(struct flow_top *t, uint32_t song, uint64_t plays);
+
 #endif

@@ -1,8 +1,9 @@
 /*
  * Unit tests of the aggregate's in-memory counts (flow_counts.h): every
  * file counts for its region and for ALL, equal keys are merged, groups come
- * out in (region, hour) order and songs in byte order, and a random batch
- * sums to what a plain table of counts gives.
+ * out in (region, hour) order and songs in byte order, a random batch
+ * sums to what a plain table of counts gives, and a chart's top 10 is a
+ * full sort's first ten.
  */
 #include "tests/unit/test.h"
 #include "base/dbuf.h"
@@ -133,4 +134,44 @@ TEST(flow_counts_random_batch_sums)
 	}
 	CHECK(got == total);
 	flow_counts_release(&c);
+}
+
+static int cmp_ranked(const void *a, const void *b)
+{
+	const uint64_t *x = a, *y = b; /* {plays, song} */
+
+	if (x[0] != y[0])
+		return x[0] > y[0] ? -1 : 1;
+	return (x[1] > y[1]) - (x[1] < y[1]);
+}
+
+/* The chart's songs equal the first ten of a full sort (most plays first,
+ * ties to the smaller song), whatever the order of the offers and however
+ * many ties; fewer than ten songs give fewer rows. */
+TEST(flow_top_equals_full_sort)
+{
+	uint64_t all[300][2];
+	uint32_t seed = 7;
+
+	for (int round = 0; round < 200; round++) {
+		struct flow_top t = {0};
+		int n = round % 30 == 0 ? round % 7 : 1 + (int)(seed % 300);
+
+		for (int i = 0; i < n; i++) {
+			seed = seed * 1103515245u + 12345u;
+			all[i][0] = (seed >> 16) % (round % 2 ? 5 : 1000); /* many ties */
+			all[i][1] = (uint64_t)i;
+		}
+		/* Offered in a shuffled order (7919 is a prime above n). */
+		for (int k = 0; k < n; k++) {
+			int i = (int)((k * 7919u + (unsigned)round * 31u) % (unsigned)n);
+			flow_top_offer(&t, (uint32_t)all[i][1], all[i][0]);
+		}
+		qsort(all, (size_t)n, sizeof(all[0]), cmp_ranked);
+		CHECK_INT(t.n, n < FLOW_TOP_N ? n : FLOW_TOP_N);
+		for (int r = 0; r < t.n; r++) {
+			CHECK_INT((int)t.plays[r], (int)all[r][0]);
+			CHECK_INT((int)t.song[r], (int)all[r][1]);
+		}
+	}
 }

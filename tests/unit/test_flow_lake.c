@@ -61,6 +61,37 @@ TEST(flow_copy_escape)
 	dbuf_release(&b);
 }
 
+/* A row's values as COPY's text format gets them, before any is sent: an
+ * array of hostile strings quoted and escaped twice (array literal, then
+ * COPY), integers at their limits. */
+TEST(flow_copy_row_with_arrays)
+{
+	struct flow_copy c = {0};
+	struct ts_err err;
+
+	dbuf_init(&c.buf, FLOW_COPY_CHUNK * 2);
+	CHECK_INT(flow_copy_int(&c, INT64_MIN, &err), 0);
+	CHECK_INT(flow_copy_array_begin(&c, &err), 0);
+	CHECK_INT(flow_copy_elem_str(&c, "s1", 2, &err), 0);
+	CHECK_INT(flow_copy_elem_str(&c, "a\"b\\c", 5, &err), 0);
+	CHECK_INT(flow_copy_elem_str(&c, "NULL", 4, &err), 0);
+	CHECK_INT(flow_copy_elem_str(&c, "{x,\ty}", 6, &err), 0);
+	CHECK_INT(flow_copy_elem_str(&c, "", 0, &err), 0);
+	CHECK_INT(flow_copy_array_end(&c, &err), 0);
+	CHECK_INT(flow_copy_array_begin(&c, &err), 0);
+	CHECK_INT(flow_copy_elem_int(&c, 0, &err), 0);
+	CHECK_INT(flow_copy_elem_int(&c, INT64_MAX, &err), 0);
+	CHECK_INT(flow_copy_elem_int(&c, -7, &err), 0);
+	CHECK_INT(flow_copy_array_end(&c, &err), 0);
+	CHECK_INT(flow_copy_array_begin(&c, &err), 0);
+	CHECK_INT(flow_copy_array_end(&c, &err), 0);
+	CHECK_STR(dbuf_str(&c.buf), "-9223372036854775808\t"
+	                            "{\"s1\",\"a\\\\\"b\\\\\\\\c\",\"NULL\",\"{x,\\ty}\",\"\"}\t"
+	                            "{0,9223372036854775807,-7}\t{}");
+	CHECK_INT((int)c.nelems, 0);
+	dbuf_release(&c.buf);
+}
+
 TEST(flow_hash_map)
 {
 	struct flow_hash h;
