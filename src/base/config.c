@@ -247,6 +247,10 @@ const struct config_key config_keys[] = {
      "with exponential backoff and jitter."},
     {"s3.part-size", INT(s3_part_size), "16777216", 5242880, 5368709120, 0, NULL,
      "Objects larger than this go up as a multipart upload of parts this size, in bytes."},
+    {"flows.aggregate-max-counts", INT(flows_aggregate_max_counts), "4194304", 1, 268435456, 0,
+     NULL,
+     "Per-song counts (16 bytes each) one aggregate transaction holds in memory; past it the "
+     "files left wait for the next transaction of the same run."},
     {"scheduler.schedules", STR(scheduler_schedules), "", 0, 0, 0, NULL,
      "Schedules that replace the flows' defaults: FLOW=SCHEDULE pairs separated by ';', "
      "e.g. 'enrich=every 5s;aggregate=cron */5 * * * * Europe/Paris' (docs/scheduler.md)."},

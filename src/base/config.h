@@ -54,6 +54,7 @@ struct ts_config {
 	char *ingest_metrics_listen;
 	int64_t ingest_flush_ms;
 	int64_t ingest_quiet_ms;
+	int64_t flows_aggregate_max_counts;
 	int64_t ingest_max_rows;
 	int64_t ingest_max_bytes;
 	int64_t ingest_buffer_kbytes;

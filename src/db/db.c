@@ -215,7 +215,7 @@ static const struct migration migrations[] = {
     {11, "api flush sequence",
      "ALTER TABLE api_instances ADD COLUMN flush_seq bigint NOT NULL DEFAULT 0;"},
     /* The per-song counts of a (region, hour) packed into one row of two
-     * parallel arrays, in song_id byte order: aggregate writes a few hundred
+     * parallel arrays (in no set order): aggregate writes a few hundred
      * rows where it wrote a million, each with its index entry
      * (docs/flows.md, "State"). plays_hourly stays, as a view, for every
      * reader. Arrays of tens of kilobytes are stored uncompressed. */

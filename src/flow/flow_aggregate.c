@@ -4,8 +4,8 @@
  * transaction:
  *
  *   1. take the aggregate lock, then the published enriched files not yet
- *      counted, and the advisory lock of each (region, day, hour) they touch
- *      (and of region ALL);
+ *      counted with the advisory lock of each (region, day, hour) they
+ *      touch (and of region ALL);
  *   2. count plays per song in each file — over the dictionary indices of
  *      the song_id column, so a page costs one counter per row — and sum
  *      them per (period, song), for the region and for ALL;
@@ -37,8 +37,6 @@
 #define BATCH_N      1000
 #define BATCH_FILES  "1000" /* BATCH_N, for the statement */
 #define AGG_WORK_MEM "256MB"
-/* (period, song) counts held in memory by one batch: 16 bytes each. */
-#define AGG_ENTRIES_MAX (4u << 20)
 
 struct agg {
 	struct db *db;
@@ -48,41 +46,52 @@ struct agg {
 	uint64_t *dict_counts; /* per dictionary index of one page batch */
 	size_t ncounts;
 	struct flow_counts counts; /* of the files of one transaction */
+	size_t max_counts;         /* flows.aggregate-max-counts */
 	int hours;                 /* (region, hour) partitions of the batch */
+	struct period *periods;    /* of the batch's files, in their order */
+	size_t nperiods;
+	uint32_t *cmap; /* counts' group index -> period, as groups are made */
+	size_t ncmap;
+	uint64_t *dense; /* per song: one period's plays (copy_window), else 0 */
+	uint32_t *seen;  /* songs with dense[] != 0 */
+	size_t ndense;
 };
 
-/* Step 1. */
+/* A (region, hour) of the batch, or (ALL, hour); agg_groups.g is its index.
+ * old: it has a row in plays_hourly_packed already; day_old: some hour of
+ * its region's day has. */
+struct period {
+	const char *region, *hour; /* the files' strings, or "ALL" */
+	bool old, day_old;
+};
+
+/* Step 1: the files, and the advisory lock of each (region, day, hour)
+ * they touch and of (ALL, day, hour), in the same statement (one round trip
+ * where a back-fill took hundreds; the keys are flow_lock's). */
 static int pending_files(struct agg *a, const struct flow_args *args, PGresult **r,
                          struct ts_err *err)
 {
 	char bufs[2][32];
 	const char *params[3];
+	int rc;
 
 	flow_range_params(args, bufs, params);
-	return db_execp(a->db,
-	                "SELECT path, region, day::text, hour, to_char((day + make_interval(hours "
-	                "=> hour)), 'YYYY-MM-DD HH24:00:00+00') FROM flow_enriched_files WHERE "
-	                "published AND NOT aggregated AND " FLOW_RANGE_SQL
-	                " ORDER BY day, hour, region, path LIMIT " BATCH_FILES,
-	                3, params, r, err);
-}
-
-static int lock_hours(struct agg *a, PGresult *files, struct ts_err *err)
-{
-	int rc = 0;
-
+	rc = db_execp(
+	    a->db,
+	    "WITH f AS MATERIALIZED (SELECT path, region, day, hour FROM flow_enriched_files WHERE "
+	    "published AND NOT aggregated AND " FLOW_RANGE_SQL
+	    " ORDER BY day, hour, region, path LIMIT " BATCH_FILES "), l AS MATERIALIZED (SELECT "
+	    "count(pg_advisory_xact_lock(hashtext('topsongs.flow:aggregate:' || r || ':' || "
+	    "d::text || ':' || h))) FROM (SELECT region AS r, day AS d, hour AS h FROM f UNION "
+	    "SELECT 'ALL', day, hour FROM f) x) SELECT path, region, day::text, hour, "
+	    "to_char((day + make_interval(hours => hour)), 'YYYY-MM-DD HH24:00:00+00') FROM f, l "
+	    "ORDER BY day, hour, region, path",
+	    3, params, r, err);
 	a->hours = 0;
-	for (int i = 0; !rc && i < PQntuples(files); i++) {
-		int hour = (int)strtol(PQgetvalue(files, i, 3), NULL, 10);
-		if (i && !strcmp(PQgetvalue(files, i, 1), PQgetvalue(files, i - 1, 1)) &&
-		    !strcmp(PQgetvalue(files, i, 4), PQgetvalue(files, i - 1, 4)))
-			continue;
-		a->hours++;
-		rc = flow_lock(a->db, "aggregate", PQgetvalue(files, i, 1), PQgetvalue(files, i, 2),
-		               hour, err);
-		rc = rc ? rc
-		        : flow_lock(a->db, "aggregate", "ALL", PQgetvalue(files, i, 2), hour, err);
-	}
+	for (int i = 0; !rc && i < PQntuples(*r); i++)
+		if (!i || strcmp(PQgetvalue(*r, i, 1), PQgetvalue(*r, i - 1, 1)) ||
+		    strcmp(PQgetvalue(*r, i, 4), PQgetvalue(*r, i - 1, 4)))
+			a->hours++;
 	return rc;
 }
 
@@ -147,25 +156,50 @@ static int count_file(struct agg *a, const char *key, const char *region, const 
 	return rc;
 }
 
-/* The batch's (region, hour) periods, numbered in (region, hour) order;
- * old[g] gets whether period g has a row in plays_hourly_packed already,
- * day_old[g] whether any hour of its region's day has (agg_groups.old and
- * .day_old too). */
-static int copy_groups(struct agg *a, bool *old, bool *day_old, struct ts_err *err)
+static int period_of(struct agg *a, const char *region, const char *hour, uint32_t *p,
+                     struct ts_err *err)
 {
-	const struct flow_counts *k = &a->counts;
+	struct period *n;
+
+	/* Newest first: the files come ordered by hour. */
+	for (size_t i = a->nperiods; i-- > 0;)
+		if (!strcmp(a->periods[i].region, region) && !strcmp(a->periods[i].hour, hour)) {
+			*p = (uint32_t)i;
+			return 0;
+		}
+	n = realloc(a->periods, (a->nperiods + 1) * sizeof(*n));
+	if (!n)
+		return ts_err_set(err, TS_ENOMEM, "out of memory");
+	a->periods = n;
+	a->periods[a->nperiods] = (struct period){.region = region, .hour = hour};
+	*p = (uint32_t)a->nperiods++;
+	return 0;
+}
+
+/* The periods of the batch's files, into agg_groups, and which of them (and
+ * of their days) have counts in plays_hourly_packed already. */
+static int copy_groups(struct agg *a, PGresult *files, struct ts_err *err)
+{
 	struct flow_copy c;
 	PGresult *r = NULL;
-	int rc =
-	    flow_copy_begin(a->db, "COPY agg_groups (g, region, hour_start) FROM STDIN", &c, err);
+	uint32_t p;
+	int rc = 0;
 
+	a->nperiods = 0;
+	for (int i = 0; !rc && i < PQntuples(files); i++) {
+		rc = period_of(a, PQgetvalue(files, i, 1), PQgetvalue(files, i, 4), &p, err);
+		rc = rc ? rc : period_of(a, "ALL", PQgetvalue(files, i, 4), &p, err);
+	}
+	rc = rc ? rc
+	        : flow_copy_begin(a->db, "COPY agg_groups (g, region, hour_start) FROM STDIN", &c,
+	                          err);
 	if (rc)
 		return rc;
-	for (size_t i = 0; !rc && i < k->ngroups; i++) {
+	for (size_t i = 0; !rc && i < a->nperiods; i++) {
+		const struct period *q = &a->periods[i];
 		rc = flow_copy_int(&c, (int64_t)i, err);
-		rc = rc ? rc
-		        : flow_copy_str(&c, k->groups[i].region, strlen(k->groups[i].region), err);
-		rc = rc ? rc : flow_copy_str(&c, k->groups[i].hour, strlen(k->groups[i].hour), err);
+		rc = rc ? rc : flow_copy_str(&c, q->region, strlen(q->region), err);
+		rc = rc ? rc : flow_copy_str(&c, q->hour, strlen(q->hour), err);
 		rc = rc ? rc : flow_copy_end_row(&c, err);
 	}
 	rc = rc ? (flow_copy_abort(&c), rc) : flow_copy_finish(&c, err);
@@ -182,53 +216,108 @@ static int copy_groups(struct agg *a, bool *old, bool *day_old, struct ts_err *e
 	              0, NULL, &r, err);
 	for (int i = 0; !rc && i < PQntuples(r); i++) {
 		long g = strtol(PQgetvalue(r, i, 0), NULL, 10);
-		if (g >= 0 && (size_t)g < k->ngroups) {
-			old[g] = PQgetvalue(r, i, 1)[0] == 't';
-			day_old[g] = PQgetvalue(r, i, 2)[0] == 't';
+		if (g >= 0 && (size_t)g < a->nperiods) {
+			a->periods[g].old = PQgetvalue(r, i, 1)[0] == 't';
+			a->periods[g].day_old = PQgetvalue(r, i, 2)[0] == 't';
 		}
 	}
 	PQclear(r);
 	return rc;
 }
 
-/* One plays_hourly_packed row: period g's counts, ents[from, to), already
- * in song byte order. */
-static int copy_packed_row(struct flow_copy *c, const struct flow_counts *k, uint32_t g,
-                           size_t from, size_t to, struct ts_err *err)
+/* Remembers which period the counts' group of the current file is. */
+static int map_groups(struct agg *a, const char *region, const char *hour, struct ts_err *err)
 {
-	int rc = flow_copy_str(c, k->groups[g].region, strlen(k->groups[g].region), err);
+	const struct flow_counts *k = &a->counts;
+	uint32_t pr, pa;
+	int rc = period_of(a, region, hour, &pr, err);
 
-	rc = rc ? rc : flow_copy_str(c, k->groups[g].hour, strlen(k->groups[g].hour), err);
-	rc = rc ? rc : flow_copy_array_begin(c, err);
-	for (size_t i = from; !rc && i < to; i++) {
-		const struct flow_counts_song *s = &k->songs[k->ents[i].key & 0xffffffffu];
-		rc = flow_copy_elem_str(c, s->s, s->len, err);
+	rc = rc ? rc : period_of(a, "ALL", hour, &pa, err);
+	if (!rc && k->ngroups > a->ncmap) {
+		uint32_t *m = realloc(a->cmap, k->ngroups * 2 * sizeof(*m));
+		if (!m)
+			return ts_err_set(err, TS_ENOMEM, "out of memory");
+		a->cmap = m;
+		a->ncmap = k->ngroups * 2;
 	}
-	rc = rc ? rc : flow_copy_array_end(c, err);
-	rc = rc ? rc : flow_copy_array_begin(c, err);
-	for (size_t i = from; !rc && i < to; i++)
-		rc = flow_copy_elem_int(c, (int64_t)k->ents[i].plays, err);
-	rc = rc ? rc : flow_copy_array_end(c, err);
-	return rc ? rc : flow_copy_end_row(c, err);
+	if (!rc) {
+		a->cmap[k->group] = pr;
+		a->cmap[k->all] = pa;
+	}
+	return rc;
+}
+
+/* One hour's files are counted (entries [from, nents) of groups [gfrom,
+ * ngroups)): each of its periods with no row yet goes into the COPY of
+ * plays_hourly_packed now, summed per song, while the next hour is read —
+ * PostgreSQL parses one hour's arrays as the next is counted. Songs come
+ * in the order first seen; the order within a row means nothing. */
+static int copy_window(struct agg *a, struct flow_copy *c, size_t from, size_t gfrom,
+                       struct ts_err *err)
+{
+	const struct flow_counts *k = &a->counts;
+	uint64_t *d = a->dense;
+	uint32_t *s = a->seen;
+	int rc = 0;
+
+	if (k->nsongs > a->ndense) {
+		if (!(d = realloc(a->dense, k->nsongs * sizeof(*d))))
+			return ts_err_set(err, TS_ENOMEM, "out of memory counting plays");
+		a->dense = d;
+		if (!(s = realloc(a->seen, k->nsongs * sizeof(*s))))
+			return ts_err_set(err, TS_ENOMEM, "out of memory counting plays");
+		a->seen = s;
+		memset(d + a->ndense, 0, (k->nsongs - a->ndense) * sizeof(*d));
+		a->ndense = k->nsongs;
+	}
+	for (size_t g = gfrom; !rc && g < k->ngroups; g++) {
+		const struct period *p = &a->periods[a->cmap[g]];
+		size_t n = 0;
+
+		if (p->old)
+			continue;
+		for (size_t i = from; i < k->nents; i++) {
+			uint32_t song = (uint32_t)(k->ents[i].key & 0xffffffffu);
+			if (k->ents[i].key >> 32 != g)
+				continue;
+			if (!d[song]) /* counts are never 0 */
+				s[n++] = song;
+			d[song] += k->ents[i].plays;
+		}
+		if (!n) /* a file without rows: no counts, no row */
+			continue;
+		a->stats->rows_out += (int64_t)n;
+		rc = flow_copy_str(c, p->region, strlen(p->region), err);
+		rc = rc ? rc : flow_copy_str(c, p->hour, strlen(p->hour), err);
+		rc = rc ? rc : flow_copy_array_begin(c, err);
+		for (size_t j = 0; !rc && j < n; j++)
+			rc = flow_copy_elem_str(c, k->songs[s[j]].s, k->songs[s[j]].len, err);
+		rc = rc ? rc : flow_copy_array_end(c, err);
+		rc = rc ? rc : flow_copy_array_begin(c, err);
+		for (size_t j = 0; !rc && j < n; j++)
+			rc = flow_copy_elem_int(c, (int64_t)d[s[j]], err);
+		rc = rc ? rc : flow_copy_array_end(c, err);
+		rc = rc ? rc : flow_copy_end_row(c, err);
+		for (size_t j = 0; j < n; j++)
+			d[s[j]] = 0;
+	}
+	return rc;
 }
 
 /* One chart of agg_top: an hour's (day NULL) or a day's (hour NULL). */
-static int copy_top(struct flow_copy *c, const struct flow_counts *k, uint32_t g, bool daily,
-                    const struct flow_top *t, struct ts_err *err)
+static int copy_top(struct flow_copy *c, const struct flow_counts *k, const struct period *p,
+                    bool daily, const struct flow_top *t, struct ts_err *err)
 {
-	const struct flow_counts_group *grp = &k->groups[g];
 	int rc = 0;
 
 	for (int r = 0; !rc && r < t->n; r++) {
 		const struct flow_counts_song *s = &k->songs[t->song[r]];
-		rc = flow_copy_str(c, grp->region, strlen(grp->region), err);
+		rc = flow_copy_str(c, p->region, strlen(p->region), err);
 		rc = rc      ? rc
 		     : daily ? flow_copy_null(c, err)
-		             : flow_copy_str(c, grp->hour, strlen(grp->hour), err);
+		             : flow_copy_str(c, p->hour, strlen(p->hour), err);
 		/* The hour as the aggregate writes it starts with its UTC date. */
-		rc = rc      ? rc
-		     : daily ? flow_copy_str(c, grp->hour, 10, err)
-		             : flow_copy_null(c, err);
+		rc = rc ? rc : daily ? flow_copy_str(c, p->hour, 10, err) : flow_copy_null(c, err);
 		rc = rc ? rc : flow_copy_int(c, r + 1, err);
 		rc = rc ? rc : flow_copy_str(c, s->s, s->len, err);
 		rc = rc ? rc : flow_copy_int(c, (int64_t)t->plays[r], err);
@@ -237,18 +326,19 @@ static int copy_top(struct flow_copy *c, const struct flow_counts *k, uint32_t g
 	return rc;
 }
 
-/* Whether groups g and h are hours of the same region and UTC day. */
-static bool same_day(const struct flow_counts *k, uint32_t g, uint32_t h)
+/* Whether periods p and q are hours of the same region and UTC day. */
+static bool same_day(const struct period *p, const struct period *q)
 {
-	return !strcmp(k->groups[g].region, k->groups[h].region) &&
-	       !strncmp(k->groups[g].hour, k->groups[h].hour, 10);
+	return !strcmp(p->region, q->region) && !strncmp(p->hour, q->hour, 10);
 }
 
-/* The charts this batch holds every count of, ranked here: each hour with
- * no earlier counts, and each day none of whose hours had any; into
- * agg_top. The others are ranked in SQL from their merged rows (chart_sql),
- * in the same order (flow_top_offer). */
-static int copy_tops(struct agg *a, const bool *old, const bool *day_old, struct ts_err *err)
+/* After flow_counts_sort: the charts this batch holds every count of,
+ * ranked here — each hour with no earlier counts, and each day none of
+ * whose hours had any — into agg_top; and the counts of the periods that
+ * have a row already into agg_in, which add_counts merges. The other
+ * charts are ranked in SQL from their merged rows (chart_sql), in the same
+ * order (flow_top_offer). pmap: sorted group -> period. */
+static int copy_rest(struct agg *a, const uint32_t *pmap, struct ts_err *err)
 {
 	const struct flow_counts *k = &a->counts;
 	uint64_t *day = calloc(k->nsongs + 1, sizeof(*day));
@@ -257,30 +347,50 @@ static int copy_tops(struct agg *a, const bool *old, const bool *day_old, struct
 	struct flow_copy c;
 	int rc = day && seen ? 0 : ts_err_set(err, TS_ENOMEM, "out of memory ranking");
 
+	rc =
+	    rc ? rc : flow_copy_begin(a->db, "COPY agg_in (g, song_id, plays) FROM STDIN", &c, err);
+	if (rc)
+		goto out;
+	for (size_t i = 0; !rc && i < k->nents; i++) {
+		uint32_t g = pmap[k->ents[i].key >> 32];
+		const struct flow_counts_song *s = &k->songs[k->ents[i].key & 0xffffffffu];
+		if (!a->periods[g].old)
+			continue;
+		a->stats->rows_out++;
+		rc = flow_copy_int(&c, g, err);
+		rc = rc ? rc : flow_copy_str(&c, s->s, s->len, err);
+		rc = rc ? rc : flow_copy_int(&c, (int64_t)k->ents[i].plays, err);
+		rc = rc ? rc : flow_copy_end_row(&c, err);
+	}
+	rc = rc ? (flow_copy_abort(&c), rc) : flow_copy_finish(&c, err);
 	rc = rc ? rc
 	        : flow_copy_begin(a->db,
 	                          "COPY agg_top (region, hour_start, day, rank, song_id, plays) "
 	                          "FROM STDIN",
 	                          &c, err);
+	if (rc)
+		goto out;
 	for (size_t i = 0, end; !rc && i < k->nents; i = end) {
-		uint32_t g = (uint32_t)(k->ents[i].key >> 32);
+		const struct period *p = &a->periods[pmap[k->ents[i].key >> 32]];
 		struct flow_top hour = {0};
 
-		for (end = i; end < k->nents && k->ents[end].key >> 32 == g; end++) {
+		for (end = i; end < k->nents && k->ents[end].key >> 32 == k->ents[i].key >> 32;
+		     end++) {
 			uint32_t song = (uint32_t)(k->ents[end].key & 0xffffffffu);
-			if (!old[g])
+			if (!p->old)
 				flow_top_offer(&hour, song, k->ents[end].plays);
-			if (day_old[g])
+			if (p->day_old)
 				continue;
 			if (!day[song]) /* counts are never 0 */
 				seen[nseen++] = song;
 			day[song] += k->ents[end].plays;
 		}
-		if (!old[g])
-			rc = copy_top(&c, k, g, false, &hour, err);
-		/* The day's last hour in the batch: its chart. */
-		if (!rc && !day_old[g] &&
-		    (end == k->nents || !same_day(k, g, (uint32_t)(k->ents[end].key >> 32)))) {
+		if (!p->old)
+			rc = copy_top(&c, k, p, false, &hour, err);
+		/* The day's last hour in the batch (groups are sorted by region,
+		 * then hour): its chart. */
+		if (!rc && !p->day_old &&
+		    (end == k->nents || !same_day(p, &a->periods[pmap[k->ents[end].key >> 32]]))) {
 			struct flow_top d = {0};
 
 			for (size_t j = 0; j < nseen; j++) {
@@ -288,102 +398,92 @@ static int copy_tops(struct agg *a, const bool *old, const bool *day_old, struct
 				day[seen[j]] = 0;
 			}
 			nseen = 0;
-			rc = copy_top(&c, k, g, true, &d, err);
+			rc = copy_top(&c, k, p, true, &d, err);
 		}
 	}
-	if (day && seen)
-		rc = rc ? (flow_copy_abort(&c), rc) : flow_copy_finish(&c, err);
+	rc = rc ? (flow_copy_abort(&c), rc) : flow_copy_finish(&c, err);
+out:
 	free(day);
 	free(seen);
 	return rc;
 }
 
-/* The summed counts. A period with no row in plays_hourly_packed yet
- * (every period of a back-fill, a new hour when live) gets its row by COPY,
- * packed here; the counts of the others go to agg_in, one row per song, and
- * add_counts merges them into their rows. Only aggregate writes
- * plays_hourly_packed, one batch at a time under its lock, so no row can
- * appear for a fresh period meanwhile. */
-static int copy_counts(struct agg *a, struct ts_err *err)
-{
-	static const char *const sql[2] = {
-	    "COPY plays_hourly_packed (region, hour_start, song_ids, plays) FROM STDIN",
-	    "COPY agg_in (g, song_id, plays) FROM STDIN",
-	};
-	const struct flow_counts *k = &a->counts;
-	bool *old = calloc(k->ngroups + 1, sizeof(*old));
-	bool *day_old = calloc(k->ngroups + 1, sizeof(*day_old));
-	int rc = old && day_old ? copy_groups(a, old, day_old, err)
-	                        : ts_err_set(err, TS_ENOMEM, "out of memory");
-
-	for (int pass = 0; !rc && pass < 2; pass++) {
-		struct flow_copy c;
-
-		if ((rc = flow_copy_begin(a->db, sql[pass], &c, err)))
-			break;
-		for (size_t i = 0, end; !rc && i < k->nents; i = end) {
-			uint32_t g = (uint32_t)(k->ents[i].key >> 32);
-
-			for (end = i + 1; end < k->nents && k->ents[end].key >> 32 == g; end++)
-				;
-			if (old[g] != (pass == 1))
-				continue;
-			a->stats->rows_out += (int64_t)(end - i);
-			if (pass == 0) {
-				rc = copy_packed_row(&c, k, g, i, end, err);
-				continue;
-			}
-			for (size_t j = i; !rc && j < end; j++) {
-				const struct flow_counts_song *s =
-				    &k->songs[k->ents[j].key & 0xffffffffu];
-				rc = flow_copy_int(&c, g, err);
-				rc = rc ? rc : flow_copy_str(&c, s->s, s->len, err);
-				rc = rc ? rc : flow_copy_int(&c, (int64_t)k->ents[j].plays, err);
-				rc = rc ? rc : flow_copy_end_row(&c, err);
-			}
-		}
-		rc = rc ? (flow_copy_abort(&c), rc) : flow_copy_finish(&c, err);
-	}
-	rc = rc ? rc : copy_tops(a, old, day_old, err);
-	free(old);
-	free(day_old);
-	return rc;
-}
-
-/* Counts files until the batch holds AGG_ENTRIES_MAX (period, song) counts;
- * *done says how many files were counted, the rest wait for the next batch. */
+/* Steps 2 and 3, but the merge: counts the files, hour by hour, until the
+ * batch holds flows.aggregate-max-counts (period, song) counts (*done says
+ * how many files were counted, the rest wait for the next batch), streaming
+ * each hour's new periods into plays_hourly_packed (copy_window); then the
+ * rest (copy_rest). A period with no row in plays_hourly_packed yet (every
+ * period of a back-fill, a new hour when live) gets its row by COPY; only
+ * aggregate writes plays_hourly_packed, one batch at a time under its
+ * lock, so no row can appear for it meanwhile. */
 static int count_files(struct agg *a, PGresult *files, int *done, struct ts_err *err)
 {
-	int rc = db_exec(a->db,
-	                 "CREATE TEMP TABLE agg_groups (g int PRIMARY KEY, region text, hour_start "
-	                 "timestamptz, old boolean, day_old boolean) ON COMMIT DROP",
-	                 err);
+	static const char *const temp_sql[] = {
+	    "CREATE TEMP TABLE agg_groups (g int PRIMARY KEY, region text, hour_start timestamptz, "
+	    "old boolean, day_old boolean) ON COMMIT DROP",
+	    "CREATE TEMP TABLE agg_in (g int, song_id text, plays bigint) ON COMMIT DROP",
+	    "CREATE TEMP TABLE agg_top (region text, hour_start timestamptz, day date, rank int, "
+	    "song_id text, plays bigint) ON COMMIT DROP",
+	};
+	const struct flow_counts *k = &a->counts;
+	size_t from = 0, gfrom = 0, counted = 0;
+	uint32_t *pmap = NULL;
+	struct flow_copy c;
+	int rc = 0, n = PQntuples(files);
 
-	rc = rc ? rc
-	        : db_exec(
-	              a->db,
-	              "CREATE TEMP TABLE agg_in (g int, song_id text, plays bigint) ON COMMIT DROP",
-	              err);
-	rc = rc ? rc
-	        : db_exec(
-	              a->db,
-	              "CREATE TEMP TABLE agg_top (region text, hour_start timestamptz, day date, "
-	              "rank int, song_id text, plays bigint) ON COMMIT DROP",
-	              err);
+	for (size_t i = 0; !rc && i < ARRAY_SIZE(temp_sql); i++)
+		rc = db_exec(a->db, temp_sql[i], err);
 	flow_counts_release(&a->counts);
 	flow_counts_init(&a->counts);
 	*done = 0;
-	for (int i = 0; !rc && i < PQntuples(files) && a->counts.nents < AGG_ENTRIES_MAX; i++) {
-		rc = count_file(a, PQgetvalue(files, i, 0), PQgetvalue(files, i, 1),
-		                PQgetvalue(files, i, 4), err);
+	rc = rc ? rc : copy_groups(a, files, err);
+	rc = rc ? rc
+	        : flow_copy_begin(a->db,
+	                          "COPY plays_hourly_packed (region, hour_start, song_ids, plays) "
+	                          "FROM STDIN",
+	                          &c, err);
+	if (rc)
+		return rc;
+	for (int i = 0; !rc && i < n && k->nents < a->max_counts; i++) {
+		const char *region = PQgetvalue(files, i, 1), *hour = PQgetvalue(files, i, 4);
+
+		rc = count_file(a, PQgetvalue(files, i, 0), region, hour, err);
+		rc = rc ? rc : map_groups(a, region, hour, err);
 		*done = i + 1;
+		/* The hour's last file, or the batch's: its new periods go now. */
+		if (!rc && (i + 1 == n || k->nents >= a->max_counts ||
+		            strcmp(hour, PQgetvalue(files, i + 1, 4)))) {
+			rc = copy_window(a, &c, from, gfrom, err);
+			from = k->nents;
+			gfrom = k->ngroups;
+		}
+	}
+	rc = rc ? (flow_copy_abort(&c), rc) : flow_copy_finish(&c, err);
+	/* Periods made only by files left for the next batch come last. */
+	for (size_t g = 0; g < k->ngroups && g < a->ncmap; g++)
+		if (a->cmap[g] + 1 > counted)
+			counted = a->cmap[g] + 1;
+	if (!rc && counted < a->nperiods) {
+		char p[24];
+		const char *params[] = {p};
+
+		snprintf(p, sizeof(p), "%zu", counted);
+		rc = db_execp(a->db, "DELETE FROM agg_groups WHERE g >= $1::int", 1, params, NULL,
+		              err);
 	}
 	rc = rc ? rc : flow_counts_sort(&a->counts, err);
-	return rc ? rc : copy_counts(a, err);
+	/* The sorted groups' periods (the groups keep the files' strings). */
+	if (!rc && !(pmap = malloc((k->ngroups + 1) * sizeof(*pmap))))
+		rc = ts_err_set(err, TS_ENOMEM, "out of memory");
+	for (size_t g = 0; !rc && g < k->ngroups; g++)
+		rc = period_of(a, k->groups[g].region, k->groups[g].hour, &pmap[g], err);
+	rc = rc ? rc : copy_rest(a, pmap, err);
+	free(pmap);
+	return rc;
 }
 
 /* Step 3: the counts of periods that have a row already are merged into it
- * (copy_counts wrote the others): its songs and agg_in's, summed per song,
+ * (count_files wrote the others): its songs and agg_in's, summed per song,
  * packed again in song byte order. Then the files are marked counted. */
 static int add_counts(struct agg *a, PGresult *files, int done, struct ts_err *err)
 {
@@ -425,7 +525,7 @@ static const char *const chart_sql[] = {
     "ANALYZE touched_h, touched_d",
     "DELETE FROM top_songs_hourly t USING touched_h h WHERE t.region = h.region AND "
     "t.hour_start = h.hour_start",
-    /* The charts ranked in C (copy_tops), then the others: a bounded top-10
+    /* The charts ranked in C (copy_rest), then the others: a bounded top-10
      * sort per period (LIMIT), not a rank over every song. */
     "INSERT INTO top_songs_hourly (region, hour_start, rank, song_id, title, artist, genre, "
     "plays, peak_rank, periods_on_chart) SELECT t.region, t.hour_start, t.rank, t.song_id, "
@@ -554,7 +654,6 @@ static int batch(struct agg *a, const struct flow_args *args, int *more, struct 
 	                  "SELECT pg_advisory_xact_lock(hashtext('topsongs.flow:aggregate'))", err);
 	rc = rc ? rc : pending_files(a, args, &files, err);
 	n = rc ? 0 : PQntuples(files);
-	rc = rc || !n ? rc : lock_hours(a, files, err);
 	rc = rc || !n ? rc : count_files(a, files, &done, err);
 	rc = rc || !n ? rc : add_counts(a, files, done, err);
 	if (!rc && n)
@@ -577,7 +676,8 @@ static int batch(struct agg *a, const struct flow_args *args, int *more, struct 
 int flow_aggregate_run(struct db *db, const struct flow_args *args, struct flow_stats *stats,
                        struct ts_err *err)
 {
-	struct agg a = {.db = db, .stats = stats};
+	struct agg a = {
+	    .db = db, .stats = stats, .max_counts = (size_t)args->cfg->flows_aggregate_max_counts};
 	struct progress pg;
 	int rc, more = 1;
 
@@ -594,6 +694,10 @@ int flow_aggregate_run(struct db *db, const struct flow_args *args, struct flow_
 	if (rc)
 		ts_err_wrap(err, "aggregate");
 	free(a.dict_counts);
+	free(a.periods);
+	free(a.cmap);
+	free(a.dense);
+	free(a.seen);
 	flow_counts_release(&a.counts);
 	dbuf_release(&a.buf);
 	flow_lake_close(&a.lake);
