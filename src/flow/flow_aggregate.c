@@ -487,6 +487,7 @@ static int count_files(struct agg *a, PGresult *files, int *done, struct ts_err 
  * packed again in song byte order. Then the files are marked counted. */
 static int add_counts(struct agg *a, PGresult *files, int done, struct ts_err *err)
 {
+	struct flow_copy c;
 	int rc = db_exec(a->db, "ANALYZE agg_in, agg_groups", err);
 
 	rc = rc ? rc
@@ -502,15 +503,23 @@ static int add_counts(struct agg *a, PGresult *files, int done, struct ts_err *e
 	                  "m.song_ids, plays = m.plays FROM m JOIN agg_groups g ON g.g = m.g WHERE "
 	                  "p.region = g.region AND p.hour_start = g.hour_start",
 	                  err);
+	/* The counted files, in one statement (a back-fill counts hundreds). */
+	rc =
+	    rc ? rc : db_exec(a->db, "CREATE TEMP TABLE agg_files (path text) ON COMMIT DROP", err);
+	rc = rc ? rc : flow_copy_begin(a->db, "COPY agg_files (path) FROM STDIN", &c, err);
+	if (rc)
+		return rc;
 	for (int i = 0; !rc && i < done; i++) {
-		const char *p[] = {PQgetvalue(files, i, 0)};
-		rc =
-		    db_execp(a->db,
-		             "UPDATE flow_enriched_files SET aggregated = true WHERE path = $1 AND "
-		             "NOT aggregated",
-		             1, p, NULL, err);
+		const char *path = PQgetvalue(files, i, 0);
+		rc = flow_copy_str(&c, path, strlen(path), err);
+		rc = rc ? rc : flow_copy_end_row(&c, err);
 	}
-	return rc;
+	rc = rc ? (flow_copy_abort(&c), rc) : flow_copy_finish(&c, err);
+	return rc ? rc
+	          : db_exec(a->db,
+	                    "UPDATE flow_enriched_files f SET aggregated = true FROM agg_files a "
+	                    "WHERE f.path = a.path AND NOT f.aggregated",
+	                    err);
 }
 
 /* Step 4: the statements, in order. Song ids are ranked in byte order

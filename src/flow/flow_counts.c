@@ -167,12 +167,12 @@ static int cmp_song(const void *a, const void *b)
 	return r ? r : (x->len > y->len) - (x->len < y->len);
 }
 
-#define RADIX_BITS 11
+#define RADIX_BITS 13
 
 /* Sorts e[0..n) by key: least significant digit first, RADIX_BITS at a
- * time, over the bits the keys use (about 4 passes for a back-fill, where
- * qsort's comparisons were a quarter of the aggregate's own time). Stable
- * passes, so the result is in full key order. */
+ * time, over the bits the keys use (qsort's comparisons were a quarter of
+ * the aggregate's own time). Stable passes, so the result is in full key
+ * order. */
 static int sort_ents(struct flow_counts_ent *e, size_t n, struct ts_err *err)
 {
 	struct flow_counts_ent *tmp, *from = e, *to;
@@ -260,18 +260,25 @@ int flow_counts_sort(struct flow_counts *c, struct ts_err *err)
 	uint32_t *gmap = malloc((c->ngroups ? c->ngroups : 1) * sizeof(*gmap));
 	int rc = smap && gmap ? 0 : ts_err_set(err, TS_ENOMEM, "out of memory counting plays");
 	size_t n = 0;
+	unsigned sbits = 0;
 
 	rc = rc ? rc : renumber_groups(c, gmap, err);
 	if (rc)
 		goto out;
 	renumber_songs(c, smap);
+	/* Sorted as group << sbits | song, the fewest bits that hold every
+	 * song: two radix passes for a back-fill's keys, where 32 took four. */
+	while (sbits < 32 && c->nsongs > (size_t)1 << sbits)
+		sbits++;
 	for (size_t i = 0; i < c->nents; i++) {
 		uint64_t k = c->ents[i].key;
-		c->ents[i].key = (uint64_t)gmap[k >> 32] << 32 | smap[k & 0xffffffffu];
+		c->ents[i].key = (uint64_t)gmap[k >> 32] << sbits | smap[k & 0xffffffffu];
 	}
 	if ((rc = sort_ents(c->ents, c->nents, err)))
 		goto out;
 	for (size_t i = 0; i < c->nents; i++) {
+		uint64_t k = c->ents[i].key;
+		c->ents[i].key = k >> sbits << 32 | (k & (((uint64_t)1 << sbits) - 1));
 		if (n && c->ents[n - 1].key == c->ents[i].key)
 			c->ents[n - 1].plays += c->ents[i].plays;
 		else

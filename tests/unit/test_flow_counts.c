@@ -96,8 +96,8 @@ TEST(flow_counts_random_batch_sums)
 {
 	static const char *const regions[] = {"AF", "EU", "NA"};
 	static const char *const hours[] = {"2026-11-20 00:00:00+00", "2026-11-20 01:00:00+00"};
-	enum { SONGS = 300, FILES = 40 };
-	static uint64_t want[4][2][SONGS]; /* region (3 = ALL), hour, song */
+	enum { SONGS = 20000, FILES = 40 }; /* more songs than one radix digit holds */
+	static uint64_t want[4][2][SONGS];  /* region (3 = ALL), hour, song */
 	struct flow_counts c;
 	struct ts_err err;
 	uint64_t x = 12345, total = 0, got = 0;
@@ -108,7 +108,7 @@ TEST(flow_counts_random_batch_sums)
 	for (int f = 0; f < FILES; f++) {
 		int r = f % 3, h = (f / 3) % 2;
 		CHECK_INT(flow_counts_file(&c, regions[r], hours[h], &err), 0);
-		for (int i = 0; i < 500; i++) {
+		for (int i = 0; i < 2000; i++) {
 			x = x * 6364136223846793005ull + 1442695040888963407ull;
 			int s = (int)((x >> 33) % SONGS);
 			snprintf(name, sizeof(name), "song%d", s);
