@@ -460,7 +460,7 @@ static int count_files(struct agg *a, PGresult *files, int *done, struct ts_err 
 	}
 	rc = rc ? (flow_copy_abort(&c), rc) : flow_copy_finish(&c, err);
 	/* Periods made only by files left for the next batch come last. */
-	for (size_t g = 0; g < k->ngroups && g < a->ncmap; g++)
+	for (size_t g = 0; !rc && g < k->ngroups && g < a->ncmap; g++)
 		if (a->cmap[g] + 1 > counted)
 			counted = a->cmap[g] + 1;
 	if (!rc && counted < a->nperiods) {

@@ -42,8 +42,8 @@ static const char hours_sql[] =
     "ELSE 0 END FROM f "
     "UNION ALL SELECT region, h, 0, 0, 0, 0, rows, CASE WHEN published THEN rows ELSE 0 END, "
     "CASE WHEN aggregated THEN rows ELSE 0 END, duplicates, unknown_songs, 0, 0, 0 FROM e "
-    "UNION ALL SELECT region, hour_start, 0, 0, 0, 0, 0, 0, 0, 0, 0, plays, 0, 0 FROM plays_hourly "
-    "WHERE region <> 'ALL' "
+    "UNION ALL SELECT region, hour_start, 0, 0, 0, 0, 0, 0, 0, 0, 0, (SELECT sum(n) FROM "
+    "unnest(plays) AS n)::bigint, 0, 0 FROM plays_hourly_packed WHERE region <> 'ALL' "
     "UNION ALL SELECT region, h, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, late_rows, 0 FROM lh) "
     "SELECT x.region, extract(epoch FROM x.h)::bigint, sum(a), sum(k), sum(kp), sum(kpend), "
     "sum(e), sum(ep), sum(eagg), sum(d), sum(u), sum(hp), sum(late), sum(ku) FROM x, r "
@@ -62,18 +62,21 @@ static const char daily_sql[] =
 
 /* Chart rows that disagree with the per-song counts: hourly, daily (for
  * days wholly inside the range), and hours where region ALL is not the sum
- * of the regions. */
+ * of the regions. A chart row's count is looked up in its hour's packed
+ * row (array_position): through the plays_hourly view the planner
+ * expected ten songs an hour and sorted every count of the range. */
 static const char charts_sql[] =
-    "SELECT (SELECT count(*) FROM top_songs_hourly t LEFT JOIN plays_hourly p ON p.region = "
-    "t.region AND p.hour_start = t.hour_start AND p.song_id = t.song_id WHERE t.hour_start >= "
+    "SELECT (SELECT count(*) FROM top_songs_hourly t LEFT JOIN plays_hourly_packed p ON "
+    "p.region = t.region AND p.hour_start = t.hour_start WHERE t.hour_start >= "
     "to_timestamp($2::float8) AND t.hour_start < to_timestamp($3::float8) AND ($1::text IS NULL "
-    "OR t.region = $1) AND p.plays IS DISTINCT FROM t.plays), "
+    "OR t.region = $1) AND p.plays[array_position(p.song_ids, t.song_id)] IS DISTINCT FROM "
+    "t.plays), "
     "(SELECT count(*) FROM top_songs_daily t WHERE t.day::timestamp AT TIME ZONE 'UTC' >= "
     "to_timestamp($2::float8) AND (t.day + 1)::timestamp AT TIME ZONE 'UTC' <= "
     "to_timestamp($3::float8) AND ($1::text IS NULL OR t.region = $1) AND t.plays IS DISTINCT "
-    "FROM (SELECT sum(p.plays) FROM plays_hourly p WHERE p.region = t.region AND p.song_id = "
-    "t.song_id AND p.hour_start >= t.day::timestamp AT TIME ZONE 'UTC' AND p.hour_start < "
-    "(t.day + 1)::timestamp AT TIME ZONE 'UTC')), "
+    "FROM (SELECT sum(p.plays[array_position(p.song_ids, t.song_id)]) FROM plays_hourly_packed "
+    "p WHERE p.region = t.region AND p.hour_start >= t.day::timestamp AT TIME ZONE 'UTC' AND "
+    "p.hour_start < (t.day + 1)::timestamp AT TIME ZONE 'UTC')), "
     "(SELECT count(*) FROM (SELECT hour_start, song_id, sum(plays) FILTER (WHERE region = "
     "'ALL') AS a, sum(plays) FILTER (WHERE region <> 'ALL') AS s FROM plays_hourly WHERE "
     "hour_start >= to_timestamp($2::float8) AND hour_start < to_timestamp($3::float8) GROUP BY "
