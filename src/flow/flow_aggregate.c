@@ -52,7 +52,7 @@ struct agg {
 	size_t nperiods;
 	uint32_t *cmap; /* counts' group index -> period, as groups are made */
 	size_t ncmap;
-	uint64_t *dense; /* per song: one period's plays (copy_window), else 0 */
+	uint64_t *dense; /* per song: one period's or day's plays, else 0 */
 	uint32_t *seen;  /* songs with dense[] != 0 */
 	size_t ndense;
 };
@@ -247,6 +247,26 @@ static int map_groups(struct agg *a, const char *region, const char *hour, struc
 	return rc;
 }
 
+/* Makes dense[] and seen[] hold every song counted so far. */
+static int grow_scratch(struct agg *a, struct ts_err *err)
+{
+	size_t n = a->counts.nsongs;
+	uint64_t *d;
+	uint32_t *s;
+
+	if (n <= a->ndense)
+		return 0;
+	if (!(d = realloc(a->dense, n * sizeof(*d))))
+		return ts_err_set(err, TS_ENOMEM, "out of memory counting plays");
+	a->dense = d;
+	if (!(s = realloc(a->seen, n * sizeof(*s))))
+		return ts_err_set(err, TS_ENOMEM, "out of memory counting plays");
+	a->seen = s;
+	memset(d + a->ndense, 0, (n - a->ndense) * sizeof(*d));
+	a->ndense = n;
+	return 0;
+}
+
 /* One hour's files are counted (entries [from, nents) of groups [gfrom,
  * ngroups)): each of its periods with no row yet goes into the COPY of
  * plays_hourly_packed now, summed per song, while the next hour is read —
@@ -256,20 +276,10 @@ static int copy_window(struct agg *a, struct flow_copy *c, size_t from, size_t g
                        struct ts_err *err)
 {
 	const struct flow_counts *k = &a->counts;
+	int rc = grow_scratch(a, err);
 	uint64_t *d = a->dense;
 	uint32_t *s = a->seen;
-	int rc = 0;
 
-	if (k->nsongs > a->ndense) {
-		if (!(d = realloc(a->dense, k->nsongs * sizeof(*d))))
-			return ts_err_set(err, TS_ENOMEM, "out of memory counting plays");
-		a->dense = d;
-		if (!(s = realloc(a->seen, k->nsongs * sizeof(*s))))
-			return ts_err_set(err, TS_ENOMEM, "out of memory counting plays");
-		a->seen = s;
-		memset(d + a->ndense, 0, (k->nsongs - a->ndense) * sizeof(*d));
-		a->ndense = k->nsongs;
-	}
 	for (size_t g = gfrom; !rc && g < k->ngroups; g++) {
 		const struct period *p = &a->periods[a->cmap[g]];
 		size_t n = 0;
@@ -337,20 +347,21 @@ static bool same_day(const struct period *p, const struct period *q)
  * whose hours had any — into agg_top; and the counts of the periods that
  * have a row already into agg_in, which add_counts merges. The other
  * charts are ranked in SQL from their merged rows (chart_sql), in the same
- * order (flow_top_offer). pmap: sorted group -> period. */
+ * order (flow_top_offer). pmap: sorted group -> period. A day's sums use
+ * copy_window's scratch, all 0 between periods and between days. */
 static int copy_rest(struct agg *a, const uint32_t *pmap, struct ts_err *err)
 {
 	const struct flow_counts *k = &a->counts;
-	uint64_t *day = calloc(k->nsongs + 1, sizeof(*day));
-	uint32_t *seen = malloc((k->nsongs + 1) * sizeof(*seen));
+	int rc = grow_scratch(a, err);
+	uint64_t *day = a->dense;
+	uint32_t *seen = a->seen;
 	size_t nseen = 0;
 	struct flow_copy c;
-	int rc = day && seen ? 0 : ts_err_set(err, TS_ENOMEM, "out of memory ranking");
 
 	rc =
 	    rc ? rc : flow_copy_begin(a->db, "COPY agg_in (g, song_id, plays) FROM STDIN", &c, err);
 	if (rc)
-		goto out;
+		return rc;
 	for (size_t i = 0; !rc && i < k->nents; i++) {
 		uint32_t g = pmap[k->ents[i].key >> 32];
 		const struct flow_counts_song *s = &k->songs[k->ents[i].key & 0xffffffffu];
@@ -369,7 +380,7 @@ static int copy_rest(struct agg *a, const uint32_t *pmap, struct ts_err *err)
 	                          "FROM STDIN",
 	                          &c, err);
 	if (rc)
-		goto out;
+		return rc;
 	for (size_t i = 0, end; !rc && i < k->nents; i = end) {
 		const struct period *p = &a->periods[pmap[k->ents[i].key >> 32]];
 		struct flow_top hour = {0};
@@ -401,11 +412,7 @@ static int copy_rest(struct agg *a, const uint32_t *pmap, struct ts_err *err)
 			rc = copy_top(&c, k, p, true, &d, err);
 		}
 	}
-	rc = rc ? (flow_copy_abort(&c), rc) : flow_copy_finish(&c, err);
-out:
-	free(day);
-	free(seen);
-	return rc;
+	return rc ? (flow_copy_abort(&c), rc) : flow_copy_finish(&c, err);
 }
 
 /* Steps 2 and 3, but the merge: counts the files, hour by hour, until the
@@ -424,6 +431,7 @@ static int count_files(struct agg *a, PGresult *files, int *done, struct ts_err 
 	    "CREATE TEMP TABLE agg_in (g int, song_id text, plays bigint) ON COMMIT DROP",
 	    "CREATE TEMP TABLE agg_top (region text, hour_start timestamptz, day date, rank int, "
 	    "song_id text, plays bigint) ON COMMIT DROP",
+	    "CREATE TEMP TABLE agg_files (path text) ON COMMIT DROP",
 	};
 	const struct flow_counts *k = &a->counts;
 	size_t from = 0, gfrom = 0, counted = 0;
@@ -504,8 +512,6 @@ static int add_counts(struct agg *a, PGresult *files, int done, struct ts_err *e
 	                  "p.region = g.region AND p.hour_start = g.hour_start",
 	                  err);
 	/* The counted files, in one statement (a back-fill counts hundreds). */
-	rc =
-	    rc ? rc : db_exec(a->db, "CREATE TEMP TABLE agg_files (path text) ON COMMIT DROP", err);
 	rc = rc ? rc : flow_copy_begin(a->db, "COPY agg_files (path) FROM STDIN", &c, err);
 	if (rc)
 		return rc;
