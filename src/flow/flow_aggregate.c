@@ -10,12 +10,14 @@
  *      the song_id column, so a page costs one counter per row — and sum
  *      them per (period, song), for the region and for ALL;
  *   3. COPY the sums, packed one row per period, into plays_hourly_packed
- *      for periods it has no row of yet, merge the others into their rows,
- *      and mark the files counted: counts and bookkeeping move together;
- *   4. recompute the top 10 of every touched hour and day from plays_hourly
- *      (the view that unpacks plays_hourly_packed), then the chart facts of
- *      those periods and of every later period of the same regions (they
- *      depend on earlier ones), then is_final.
+ *      for periods it has no row of yet, ranking their charts from the same
+ *      sums; merge the others into their rows, and mark the files counted:
+ *      counts and bookkeeping move together;
+ *   4. write the charts ranked in step 3 and rank the other touched hours
+ *      and days from plays_hourly (the view that unpacks
+ *      plays_hourly_packed), then the chart facts of those periods and of
+ *      every later period of the same regions (they depend on earlier
+ *      ones), then is_final.
  *
  * The charts are a function of plays_hourly alone, and plays_hourly is the
  * sum of the counted files, each counted once; docs/flows.md has the
@@ -43,8 +45,10 @@ struct agg {
 	struct flow_lake lake;
 	struct flow_stats *stats;
 	struct dbuf buf;
-	uint64_t *dict_counts; /* per dictionary index of one page batch */
+	uint64_t *dict_counts; /* per index of dict, the current chunk's dictionary */
 	size_t ncounts;
+	const void *dict; /* NULL when no play is waiting in dict_counts */
+	uint32_t dict_n;
 	struct flow_counts counts; /* of the files of one transaction */
 	size_t max_counts;         /* flows.aggregate-max-counts */
 	int hours;                 /* (region, hour) partitions of the batch */
@@ -52,6 +56,8 @@ struct agg {
 	size_t nperiods;
 	uint32_t *cmap; /* counts' group index -> period, as groups are made */
 	size_t ncmap;
+	struct chart *charts; /* ranked here, for agg_top */
+	size_t ncharts, capcharts;
 	uint64_t *dense; /* per song: one period's or day's plays, else 0 */
 	uint32_t *seen;  /* songs with dense[] != 0 */
 	size_t ndense;
@@ -63,6 +69,13 @@ struct agg {
 struct period {
 	const char *region, *hour; /* the files' strings, or "ALL" */
 	bool old, day_old;
+};
+
+/* A chart ranked in C: of the period, or of its region's UTC day. */
+struct chart {
+	uint32_t period;
+	bool daily;
+	struct flow_top top;
 };
 
 /* Step 1: the files, and the advisory lock of each (region, day, hour)
@@ -95,10 +108,27 @@ static int pending_files(struct agg *a, const struct flow_args *args, PGresult *
 	return rc;
 }
 
-/* One batch of song ids: dictionary indices are counted first. */
+/* Plays per dictionary index of the current chunk go into flow_counts: one
+ * song lookup per distinct song of a chunk, not per page or per play. */
+static int flush_dict(struct agg *a, struct ts_err *err)
+{
+	const struct parquet_bytes *dict = a->dict;
+	int rc = 0;
+
+	for (uint32_t k = 0; !rc && k < a->dict_n; k++)
+		if (a->dict_counts[k])
+			rc = flow_counts_add(&a->counts, dict[k].ptr, dict[k].len,
+			                     a->dict_counts[k], err);
+	a->dict = NULL;
+	a->dict_n = 0;
+	return rc;
+}
+
+/* One batch of song ids: dictionary indices are counted per index, summed
+ * over the chunk's pages (they share its one dictionary) until flush_dict. */
 static int count_batch(struct agg *a, const struct parquet_batch *b, struct ts_err *err)
 {
-	const struct parquet_bytes *dict = b->dict, *v = b->values;
+	const struct parquet_bytes *v = b->values;
 	int rc = 0;
 
 	if (!b->indices) {
@@ -107,6 +137,8 @@ static int count_batch(struct agg *a, const struct parquet_batch *b, struct ts_e
 				rc = flow_counts_add(&a->counts, v[i].ptr, v[i].len, 1, err);
 		return rc;
 	}
+	if ((b->dict != a->dict || b->dict_n != a->dict_n) && (rc = flush_dict(a, err)))
+		return rc;
 	if (b->dict_n > a->ncounts) {
 		uint64_t *n = realloc(a->dict_counts, b->dict_n * sizeof(*n));
 		if (!n)
@@ -114,28 +146,37 @@ static int count_batch(struct agg *a, const struct parquet_batch *b, struct ts_e
 		a->dict_counts = n;
 		a->ncounts = b->dict_n;
 	}
-	memset(a->dict_counts, 0, b->dict_n * sizeof(*a->dict_counts));
+	if (!a->dict) {
+		memset(a->dict_counts, 0, b->dict_n * sizeof(*a->dict_counts));
+		a->dict = b->dict;
+		a->dict_n = b->dict_n;
+	}
 	for (size_t i = 0; i < b->n; i++)
 		if (b->indices[i] < b->dict_n && (!b->valid || b->valid[i]))
 			a->dict_counts[b->indices[i]]++;
-	for (uint32_t k = 0; !rc && k < b->dict_n; k++)
-		if (a->dict_counts[k])
-			rc = flow_counts_add(&a->counts, dict[k].ptr, dict[k].len,
-			                     a->dict_counts[k], err);
-	return rc;
+	return 0;
 }
 
-/* Step 2 for one file. */
+/* Step 2 for one file. Only its footer and its song_id chunks are read: in
+ * a local lake straight from the file, on S3 from the whole object. */
 static int count_file(struct agg *a, const char *key, const char *region, const char *hour_start,
                       struct ts_err *err)
 {
 	struct parquet_reader *r = NULL;
 	struct parquet_chunk *ch = NULL;
 	struct parquet_batch b;
-	int rc = store_get(a->lake.store, key, FLOW_FILE_MAX, &a->buf, err), col = -1;
+	char path[4096 + FLOW_KEY_MAX + 2];
+	int rc = flow_counts_file(&a->counts, region, hour_start, err), col = -1;
 
-	rc = rc ? rc : flow_counts_file(&a->counts, region, hour_start, err);
-	rc = rc ? rc : parquet_reader_open_mem(a->buf.buf, a->buf.len, key, &r, err);
+	if (!rc && a->lake.root) {
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", a->lake.root, key) >=
+		    sizeof(path))
+			rc = ts_err_set(err, TS_EINVAL, "%s: path too long", key);
+		rc = rc ? rc : parquet_reader_open_file(path, &r, err);
+	} else if (!rc) {
+		rc = store_get(a->lake.store, key, FLOW_FILE_MAX, &a->buf, err);
+		rc = rc ? rc : parquet_reader_open_mem(a->buf.buf, a->buf.len, key, &r, err);
+	}
 	if (!rc && ((col = parquet_reader_column(r, "song_id")) < 0 ||
 	            parquet_reader_footer(r)->cols[col].type != PARQUET_BYTE_ARRAY))
 		rc = ts_err_set(err, TS_ECORRUPT, "%s: no song_id column of strings", key);
@@ -146,9 +187,13 @@ static int count_file(struct agg *a, const char *key, const char *region, const 
 			a->stats->rows_in += (int64_t)b.n;
 			rc = count_batch(a, &b, err);
 		}
+		/* Before the chunk that owns the dictionary is freed. */
+		rc = rc ? rc : flush_dict(a, err);
 		parquet_chunk_free(ch);
 		ch = NULL;
 	}
+	a->dict = NULL;
+	a->dict_n = 0;
 	parquet_reader_free(r);
 	rc = rc ? rc : flow_counts_end_file(&a->counts, err);
 	if (rc == TS_EINVAL)
@@ -267,11 +312,28 @@ static int grow_scratch(struct agg *a, struct ts_err *err)
 	return 0;
 }
 
+/* Remembers a chart ranked here, for copy_rest. */
+static int keep_chart(struct agg *a, uint32_t period, bool daily, const struct flow_top *t,
+                      struct ts_err *err)
+{
+	if (a->ncharts == a->capcharts) {
+		size_t cap = a->capcharts ? a->capcharts * 2 : 256;
+		struct chart *n = realloc(a->charts, cap * sizeof(*n));
+		if (!n)
+			return ts_err_set(err, TS_ENOMEM, "out of memory ranking charts");
+		a->charts = n;
+		a->capcharts = cap;
+	}
+	a->charts[a->ncharts++] = (struct chart){period, daily, *t};
+	return 0;
+}
+
 /* One hour's files are counted (entries [from, nents) of groups [gfrom,
  * ngroups)): each of its periods with no row yet goes into the COPY of
  * plays_hourly_packed now, summed per song, while the next hour is read —
- * PostgreSQL parses one hour's arrays as the next is counted. Songs come
- * in the order first seen; the order within a row means nothing. */
+ * PostgreSQL parses one hour's arrays as the next is counted — and its
+ * chart is ranked, since the batch holds every count of it. Songs come in
+ * the order first seen; the order within a row means nothing. */
 static int copy_window(struct agg *a, struct flow_copy *c, size_t from, size_t gfrom,
                        struct ts_err *err)
 {
@@ -282,6 +344,7 @@ static int copy_window(struct agg *a, struct flow_copy *c, size_t from, size_t g
 
 	for (size_t g = gfrom; !rc && g < k->ngroups; g++) {
 		const struct period *p = &a->periods[a->cmap[g]];
+		struct flow_top top = {0};
 		size_t n = 0;
 
 		if (p->old)
@@ -308,9 +371,65 @@ static int copy_window(struct agg *a, struct flow_copy *c, size_t from, size_t g
 			rc = flow_copy_elem_int(c, (int64_t)d[s[j]], err);
 		rc = rc ? rc : flow_copy_array_end(c, err);
 		rc = rc ? rc : flow_copy_end_row(c, err);
-		for (size_t j = 0; j < n; j++)
+		for (size_t j = 0; j < n; j++) {
+			flow_top_offer(&top, k->songs, s[j], d[s[j]]);
 			d[s[j]] = 0;
+		}
+		rc = rc ? rc : keep_chart(a, a->cmap[g], false, &top, err);
 	}
+	return rc;
+}
+
+/* One UTC day's files are counted (entries [from, nents) of groups [gfrom,
+ * ngroups); the files come ordered by day): the chart of each of its
+ * (region, day)s none of whose hours had counts before is ranked, from the
+ * batch's counts alone. A day the batch holds only part of (a batch cut by
+ * flows.aggregate-max-counts) is ranked again, in SQL, by the next batch,
+ * which finds its hours' rows (day_old). */
+static int rank_days(struct agg *a, size_t from, size_t gfrom, struct ts_err *err)
+{
+	const struct flow_counts *k = &a->counts;
+	size_t ng = k->ngroups - gfrom;
+	uint32_t *slot = malloc((ng ? ng : 1) * sizeof(*slot)), *first = NULL;
+	uint32_t nslots = 0;
+	int rc = slot ? grow_scratch(a, err) : ts_err_set(err, TS_ENOMEM, "out of memory");
+
+	/* slot[g - gfrom]: the g's region among the day's, UINT32_MAX to skip. */
+	if (!rc && !(first = malloc((ng ? ng : 1) * sizeof(*first))))
+		rc = ts_err_set(err, TS_ENOMEM, "out of memory");
+	for (size_t g = gfrom; !rc && g < k->ngroups; g++) {
+		const struct period *p = &a->periods[a->cmap[g]];
+		uint32_t j = 0;
+
+		while (j < nslots && strcmp(a->periods[first[j]].region, p->region))
+			j++;
+		if (j == nslots)
+			first[nslots++] = a->cmap[g];
+		slot[g - gfrom] = p->day_old ? UINT32_MAX : j;
+	}
+	for (uint32_t j = 0; !rc && j < nslots; j++) {
+		struct flow_top top = {0};
+		uint64_t *d = a->dense;
+		uint32_t *seen = a->seen;
+		size_t n = 0;
+
+		for (size_t i = from; i < k->nents; i++) {
+			uint32_t song = (uint32_t)(k->ents[i].key & 0xffffffffu);
+			if (slot[(k->ents[i].key >> 32) - gfrom] != j)
+				continue;
+			if (!d[song])
+				seen[n++] = song;
+			d[song] += k->ents[i].plays;
+		}
+		for (size_t i = 0; i < n; i++) {
+			flow_top_offer(&top, k->songs, seen[i], d[seen[i]]);
+			d[seen[i]] = 0;
+		}
+		if (n)
+			rc = keep_chart(a, first[j], true, &top, err);
+	}
+	free(slot);
+	free(first);
 	return rc;
 }
 
@@ -336,34 +455,20 @@ static int copy_top(struct flow_copy *c, const struct flow_counts *k, const stru
 	return rc;
 }
 
-/* Whether periods p and q are hours of the same region and UTC day. */
-static bool same_day(const struct period *p, const struct period *q)
-{
-	return !strcmp(p->region, q->region) && !strncmp(p->hour, q->hour, 10);
-}
-
-/* After flow_counts_sort: the charts this batch holds every count of,
- * ranked here — each hour with no earlier counts, and each day none of
- * whose hours had any — into agg_top; and the counts of the periods that
- * have a row already into agg_in, which add_counts merges. The other
- * charts are ranked in SQL from their merged rows (chart_sql), in the same
- * order (flow_top_offer). pmap: sorted group -> period. A day's sums use
- * copy_window's scratch, all 0 between periods and between days. */
-static int copy_rest(struct agg *a, const uint32_t *pmap, struct ts_err *err)
+/* After counting: the counts of the periods that have a row already into
+ * agg_in, which add_counts merges (their charts are ranked in SQL from the
+ * merged rows, chart_sql, in the same order as flow_top_offer); the charts
+ * ranked here into agg_top. */
+static int copy_rest(struct agg *a, struct ts_err *err)
 {
 	const struct flow_counts *k = &a->counts;
-	int rc = grow_scratch(a, err);
-	uint64_t *day = a->dense;
-	uint32_t *seen = a->seen;
-	size_t nseen = 0;
 	struct flow_copy c;
+	int rc = flow_copy_begin(a->db, "COPY agg_in (g, song_id, plays) FROM STDIN", &c, err);
 
-	rc =
-	    rc ? rc : flow_copy_begin(a->db, "COPY agg_in (g, song_id, plays) FROM STDIN", &c, err);
 	if (rc)
 		return rc;
 	for (size_t i = 0; !rc && i < k->nents; i++) {
-		uint32_t g = pmap[k->ents[i].key >> 32];
+		uint32_t g = a->cmap[k->ents[i].key >> 32];
 		const struct flow_counts_song *s = &k->songs[k->ents[i].key & 0xffffffffu];
 		if (!a->periods[g].old)
 			continue;
@@ -381,36 +486,9 @@ static int copy_rest(struct agg *a, const uint32_t *pmap, struct ts_err *err)
 	                          &c, err);
 	if (rc)
 		return rc;
-	for (size_t i = 0, end; !rc && i < k->nents; i = end) {
-		const struct period *p = &a->periods[pmap[k->ents[i].key >> 32]];
-		struct flow_top hour = {0};
-
-		for (end = i; end < k->nents && k->ents[end].key >> 32 == k->ents[i].key >> 32;
-		     end++) {
-			uint32_t song = (uint32_t)(k->ents[end].key & 0xffffffffu);
-			if (!p->old)
-				flow_top_offer(&hour, song, k->ents[end].plays);
-			if (p->day_old)
-				continue;
-			if (!day[song]) /* counts are never 0 */
-				seen[nseen++] = song;
-			day[song] += k->ents[end].plays;
-		}
-		if (!p->old)
-			rc = copy_top(&c, k, p, false, &hour, err);
-		/* The day's last hour in the batch (groups are sorted by region,
-		 * then hour): its chart. */
-		if (!rc && !p->day_old &&
-		    (end == k->nents || !same_day(p, &a->periods[pmap[k->ents[end].key >> 32]]))) {
-			struct flow_top d = {0};
-
-			for (size_t j = 0; j < nseen; j++) {
-				flow_top_offer(&d, seen[j], day[seen[j]]);
-				day[seen[j]] = 0;
-			}
-			nseen = 0;
-			rc = copy_top(&c, k, p, true, &d, err);
-		}
+	for (size_t i = 0; !rc && i < a->ncharts; i++) {
+		const struct chart *t = &a->charts[i];
+		rc = copy_top(&c, k, &a->periods[t->period], t->daily, &t->top, err);
 	}
 	return rc ? (flow_copy_abort(&c), rc) : flow_copy_finish(&c, err);
 }
@@ -418,11 +496,13 @@ static int copy_rest(struct agg *a, const uint32_t *pmap, struct ts_err *err)
 /* Steps 2 and 3, but the merge: counts the files, hour by hour, until the
  * batch holds flows.aggregate-max-counts (period, song) counts (*done says
  * how many files were counted, the rest wait for the next batch), streaming
- * each hour's new periods into plays_hourly_packed (copy_window); then the
- * rest (copy_rest). A period with no row in plays_hourly_packed yet (every
- * period of a back-fill, a new hour when live) gets its row by COPY; only
- * aggregate writes plays_hourly_packed, one batch at a time under its
- * lock, so no row can appear for it meanwhile. */
+ * each hour's new periods into plays_hourly_packed and ranking their charts
+ * (copy_window), and each day's charts when its last file is counted
+ * (rank_days); then the rest (copy_rest). A period with no row in
+ * plays_hourly_packed yet (every period of a back-fill, a new hour when
+ * live) gets its row by COPY; only aggregate writes plays_hourly_packed,
+ * one batch at a time under its lock, so no row can appear for it
+ * meanwhile. */
 static int count_files(struct agg *a, PGresult *files, int *done, struct ts_err *err)
 {
 	static const char *const temp_sql[] = {
@@ -434,8 +514,7 @@ static int count_files(struct agg *a, PGresult *files, int *done, struct ts_err 
 	    "CREATE TEMP TABLE agg_files (path text) ON COMMIT DROP",
 	};
 	const struct flow_counts *k = &a->counts;
-	size_t from = 0, gfrom = 0, counted = 0;
-	uint32_t *pmap = NULL;
+	size_t from = 0, gfrom = 0, dfrom = 0, gdfrom = 0, counted = 0;
 	struct flow_copy c;
 	int rc = 0, n = PQntuples(files);
 
@@ -443,6 +522,7 @@ static int count_files(struct agg *a, PGresult *files, int *done, struct ts_err 
 		rc = db_exec(a->db, temp_sql[i], err);
 	flow_counts_release(&a->counts);
 	flow_counts_init(&a->counts);
+	a->ncharts = 0;
 	*done = 0;
 	rc = rc ? rc : copy_groups(a, files, err);
 	rc = rc ? rc
@@ -454,16 +534,23 @@ static int count_files(struct agg *a, PGresult *files, int *done, struct ts_err 
 		return rc;
 	for (int i = 0; !rc && i < n && k->nents < a->max_counts; i++) {
 		const char *region = PQgetvalue(files, i, 1), *hour = PQgetvalue(files, i, 4);
+		bool last;
 
 		rc = count_file(a, PQgetvalue(files, i, 0), region, hour, err);
 		rc = rc ? rc : map_groups(a, region, hour, err);
 		*done = i + 1;
+		last = i + 1 == n || k->nents >= a->max_counts;
 		/* The hour's last file, or the batch's: its new periods go now. */
-		if (!rc && (i + 1 == n || k->nents >= a->max_counts ||
-		            strcmp(hour, PQgetvalue(files, i + 1, 4)))) {
+		if (!rc && (last || strcmp(hour, PQgetvalue(files, i + 1, 4)))) {
 			rc = copy_window(a, &c, from, gfrom, err);
 			from = k->nents;
 			gfrom = k->ngroups;
+		}
+		/* The day's last file, or the batch's: its charts. */
+		if (!rc && (last || strncmp(hour, PQgetvalue(files, i + 1, 4), 10))) {
+			rc = rank_days(a, dfrom, gdfrom, err);
+			dfrom = k->nents;
+			gdfrom = k->ngroups;
 		}
 	}
 	rc = rc ? (flow_copy_abort(&c), rc) : flow_copy_finish(&c, err);
@@ -479,15 +566,7 @@ static int count_files(struct agg *a, PGresult *files, int *done, struct ts_err 
 		rc = db_execp(a->db, "DELETE FROM agg_groups WHERE g >= $1::int", 1, params, NULL,
 		              err);
 	}
-	rc = rc ? rc : flow_counts_sort(&a->counts, err);
-	/* The sorted groups' periods (the groups keep the files' strings). */
-	if (!rc && !(pmap = malloc((k->ngroups + 1) * sizeof(*pmap))))
-		rc = ts_err_set(err, TS_ENOMEM, "out of memory");
-	for (size_t g = 0; !rc && g < k->ngroups; g++)
-		rc = period_of(a, k->groups[g].region, k->groups[g].hour, &pmap[g], err);
-	rc = rc ? rc : copy_rest(a, pmap, err);
-	free(pmap);
-	return rc;
+	return rc ? rc : copy_rest(a, err);
 }
 
 /* Step 3: the counts of periods that have a row already are merged into it
@@ -710,6 +789,7 @@ int flow_aggregate_run(struct db *db, const struct flow_args *args, struct flow_
 		ts_err_wrap(err, "aggregate");
 	free(a.dict_counts);
 	free(a.periods);
+	free(a.charts);
 	free(a.cmap);
 	free(a.dense);
 	free(a.seen);

@@ -1,9 +1,8 @@
 /*
  * See flow_counts.h. Songs are interned once per batch (a hash lookup per
- * distinct song of a dictionary page, not per play); a file's counts are
+ * distinct song of a dictionary chunk, not per play); a file's counts are
  * summed in a dense array indexed by song, then appended as entries for its
- * group and for ALL; sorting renumbers groups and songs so that one integer
- * sort of the entries gives (region, hour, song) order.
+ * group and for ALL.
  */
 #include "base/common.h"
 #include "flow/flow_counts.h"
@@ -151,165 +150,35 @@ int flow_counts_end_file(struct flow_counts *c, struct ts_err *err)
 	return rc;
 }
 
-static int cmp_group(const void *a, const void *b)
+/* Byte order of two songs' ids (a shorter prefix first). */
+static int cmp_song(const struct flow_counts_song *x, const struct flow_counts_song *y)
 {
-	const struct flow_counts_group *x = a, *y = b;
-	int r = strcmp(x->region, y->region);
-
-	return r ? r : strcmp(x->hour, y->hour);
-}
-
-static int cmp_song(const void *a, const void *b)
-{
-	const struct flow_counts_song *x = a, *y = b;
 	int r = memcmp(x->s, y->s, x->len < y->len ? x->len : y->len);
 
 	return r ? r : (x->len > y->len) - (x->len < y->len);
 }
 
-#define RADIX_BITS 13
-
-/* Sorts e[0..n) by key: least significant digit first, RADIX_BITS at a
- * time, over the bits the keys use (qsort's comparisons were a quarter of
- * the aggregate's own time). Stable passes, so the result is in full key
- * order. */
-static int sort_ents(struct flow_counts_ent *e, size_t n, struct ts_err *err)
-{
-	struct flow_counts_ent *tmp, *from = e, *to;
-	size_t *count;
-	uint64_t used = 0;
-
-	for (size_t i = 0; i < n; i++)
-		used |= e[i].key;
-	if (n < 2 || !used)
-		return 0;
-	tmp = malloc(n * sizeof(*tmp));
-	count = malloc(((size_t)1 << RADIX_BITS) * sizeof(*count));
-	if (!tmp || !count) {
-		free(tmp);
-		free(count);
-		return ts_err_set(err, TS_ENOMEM, "out of memory counting plays");
-	}
-	to = tmp;
-	for (unsigned shift = 0; shift < 64 && used >> shift; shift += RADIX_BITS) {
-		const uint64_t mask = ((uint64_t)1 << RADIX_BITS) - 1;
-		size_t sum = 0;
-
-		memset(count, 0, ((size_t)1 << RADIX_BITS) * sizeof(*count));
-		for (size_t i = 0; i < n; i++)
-			count[from[i].key >> shift & mask]++;
-		for (size_t d = 0; d <= mask; d++) {
-			size_t c = count[d];
-			count[d] = sum;
-			sum += c;
-		}
-		for (size_t i = 0; i < n; i++)
-			to[count[from[i].key >> shift & mask]++] = from[i];
-		from = to;
-		to = from == e ? tmp : e;
-	}
-	if (from != e)
-		memcpy(e, from, n * sizeof(*e));
-	free(tmp);
-	free(count);
-	return 0;
-}
-
-/* Sorts the songs by their bytes; map[old index] = new index. The hash still
- * gives each song's old index (its value), as the keys do not move. */
-static void renumber_songs(struct flow_counts *c, uint32_t *map)
-{
-	if (c->nsongs > 1) /* (qsort of NULL, 0 is undefined) */
-		qsort(c->songs, c->nsongs, sizeof(*c->songs), cmp_song);
-	for (size_t i = 0; i < c->nsongs; i++)
-		map[flow_hash_get(&c->index, c->songs[i].s, c->songs[i].len)] = (uint32_t)i;
-}
-
-struct tagged_group {
-	struct flow_counts_group g;
-	uint32_t old;
-};
-
-static int cmp_tagged(const void *a, const void *b)
-{
-	return cmp_group(&((const struct tagged_group *)a)->g,
-	                 &((const struct tagged_group *)b)->g);
-}
-
-/* Sorts the groups by (region, hour); map[old index] = new index. */
-static int renumber_groups(struct flow_counts *c, uint32_t *map, struct ts_err *err)
-{
-	struct tagged_group *t = malloc((c->ngroups ? c->ngroups : 1) * sizeof(*t));
-
-	if (!t)
-		return ts_err_set(err, TS_ENOMEM, "out of memory counting plays");
-	for (size_t i = 0; i < c->ngroups; i++)
-		t[i] = (struct tagged_group){c->groups[i], (uint32_t)i};
-	qsort(t, c->ngroups, sizeof(*t), cmp_tagged);
-	for (size_t i = 0; i < c->ngroups; i++) {
-		c->groups[i] = t[i].g;
-		map[t[i].old] = (uint32_t)i;
-	}
-	free(t);
-	return 0;
-}
-
-int flow_counts_sort(struct flow_counts *c, struct ts_err *err)
-{
-	uint32_t *smap = malloc((c->nsongs ? c->nsongs : 1) * sizeof(*smap));
-	uint32_t *gmap = malloc((c->ngroups ? c->ngroups : 1) * sizeof(*gmap));
-	int rc = smap && gmap ? 0 : ts_err_set(err, TS_ENOMEM, "out of memory counting plays");
-	size_t n = 0;
-	unsigned sbits = 0;
-
-	rc = rc ? rc : renumber_groups(c, gmap, err);
-	if (rc)
-		goto out;
-	renumber_songs(c, smap);
-	/* Sorted as group << sbits | song, the fewest bits that hold every
-	 * song: two radix passes for a back-fill's keys, where 32 took four. */
-	while (sbits < 32 && c->nsongs > (size_t)1 << sbits)
-		sbits++;
-	for (size_t i = 0; i < c->nents; i++) {
-		uint64_t k = c->ents[i].key;
-		c->ents[i].key = (uint64_t)gmap[k >> 32] << sbits | smap[k & 0xffffffffu];
-	}
-	if ((rc = sort_ents(c->ents, c->nents, err)))
-		goto out;
-	for (size_t i = 0; i < c->nents; i++) {
-		uint64_t k = c->ents[i].key;
-		c->ents[i].key = k >> sbits << 32 | (k & (((uint64_t)1 << sbits) - 1));
-		if (n && c->ents[n - 1].key == c->ents[i].key)
-			c->ents[n - 1].plays += c->ents[i].plays;
-		else
-			c->ents[n++] = c->ents[i];
-	}
-	c->nents = n;
-out:
-	free(smap);
-	free(gmap);
-	return rc;
-}
-
 /* Whether (song a, plays pa) ranks above (song b, plays pb). */
-static int above(uint32_t a, uint64_t pa, uint32_t b, uint64_t pb)
+static int above(const struct flow_counts_song *songs, uint32_t a, uint64_t pa, uint32_t b,
+                 uint64_t pb)
 {
-	return pa != pb ? pa > pb : a < b;
+	return pa != pb ? pa > pb : cmp_song(&songs[a], &songs[b]) < 0;
 }
 
-void flow_top_offer(struct flow_top *t, uint32_t song, uint64_t plays)
+void flow_top_offer(struct flow_top *t, const struct flow_counts_song *songs, uint32_t song,
+                    uint64_t plays)
 {
 	int i;
 
 	if (t->n == FLOW_TOP_N) {
-		if (!above(song, plays, t->song[FLOW_TOP_N - 1], t->plays[FLOW_TOP_N - 1]))
+		if (!above(songs, song, plays, t->song[FLOW_TOP_N - 1], t->plays[FLOW_TOP_N - 1]))
 			return;
 		i = FLOW_TOP_N - 1; /* the last one drops out */
 	} else {
 		i = t->n++;
 	}
 	/* Insertion into the ranked list, from the bottom. */
-	for (; i > 0 && above(song, plays, t->song[i - 1], t->plays[i - 1]); i--) {
+	for (; i > 0 && above(songs, song, plays, t->song[i - 1], t->plays[i - 1]); i--) {
 		t->song[i] = t->song[i - 1];
 		t->plays[i] = t->plays[i - 1];
 	}

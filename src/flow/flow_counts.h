@@ -1,16 +1,17 @@
 /*
- * Plays per (region, hour, song) of one aggregate batch, summed in memory
- * and handed out sorted, so PostgreSQL gets one row per key in its primary
- * key's order and has nothing left to group or sort (with a database
- * collation such as C.UTF-8, PostgreSQL 15 compares text through strcoll,
- * which made grouping and sorting a 10-million-play back-fill take minutes;
- * docs/benchmarks.md). Every file's plays also count for region ALL.
+ * Plays per (region, hour, song) of one aggregate batch, counted in memory:
+ * PostgreSQL gets sums, never a row per play (with a database collation such
+ * as C.UTF-8, PostgreSQL 15 compares text through strcoll, which made
+ * grouping a 10-million-play back-fill take minutes; docs/benchmarks.md).
+ * Every file's plays also count for region ALL.
  *
  * Usage: flow_counts_init; per file flow_counts_file, flow_counts_add for
- * each song, flow_counts_end_file; then flow_counts_sort once, and read
- * groups[] (sorted by region, then hour) and ents[] (sorted by group, then
- * song bytes; one entry per key). Single-threaded; owns everything but the
- * region and hour strings, which the caller keeps alive until release.
+ * each song, flow_counts_end_file. Then ents[] holds, file after file, one
+ * entry per (group, song) of each file — a group (region, hour) with several
+ * files has several entries per song, which the reader sums. Groups and
+ * songs are numbered in the order first seen. Single-threaded; owns
+ * everything but the region and hour strings, which the caller keeps alive
+ * until release.
  */
 #ifndef FLOW_FLOW_COUNTS_H
 #define FLOW_FLOW_COUNTS_H
@@ -25,8 +26,7 @@ struct flow_counts_group {
 	const char *region, *hour; /* the caller's */
 };
 
-/* key: group index << 32 | song index (into groups[] and songs[] after
- * flow_counts_sort; into the unsorted tables before). */
+/* key: group index << 32 | song index (into groups[] and songs[]). */
 struct flow_counts_ent {
 	uint64_t key, plays;
 };
@@ -59,16 +59,14 @@ int flow_counts_file(struct flow_counts *c, const char *region, const char *hour
 /* n more plays of song s[0..len) in the current file. */
 int flow_counts_add(struct flow_counts *c, const void *s, size_t len, uint64_t n,
                     struct ts_err *err);
-/* Ends the current file: its counts become entries. */
+/* Ends the current file: its counts become entries, the group's and ALL's,
+ * in the order the file's songs were first seen. */
 int flow_counts_end_file(struct flow_counts *c, struct ts_err *err);
-/* Renumbers groups and songs in sorted order, sorts the entries and merges
- * equal keys. Call once, after the last file. */
-int flow_counts_sort(struct flow_counts *c, struct ts_err *err);
 
 /* A chart's songs: the FLOW_TOP_N with the most plays, ties going to the
- * smaller song_id in byte order — after flow_counts_sort, the smaller song
- * index. Start from {0} and offer each (song, plays) once; song[0..n) is
- * then in rank order. */
+ * smaller song_id in byte order (songs[] gives the bytes; the order of
+ * PostgreSQL's COLLATE "C"). Start from {0} and offer each (song, plays)
+ * once; song[0..n) is then in rank order. */
 #define FLOW_TOP_N 10
 
 struct flow_top {
@@ -77,6 +75,7 @@ struct flow_top {
 	int n;
 };
 
-void flow_top_offer(struct flow_top *t, uint32_t song, uint64_t plays);
+void flow_top_offer(struct flow_top *t, const struct flow_counts_song *songs, uint32_t song,
+                    uint64_t plays);
 
 #endif
