@@ -58,6 +58,12 @@ struct agg {
 	size_t ncmap;
 	struct chart *charts; /* ranked here, for agg_top */
 	size_t ncharts, capcharts;
+	struct dbuf elems;  /* each song formatted as an array element, once */
+	uint32_t *elem_off; /* song i's element: elems[elem_off[i], elem_off[i + 1]) */
+	size_t nelems;      /* songs formatted */
+	uint32_t *order;    /* entries of a window, by group (bucket) */
+	uint32_t *gstart;   /* group g - gfrom's entries: order[gstart[g], gstart[g + 1]) */
+	size_t norder, ngstart;
 	uint64_t *dense; /* per song: one period's or day's plays, else 0 */
 	uint32_t *seen;  /* songs with dense[] != 0 */
 	size_t ndense;
@@ -312,6 +318,63 @@ static int grow_scratch(struct agg *a, struct ts_err *err)
 	return 0;
 }
 
+/* Formats the songs interned since the last call as array elements. */
+static int format_songs(struct agg *a, struct ts_err *err)
+{
+	const struct flow_counts *k = &a->counts;
+	uint32_t *o;
+
+	if (k->nsongs <= a->nelems)
+		return 0;
+	if (!(o = realloc(a->elem_off, (k->nsongs + 1) * sizeof(*o))))
+		return ts_err_set(err, TS_ENOMEM, "out of memory formatting song ids");
+	a->elem_off = o;
+	for (size_t i = a->nelems; i < k->nsongs; i++) {
+		o[i] = (uint32_t)a->elems.len;
+		if (flow_copy_format_elem(&a->elems, k->songs[i].s, k->songs[i].len))
+			return ts_err_set(err, TS_ETOOBIG, "song ids over %zu bytes", a->elems.max);
+	}
+	o[k->nsongs] = (uint32_t)a->elems.len;
+	a->nelems = k->nsongs;
+	return 0;
+}
+
+/* Orders the entries [from, nents) of groups [gfrom, ngroups) by group
+ * (a counting sort of their indices): one pass per window instead of one
+ * per group. */
+static int bucket(struct agg *a, size_t from, size_t gfrom, struct ts_err *err)
+{
+	const struct flow_counts *k = &a->counts;
+	size_t n = k->nents - from, ng = k->ngroups - gfrom;
+
+	if (n > a->norder) {
+		uint32_t *o = realloc(a->order, n * sizeof(*o));
+		if (!o)
+			return ts_err_set(err, TS_ENOMEM, "out of memory");
+		a->order = o;
+		a->norder = n;
+	}
+	if (ng + 1 > a->ngstart) {
+		uint32_t *g = realloc(a->gstart, (ng + 1) * sizeof(*g));
+		if (!g)
+			return ts_err_set(err, TS_ENOMEM, "out of memory");
+		a->gstart = g;
+		a->ngstart = ng + 1;
+	}
+	memset(a->gstart, 0, (ng + 1) * sizeof(*a->gstart));
+	for (size_t i = from; i < k->nents; i++)
+		a->gstart[(k->ents[i].key >> 32) - gfrom + 1]++;
+	for (size_t g = 0; g < ng; g++)
+		a->gstart[g + 1] += a->gstart[g];
+	/* Each group's next free place: gstart[g] moves up to the next
+	 * group's start, then is moved back. */
+	for (size_t i = from; i < k->nents; i++)
+		a->order[a->gstart[(k->ents[i].key >> 32) - gfrom]++] = (uint32_t)i;
+	memmove(a->gstart + 1, a->gstart, ng * sizeof(*a->gstart));
+	a->gstart[0] = 0;
+	return 0;
+}
+
 /* Remembers a chart ranked here, for copy_rest. */
 static int keep_chart(struct agg *a, uint32_t period, bool daily, const struct flow_top *t,
                       struct ts_err *err)
@@ -342,6 +405,8 @@ static int copy_window(struct agg *a, struct flow_copy *c, size_t from, size_t g
 	uint64_t *d = a->dense;
 	uint32_t *s = a->seen;
 
+	rc = rc ? rc : format_songs(a, err);
+	rc = rc ? rc : bucket(a, from, gfrom, err);
 	for (size_t g = gfrom; !rc && g < k->ngroups; g++) {
 		const struct period *p = &a->periods[a->cmap[g]];
 		struct flow_top top = {0};
@@ -349,13 +414,12 @@ static int copy_window(struct agg *a, struct flow_copy *c, size_t from, size_t g
 
 		if (p->old)
 			continue;
-		for (size_t i = from; i < k->nents; i++) {
-			uint32_t song = (uint32_t)(k->ents[i].key & 0xffffffffu);
-			if (k->ents[i].key >> 32 != g)
-				continue;
+		for (uint32_t j = a->gstart[g - gfrom]; j < a->gstart[g - gfrom + 1]; j++) {
+			const struct flow_counts_ent *e = &k->ents[a->order[j]];
+			uint32_t song = (uint32_t)(e->key & 0xffffffffu);
 			if (!d[song]) /* counts are never 0 */
 				s[n++] = song;
-			d[song] += k->ents[i].plays;
+			d[song] += e->plays;
 		}
 		if (!n) /* a file without rows: no counts, no row */
 			continue;
@@ -364,7 +428,8 @@ static int copy_window(struct agg *a, struct flow_copy *c, size_t from, size_t g
 		rc = rc ? rc : flow_copy_str(c, p->hour, strlen(p->hour), err);
 		rc = rc ? rc : flow_copy_array_begin(c, err);
 		for (size_t j = 0; !rc && j < n; j++)
-			rc = flow_copy_elem_str(c, k->songs[s[j]].s, k->songs[s[j]].len, err);
+			rc = flow_copy_elem_raw(c, (const char *)a->elems.buf + a->elem_off[s[j]],
+			                        a->elem_off[s[j] + 1] - a->elem_off[s[j]], err);
 		rc = rc ? rc : flow_copy_array_end(c, err);
 		rc = rc ? rc : flow_copy_array_begin(c, err);
 		for (size_t j = 0; !rc && j < n; j++)
@@ -407,19 +472,23 @@ static int rank_days(struct agg *a, size_t from, size_t gfrom, struct ts_err *er
 			first[nslots++] = a->cmap[g];
 		slot[g - gfrom] = p->day_old ? UINT32_MAX : j;
 	}
+	rc = rc ? rc : bucket(a, from, gfrom, err);
 	for (uint32_t j = 0; !rc && j < nslots; j++) {
 		struct flow_top top = {0};
 		uint64_t *d = a->dense;
 		uint32_t *seen = a->seen;
 		size_t n = 0;
 
-		for (size_t i = from; i < k->nents; i++) {
-			uint32_t song = (uint32_t)(k->ents[i].key & 0xffffffffu);
-			if (slot[(k->ents[i].key >> 32) - gfrom] != j)
+		for (size_t g = 0; g < ng; g++) {
+			if (slot[g] != j)
 				continue;
-			if (!d[song])
-				seen[n++] = song;
-			d[song] += k->ents[i].plays;
+			for (uint32_t x = a->gstart[g]; x < a->gstart[g + 1]; x++) {
+				const struct flow_counts_ent *e = &k->ents[a->order[x]];
+				uint32_t song = (uint32_t)(e->key & 0xffffffffu);
+				if (!d[song])
+					seen[n++] = song;
+				d[song] += e->plays;
+			}
 		}
 		for (size_t i = 0; i < n; i++) {
 			flow_top_offer(&top, k->songs, seen[i], d[seen[i]]);
@@ -523,6 +592,8 @@ static int count_files(struct agg *a, PGresult *files, int *done, struct ts_err 
 	flow_counts_release(&a->counts);
 	flow_counts_init(&a->counts);
 	a->ncharts = 0;
+	a->nelems = 0;
+	dbuf_reset(&a->elems);
 	*done = 0;
 	rc = rc ? rc : copy_groups(a, files, err);
 	rc = rc ? rc
@@ -779,6 +850,7 @@ int flow_aggregate_run(struct db *db, const struct flow_args *args, struct flow_
 	rc = flow_lake_open(args->cfg, &a.lake, err);
 
 	dbuf_init(&a.buf, FLOW_FILE_MAX);
+	dbuf_init(&a.elems, UINT32_MAX);
 	progress_begin(&pg, "aggregate", 0); /* batches of files: the total is unknown */
 	while (!rc && more) {
 		rc = batch(&a, args, &more, err);
@@ -790,6 +862,10 @@ int flow_aggregate_run(struct db *db, const struct flow_args *args, struct flow_
 	free(a.dict_counts);
 	free(a.periods);
 	free(a.charts);
+	free(a.elem_off);
+	free(a.order);
+	free(a.gstart);
+	dbuf_release(&a.elems);
 	free(a.cmap);
 	free(a.dense);
 	free(a.seen);

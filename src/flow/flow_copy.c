@@ -125,24 +125,38 @@ static int elem_done(struct flow_copy *c, int rc, struct ts_err *err)
 	return c->buf.len >= FLOW_COPY_CHUNK ? flush(c, err) : 0;
 }
 
-int flow_copy_elem_str(struct flow_copy *c, const char *s, size_t n, struct ts_err *err)
+int flow_copy_format_elem(struct dbuf *b, const char *s, size_t n)
 {
-	int rc = c->nelems ? dbuf_addc(&c->buf, ',') : 0;
+	int rc = dbuf_addc(b, '"');
 	size_t from = 0;
 
 	/* Two layers: an array literal quotes the element and puts a backslash
 	 * before " and \; COPY's text format then doubles every backslash
 	 * (flow_copy_escape does the rest of its escapes). */
-	rc = rc ? rc : dbuf_addc(&c->buf, '"');
 	for (size_t i = 0; !rc && i < n; i++) {
 		if (s[i] != '"' && s[i] != '\\')
 			continue;
-		rc = flow_copy_escape(&c->buf, s + from, i - from);
-		rc = rc ? rc : dbuf_addstr(&c->buf, s[i] == '"' ? "\\\\\"" : "\\\\\\\\");
+		rc = flow_copy_escape(b, s + from, i - from);
+		rc = rc ? rc : dbuf_addstr(b, s[i] == '"' ? "\\\\\"" : "\\\\\\\\");
 		from = i + 1;
 	}
-	rc = rc ? rc : flow_copy_escape(&c->buf, s + from, n - from);
-	rc = rc ? rc : dbuf_addc(&c->buf, '"');
+	rc = rc ? rc : flow_copy_escape(b, s + from, n - from);
+	return rc ? rc : dbuf_addc(b, '"');
+}
+
+int flow_copy_elem_str(struct flow_copy *c, const char *s, size_t n, struct ts_err *err)
+{
+	int rc = c->nelems ? dbuf_addc(&c->buf, ',') : 0;
+
+	rc = rc ? rc : flow_copy_format_elem(&c->buf, s, n);
+	return elem_done(c, rc, err);
+}
+
+int flow_copy_elem_raw(struct flow_copy *c, const char *e, size_t n, struct ts_err *err)
+{
+	int rc = c->nelems ? dbuf_addc(&c->buf, ',') : 0;
+
+	rc = rc ? rc : dbuf_add(&c->buf, e, n);
 	return elem_done(c, rc, err);
 }
 

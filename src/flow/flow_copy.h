@@ -41,6 +41,9 @@ int flow_copy_null(struct flow_copy *c, struct ts_err *err);
  * it fills (a COPY row need not arrive in one piece). */
 int flow_copy_array_begin(struct flow_copy *c, struct ts_err *err);
 int flow_copy_elem_str(struct flow_copy *c, const char *s, size_t n, struct ts_err *err);
+/* An element already formatted by flow_copy_format_elem: for a string
+ * written many times, the escaping is done once. */
+int flow_copy_elem_raw(struct flow_copy *c, const char *e, size_t n, struct ts_err *err);
 int flow_copy_elem_int(struct flow_copy *c, int64_t v, struct ts_err *err);
 int flow_copy_array_end(struct flow_copy *c, struct ts_err *err);
 int flow_copy_end_row(struct flow_copy *c, struct ts_err *err);
@@ -49,5 +52,7 @@ void flow_copy_abort(struct flow_copy *c);
 
 /* Appends s[0..n) escaped for COPY's text format (backslash, tab, LF, CR). */
 int flow_copy_escape(struct dbuf *b, const char *s, size_t n);
+/* Appends s[0..n) as a string element of an array in COPY's text format. */
+int flow_copy_format_elem(struct dbuf *b, const char *s, size_t n);
 
 #endif
