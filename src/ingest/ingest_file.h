@@ -38,7 +38,7 @@ int ingest_lake_open(const struct ts_config *cfg, struct ingest_lake *lake, stru
 
 /* Rows an open file keeps before handing them to its writer, a column at
  * a time (ingest_file.c says why). */
-#define INGEST_ROWS_MAX 128
+#define INGEST_ROWS_MAX 512
 
 struct ingest_rows;
 

@@ -7,9 +7,11 @@
 #include "parquet/parquet_decode.h"
 #include "parquet/parquet_dict.h"
 
-#define MIN_SLOTS     1024
-#define BLOCK         64   /* values hashed and prefetched ahead of their probes */
-#define PREFETCH_FROM 4096 /* entries; a smaller table stays in the cache */
+/* Small to start: a writer of many open files (ingest) has tens of its
+ * tables in use at once, and a column of few distinct values (a country,
+ * a partition) should take a few cache lines, not 16 KB. */
+#define MIN_SLOTS 64
+#define BLOCK     64 /* values hashed and prefetched ahead of their probes */
 
 void parquet_dict_init(struct parquet_dict *d, int vsize, size_t max_bytes)
 {
@@ -274,7 +276,6 @@ static inline size_t put_many(struct parquet_dict *d, size_t vs, const void *val
 	*rc = 0;
 	for (size_t at = 0; at < n; at += BLOCK) {
 		size_t m = n - at < BLOCK ? n - at : BLOCK;
-		bool prefetch = d->n > PREFETCH_FROM;
 
 		for (size_t j = 0; j < m; j++) {
 			size_t i = at + j;
@@ -287,7 +288,9 @@ static inline size_t put_many(struct parquet_dict *d, size_t vs, const void *val
 			} else {
 				h[j] = (uint32_t)hash_bytes(b[i].ptr, b[i].len);
 			}
-			if (prefetch)
+			/* Even a small table: among many files' tables it is
+			 * rarely still in the cache. */
+			if (d->slots)
 				__builtin_prefetch(&d->slots[h[j] & d->mask]);
 		}
 		for (size_t j = 0; j < m; j++) {
