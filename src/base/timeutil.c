@@ -158,12 +158,33 @@ int time_parse_rfc3339(const char *s, size_t len, int64_t *out_us, const char **
 	return 0;
 }
 
+/* v in exactly n decimal digits at p (0 <= v < 10^n). */
+static void put_digits(char *p, int v, int n)
+{
+	while (n-- > 0) {
+		p[n] = (char)('0' + v % 10);
+		v /= 10;
+	}
+}
+
 int time_format_rfc3339_ms(int64_t us, char *out, size_t size)
 {
 	struct time_civil c;
 	int n;
 
 	time_to_civil(us, &c);
+	/* Without printf for four-digit years: the api formats one per play. */
+	if (c.year >= 0 && c.year <= 9999 && size > 24) {
+		memcpy(out, "0000-00-00T00:00:00.000Z", 25);
+		put_digits(out, c.year, 4);
+		put_digits(out + 5, c.month, 2);
+		put_digits(out + 8, c.day, 2);
+		put_digits(out + 11, c.hour, 2);
+		put_digits(out + 14, c.minute, 2);
+		put_digits(out + 17, c.second, 2);
+		put_digits(out + 20, c.micro / 1000, 3);
+		return 0;
+	}
 	n = snprintf(out, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", c.year, c.month, c.day,
 	             c.hour, c.minute, c.second, c.micro / 1000);
 	return n < 0 || (size_t)n >= size ? TS_ETOOBIG : 0;

@@ -445,9 +445,32 @@ static bool decimal_exact(const char *p, const char *end, double *out)
 	return true;
 }
 
+/*
+ * Whether p[0..n), a number scan_decimal took, is what "%.15g" writes for
+ * its value: at most 15 significant digits (so the double nearest to it
+ * turns back into the same digits, DBL_DIG), no trailing zero after the
+ * point (%g drops them), and at most three zeros between the point and the
+ * first significant digit of a number below 1 (%g switches to an exponent
+ * below 1e-4; a coordinate never reaches 1e15). "0.0" and "-0.0" fail the
+ * trailing-zero rule, so a text kept is never a zero that coord_normal
+ * changed.
+ */
+static bool is_g15(const char *p, size_t n)
+{
+	const char *q = p + (*p == '-'), *end = p + n, *f;
+
+	if (end[-1] == '0')
+		return false;
+	if (*q != '0') /* every digit is significant: all but the point */
+		return end - q - 1 <= 15;
+	for (f = q + 2; f < end && *f == '0'; f++) /* "0." then zeros */
+		;
+	return f - (q + 2) <= 3 && end - f <= 15;
+}
+
 /* -?(0|[1-9][0-9]*)\.[0-9]+ , short enough to be %.15g output, as the
- * double jansson's strtod gives. */
-static bool scan_decimal(struct scan *c, double lim, double *out)
+ * double jansson's strtod gives; text is set to the number when is_g15. */
+static bool scan_decimal(struct scan *c, double lim, double *out, char *text)
 {
 	char num[32];
 	const char *q = c->p, *digits;
@@ -477,6 +500,10 @@ static bool scan_decimal(struct scan *c, double lim, double *out)
 	if (!isfinite(*out) || *out < -lim || *out > lim)
 		return false;
 	*out = coord_normal(*out);
+	if (n <= EVENT_COORD_TEXT_MAX && is_g15(c->p, n)) {
+		memcpy(text, c->p, n);
+		text[n] = '\0';
+	}
 	c->p = q;
 	return true;
 }
@@ -497,8 +524,8 @@ static bool scan_optional(struct scan *c, struct play_event *ev)
 	if (SCAN_LIT(c, ",\"city\":\"") && !scan_copy(c, 0, EVENT_CITY_MAX_CHARS, ev->city))
 		return false;
 	if (SCAN_LIT(c, ",\"lat\":")) {
-		if (!scan_decimal(c, 90, &ev->lat) || !SCAN_LIT(c, ",\"lon\":") ||
-		    !scan_decimal(c, 180, &ev->lon))
+		if (!scan_decimal(c, 90, &ev->lat, ev->lat_text) || !SCAN_LIT(c, ",\"lon\":") ||
+		    !scan_decimal(c, 180, &ev->lon, ev->lon_text))
 			return false;
 		ev->has_lat_lon = 1;
 	}
@@ -614,8 +641,14 @@ int event_to_json(const struct play_event *ev, struct dbuf *out)
 		rc = dbuf_addstr(out, ",\"city\":");
 		rc = rc ? rc : dbuf_add_json_str(out, ev->city);
 	}
-	if (!rc && ev->has_lat_lon)
+	if (!rc && ev->has_lat_lon && ev->lat_text[0] && ev->lon_text[0]) {
+		rc = dbuf_addstr(out, ",\"lat\":");
+		rc = rc ? rc : dbuf_addstr(out, ev->lat_text);
+		rc = rc ? rc : dbuf_addstr(out, ",\"lon\":");
+		rc = rc ? rc : dbuf_addstr(out, ev->lon_text);
+	} else if (!rc && ev->has_lat_lon) {
 		rc = dbuf_addf(out, ",\"lat\":%.15g,\"lon\":%.15g", ev->lat, ev->lon);
+	}
 	if (!rc && ev->device[0]) {
 		rc = dbuf_addstr(out, ",\"device\":");
 		rc = rc ? rc : dbuf_add_json_str(out, ev->device);

@@ -21,6 +21,7 @@
 #define EVENT_CITY_MAX_CHARS   128
 #define EVENT_DEVICE_MAX_CHARS 32
 #define EVENT_DURATION_MAX_MS  3600000
+#define EVENT_COORD_TEXT_MAX   23
 
 /* Each string holds up to its character limit in UTF-8 (4 bytes each). */
 struct play_event {
@@ -33,6 +34,9 @@ struct play_event {
 	char city[EVENT_CITY_MAX_CHARS * 4 + 1];
 	char device[EVENT_DEVICE_MAX_CHARS * 4 + 1];
 	double lat, lon;
+	/* lat and lon as the play wrote them, when that is exactly what
+	 * "%.15g" writes (event_to_json then copies them); else "". */
+	char lat_text[EVENT_COORD_TEXT_MAX + 1], lon_text[EVENT_COORD_TEXT_MAX + 1];
 	int64_t duration_ms;
 	unsigned has_lat_lon : 1;
 	unsigned has_duration : 1;

@@ -50,6 +50,28 @@ TEST(time_civil_round_trip)
 	}
 }
 
+/* The formatter without printf writes what printf did, for every kind of
+ * year (before 0 and past 9999 it is printf) and millisecond. */
+TEST(time_format_matches_printf)
+{
+	char got[40], want[40];
+	struct time_civil c;
+	int64_t step = 86400 * TIME_US_PER_SEC * 13 + 3601001LL * 997;
+
+	for (int64_t us = -70000LL * 365 * 86400 * TIME_US_PER_SEC;
+	     us < 250000LL * 365 * 86400 * TIME_US_PER_SEC; us += step * 101) {
+		time_to_civil(us, &c);
+		snprintf(want, sizeof(want), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", c.year, c.month,
+		         c.day, c.hour, c.minute, c.second, c.micro / 1000);
+		REQUIRE(time_format_rfc3339_ms(us, got, sizeof(got)) == 0);
+		if (strcmp(got, want))
+			test_fail(__FILE__, __LINE__, "%s, printf says %s", got, want);
+	}
+	CHECK_INT(time_format_rfc3339_ms(0, got, 24), TS_ETOOBIG);
+	CHECK_INT(time_format_rfc3339_ms(0, got, 25), 0);
+	CHECK_STR(got, "1970-01-01T00:00:00.000Z");
+}
+
 TEST(dbuf_ceiling)
 {
 	struct dbuf b;

@@ -231,6 +231,21 @@ static int parse_slow(const char *json, struct play_event *ev, struct event_erro
 	return rc;
 }
 
+/* Whether event_to_json writes a and b alike. */
+static bool same_json(const struct play_event *a, const struct play_event *b)
+{
+	struct dbuf x, y;
+	bool same;
+
+	dbuf_init(&x, 1 << 16);
+	dbuf_init(&y, 1 << 16);
+	same = !event_to_json(a, &x) && !event_to_json(b, &y) && x.len == y.len &&
+	       !memcmp(x.buf, y.buf, x.len);
+	dbuf_release(&x);
+	dbuf_release(&y);
+	return same;
+}
+
 /* Whether the fast path took json; fails the test when it took something
  * jansson would not, or filled the event differently. */
 static bool fast_agrees(const char *json)
@@ -244,6 +259,13 @@ static bool fast_agrees(const char *json)
 		test_fail(__FILE__, __LINE__, "fast path took what jansson rejects: %s", json);
 		return true;
 	}
+	/* jansson keeps no coordinate text: event_to_json writes its doubles
+	 * with printf; the fast path's text, copied, must be the same bytes. */
+	if (!same_json(&fast, &slow))
+		test_fail(__FILE__, __LINE__, "fast path and jansson write different JSON for %s",
+		          json);
+	memcpy(slow.lat_text, fast.lat_text, sizeof(slow.lat_text));
+	memcpy(slow.lon_text, fast.lon_text, sizeof(slow.lon_text));
 	if (memcmp(&fast, &slow, sizeof(fast)))
 		test_fail(__FILE__, __LINE__, "fast path and jansson differ on %s", json);
 	return true;
@@ -272,6 +294,42 @@ TEST(event_canonical_fast_path_taken)
 			test_fail(__FILE__, __LINE__, "fast path not taken: %s", taken[i]);
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
 		fast_agrees(cases[i].json);
+}
+
+/* Coordinates at the edges of what "%.15g" writes as it was written
+ * (event_to_json copies those): 15 and 16 significant digits, three and
+ * four zeros after the point, trailing zeros, zeros. Each takes the fast
+ * path and is written as jansson's double through printf would be. */
+TEST(event_coordinate_text_kept_only_when_printf_agrees)
+{
+	static const char *const kept[][2] = {
+	    {"0.0001", "1"},
+	    {"-0.000123456789012345", "1"},
+	    {"12.3456789012345", "1"},
+	    {"-0.5", "1"},
+	    {"0.00001", ""},
+	    {"0.0001234567890123456", ""},
+	    {"12.34567890123456", ""},
+	    {"12.340", ""},
+	    {"0.0", ""},
+	    {"-0.0", ""},
+	    {"90.0", ""},
+	};
+	char json[256];
+
+	for (size_t i = 0; i < ARRAY_SIZE(kept); i++) {
+		struct play_event ev;
+
+		snprintf(json, sizeof(json), CANON_HEAD ",\"lat\":%s,\"lon\":%s}", kept[i][0],
+		         kept[i][0]);
+		if (!fast_agrees(json)) {
+			test_fail(__FILE__, __LINE__, "fast path not taken: %s", json);
+			continue;
+		}
+		event_parse_canonical(json, strlen(json), &rules, &ev);
+		CHECK_STR(ev.lat_text, kept[i][1][0] ? kept[i][0] : "");
+		CHECK_STR(ev.lon_text, kept[i][1][0] ? kept[i][0] : "");
+	}
 }
 
 /* Coordinates of up to 15 digits are read without strtod (m / 10^k): the
