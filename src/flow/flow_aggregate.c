@@ -39,12 +39,17 @@
 #define BATCH_N      1000
 #define BATCH_FILES  "1000" /* BATCH_N, for the statement */
 #define AGG_WORK_MEM "256MB"
+/* The end of an S3 object read for its footer: an enriched file's footer
+ * is about 3 KB per row group. A longer one costs a read of the whole
+ * object. */
+#define AGG_FOOTER_TAIL (16u << 10)
 
 struct agg {
 	struct db *db;
 	struct flow_lake lake;
 	struct flow_stats *stats;
-	struct dbuf buf;
+	struct dbuf buf;       /* an S3 object's end, or the whole object */
+	const char *key;       /* of the file being read (fetch_range) */
 	uint64_t *dict_counts; /* per index of dict, the current chunk's dictionary */
 	size_t ncounts;
 	const void *dict; /* NULL when no play is waiting in dict_counts */
@@ -163,26 +168,54 @@ static int count_batch(struct agg *a, const struct parquet_batch *b, struct ts_e
 	return 0;
 }
 
-/* Step 2 for one file. Only its footer and its song_id chunks are read: in
- * a local lake straight from the file, on S3 from the whole object. */
+/* Ranges of the file being counted on S3 (parquet_reader_set_fetch). */
+static int fetch_range(void *ctx, uint64_t off, size_t len, void *dst, struct ts_err *err)
+{
+	struct agg *a = ctx;
+
+	return store_get_range(a->lake.store, a->key, off, len, dst, err);
+}
+
+/* Opens the file at key for its footer and song_id chunks, reading no
+ * more than those: in a local lake from the file; on S3 one ranged GET of
+ * the object's end (the footer) and one per chunk — or the whole object
+ * when the footer is longer than AGG_FOOTER_TAIL. */
+static int open_file(struct agg *a, const char *key, struct parquet_reader **r, struct ts_err *err)
+{
+	char path[4096 + FLOW_KEY_MAX + 2];
+	uint64_t size = 0;
+	int rc;
+
+	if (a->lake.root) {
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", a->lake.root, key) >=
+		    sizeof(path))
+			return ts_err_set(err, TS_EINVAL, "%s: path too long", key);
+		return parquet_reader_open_file(path, r, err);
+	}
+	rc = store_get_tail(a->lake.store, key, AGG_FOOTER_TAIL, &a->buf, &size, err);
+	rc = rc ? rc : parquet_reader_open_tail(a->buf.buf, a->buf.len, size, key, r, err);
+	if (rc == TS_ETOOBIG) {
+		ts_err_clear(err);
+		rc = store_get(a->lake.store, key, FLOW_FILE_MAX, &a->buf, err);
+		return rc ? rc : parquet_reader_open_mem(a->buf.buf, a->buf.len, key, r, err);
+	}
+	if (!rc) {
+		a->key = key;
+		parquet_reader_set_fetch(*r, fetch_range, a);
+	}
+	return rc;
+}
+
+/* Step 2 for one file. */
 static int count_file(struct agg *a, const char *key, const char *region, const char *hour_start,
                       struct ts_err *err)
 {
 	struct parquet_reader *r = NULL;
 	struct parquet_chunk *ch = NULL;
 	struct parquet_batch b;
-	char path[4096 + FLOW_KEY_MAX + 2];
 	int rc = flow_counts_file(&a->counts, region, hour_start, err), col = -1;
 
-	if (!rc && a->lake.root) {
-		if ((size_t)snprintf(path, sizeof(path), "%s/%s", a->lake.root, key) >=
-		    sizeof(path))
-			rc = ts_err_set(err, TS_EINVAL, "%s: path too long", key);
-		rc = rc ? rc : parquet_reader_open_file(path, &r, err);
-	} else if (!rc) {
-		rc = store_get(a->lake.store, key, FLOW_FILE_MAX, &a->buf, err);
-		rc = rc ? rc : parquet_reader_open_mem(a->buf.buf, a->buf.len, key, &r, err);
-	}
+	rc = rc ? rc : open_file(a, key, &r, err);
 	if (!rc && ((col = parquet_reader_column(r, "song_id")) < 0 ||
 	            parquet_reader_footer(r)->cols[col].type != PARQUET_BYTE_ARRAY))
 		rc = ts_err_set(err, TS_ECORRUPT, "%s: no song_id column of strings", key);

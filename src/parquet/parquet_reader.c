@@ -17,7 +17,15 @@ struct parquet_reader {
 	uint64_t mem_off; /* mem holds the file's bytes from here on (the tail) */
 	uint64_t size;
 	struct parquet_footer footer;
+	parquet_fetch_fn fetch; /* for ranges before mem_off, when set */
+	void *fetch_ctx;
 };
+
+void parquet_reader_set_fetch(struct parquet_reader *r, parquet_fetch_fn fn, void *ctx)
+{
+	r->fetch = fn;
+	r->fetch_ctx = ctx;
+}
 
 const struct parquet_footer *parquet_reader_footer(const struct parquet_reader *r)
 {
@@ -70,6 +78,18 @@ int parquet_reader_range(struct parquet_reader *r, uint64_t off, uint64_t len, c
 		return ts_err_set(err, TS_ECORRUPT,
 		                  "%s: range of %llu bytes at %llu is past the end of the file",
 		                  r->name, (unsigned long long)len, (unsigned long long)off);
+	if (r->mem && off < r->mem_off && r->fetch) {
+		if (!(*owned = malloc(len ? (size_t)len : 1)))
+			return ts_err_set(err, TS_ENOMEM, "%s: out of memory for %llu bytes",
+			                  r->name, (unsigned long long)len);
+		if ((rc = r->fetch(r->fetch_ctx, off, (size_t)len, *owned, err))) {
+			free(*owned);
+			*owned = NULL;
+			return rc;
+		}
+		*p = *owned;
+		return 0;
+	}
 	if (r->mem && off < r->mem_off)
 		return ts_err_set(err, TS_ECORRUPT,
 		                  "%s: range at %llu is before the %llu bytes of the file's end "

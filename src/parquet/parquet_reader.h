@@ -39,6 +39,13 @@ int parquet_reader_open_tail(const void *tail, size_t tail_len, uint64_t file_si
                              const char *name, struct parquet_reader **out, struct ts_err *err);
 void parquet_reader_free(struct parquet_reader *r);
 
+/* Reads len bytes of the file at off into dst (an object store's ranged
+ * GET, say). */
+typedef int (*parquet_fetch_fn)(void *ctx, uint64_t off, size_t len, void *dst, struct ts_err *err);
+/* A reader opened by parquet_reader_open_tail then gets the ranges before
+ * its tail (column chunks) from fn, instead of failing on them. */
+void parquet_reader_set_fetch(struct parquet_reader *r, parquet_fetch_fn fn, void *ctx);
+
 const struct parquet_footer *parquet_reader_footer(const struct parquet_reader *r);
 const char *parquet_reader_name(const struct parquet_reader *r);
 uint64_t parquet_reader_size(const struct parquet_reader *r);

@@ -228,6 +228,14 @@ int store_get_tail(struct store *s, const char *key, size_t n, struct dbuf *out,
 	return rc ? rc : s->ops->get_tail(s->ctx, key, n, out, size, err);
 }
 
+int store_get_range(struct store *s, const char *key, uint64_t off, size_t len, void *dst,
+                    struct ts_err *err)
+{
+	int rc = store_key_check(key, err);
+
+	return rc ? rc : s->ops->get_range(s->ctx, key, off, len, dst, err);
+}
+
 int store_delete(struct store *s, const char *key, struct ts_err *err)
 {
 	int rc = store_key_check(key, err);

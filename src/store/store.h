@@ -115,6 +115,15 @@ int store_get(struct store *s, const char *key, size_t max_size, struct dbuf *ou
 int store_get_tail(struct store *s, const char *key, size_t n, struct dbuf *out, uint64_t *size,
                    struct ts_err *err);
 
+/*
+ * Bytes [off, off + len) of an object into dst (len bytes, the caller's).
+ * Locally a pread; on S3 one GET with a Range. TS_ENOTFOUND when absent,
+ * TS_ECORRUPT when the object ends before off + len, TS_EIO when an S3
+ * server answers without the range.
+ */
+int store_get_range(struct store *s, const char *key, uint64_t off, size_t len, void *dst,
+                    struct ts_err *err);
+
 /* Removes key; removing an absent key succeeds. */
 int store_delete(struct store *s, const char *key, struct ts_err *err);
 
@@ -153,6 +162,8 @@ struct store_ops {
 	           struct ts_err *err);
 	int (*get_tail)(void *ctx, const char *key, size_t n, struct dbuf *out, uint64_t *size,
 	                struct ts_err *err);
+	int (*get_range)(void *ctx, const char *key, uint64_t off, size_t len, void *dst,
+	                 struct ts_err *err);
 	int (*del)(void *ctx, const char *key, struct ts_err *err);
 	int (*list)(void *ctx, const char *prefix, store_list_fn fn, void *arg, struct ts_err *err);
 	void (*free)(void *ctx);

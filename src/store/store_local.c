@@ -305,6 +305,35 @@ static int local_get_tail(void *ctx, const char *key, size_t n, struct dbuf *out
 	return rc;
 }
 
+static int local_get_range(void *ctx, const char *key, uint64_t off, size_t len, void *dst,
+                           struct ts_err *err)
+{
+	char path[PATH_MAX_];
+	uint64_t size;
+	size_t done = 0;
+	int fd, rc = open_object(ctx, key, path, sizeof(path), &fd, &size, err);
+
+	if (rc)
+		return rc;
+	if (off > size || len > size - off)
+		rc = ts_err_set(err, TS_ECORRUPT,
+		                "%s: %zu bytes at %llu are past its end (%llu bytes)", path, len,
+		                (unsigned long long)off, (unsigned long long)size);
+	while (!rc && done < len) {
+		ssize_t k = pread(fd, (char *)dst + done, len - done, (off_t)(off + done));
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			rc = ts_err_set(err, TS_EIO, "cannot read %s: %s", path,
+			                k ? strerror(errno) : "it shrank");
+		else
+			done += (size_t)k;
+	}
+	close(fd);
+	return rc;
+}
+
 static int local_del(void *ctx, const char *key, struct ts_err *err)
 {
 	struct local *l = ctx;
@@ -482,5 +511,6 @@ static int local_list(void *ctx, const char *prefix, store_list_fn fn, void *arg
 }
 
 const struct store_ops store_local_ops = {
-    "local", local_put, local_get, local_get_tail, local_del, local_list, local_free, local_move,
+    "local",   local_put,  local_get,  local_get_tail, local_get_range,
+    local_del, local_list, local_free, local_move,
 };

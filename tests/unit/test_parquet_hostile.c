@@ -156,6 +156,61 @@ TEST(parquet_reader_tail_every_length)
 	free(f);
 }
 
+/* A tail reader given a fetch (an object store's ranged GET) reads the
+ * chunks before its tail through it: every id of every row group, each
+ * range asked for inside the file; a failing fetch fails the chunk. */
+struct fetch_ctx {
+	const uint8_t *file;
+	size_t len;
+	int calls, fail;
+};
+
+static int fetch_from(void *ctx, uint64_t off, size_t len, void *dst, struct ts_err *err)
+{
+	struct fetch_ctx *f = ctx;
+
+	f->calls++;
+	if (f->fail || off > f->len || len > f->len - off)
+		return ts_err_set(err, TS_EIO, "fetch of %zu bytes at %llu refused", len,
+		                  (unsigned long long)off);
+	memcpy(dst, f->file + off, len);
+	return 0;
+}
+
+TEST(parquet_reader_tail_with_fetch)
+{
+	struct ts_err err = {0};
+	size_t len = 0, need;
+	uint8_t *f = small_file(&len, PARQUET_SNAPPY);
+	struct fetch_ctx ctx = {0};
+	struct parquet_reader *r = NULL;
+	struct parquet_chunk *ch = NULL;
+	struct parquet_batch b;
+	uint32_t flen;
+	int64_t next = 0;
+
+	REQUIRE(f);
+	memcpy(&flen, f + len - 8, 4);
+	need = (size_t)flen + 8;
+	ctx = (struct fetch_ctx){f, len, 0, 0};
+	REQUIRE(parquet_reader_open_tail(f + len - need, need, len, "t.parquet", &r, &err) == 0);
+	parquet_reader_set_fetch(r, fetch_from, &ctx);
+	for (int rg = 0; rg < parquet_reader_footer(r)->nrg; rg++) {
+		REQUIRE(parquet_chunk_open(r, rg, 0, &ch, &err) == 0);
+		while (parquet_chunk_next(ch, 10, false, &b, &err) == 0 && b.n)
+			for (size_t i = 0; i < b.n; i++)
+				CHECK(((const int64_t *)b.values)[i] == next++);
+		parquet_chunk_free(ch);
+	}
+	CHECK(next == 100);
+	CHECK(ctx.calls == parquet_reader_footer(r)->nrg);
+	ctx.fail = 1;
+	CHECK(parquet_chunk_open(r, 0, 1, &ch, &err) == TS_EIO);
+	CHECK(strstr(err.msg, "refused") != NULL);
+	parquet_reader_free(r);
+	free(f);
+}
+
 TEST(parquet_hostile_truncated_everywhere)
 {
 	struct ts_err err = {0};

@@ -177,6 +177,29 @@ TEST(store_local_get_tail)
 	rm_rf(tmp);
 }
 
+/* Bytes [off, off + len): exactly those, past the end refused, an absent
+ * key not found. */
+TEST(store_local_get_range)
+{
+	char tmp[64], got[16];
+	struct store *s = local_store(tmp, sizeof(tmp));
+	struct ts_err err;
+
+	REQUIRE(s);
+	CHECK_INT(store_put(s, "raw/f", "hello world", 11, &err), 0);
+	memset(got, 0, sizeof(got));
+	CHECK_INT(store_get_range(s, "raw/f", 6, 5, got, &err), 0);
+	CHECK_STR(got, "world");
+	CHECK_INT(store_get_range(s, "raw/f", 0, 11, got, &err), 0);
+	CHECK(!memcmp(got, "hello world", 11));
+	CHECK_INT(store_get_range(s, "raw/f", 7, 5, got, &err), TS_ECORRUPT);
+	CHECK(strstr(err.msg, "past its end") != NULL);
+	CHECK_INT(store_get_range(s, "raw/f", 12, 0, got, &err), TS_ECORRUPT);
+	CHECK_INT(store_get_range(s, "nothing", 0, 1, got, &err), TS_ENOTFOUND);
+	store_free(s);
+	rm_rf(tmp);
+}
+
 TEST(store_local_get_caps_and_absent)
 {
 	char tmp[64];

@@ -390,3 +390,35 @@ TEST(store_s3_fake_tail_is_one_ranged_get)
 	store_free(s);
 	fake_stop(&f);
 }
+
+/* store_get_range is one GET with "bytes=first-last": a 206 with the bytes
+ * is the answer; a 200 (a server that ignored the range) and a short 206
+ * are refused, and 416 is past the end. */
+TEST(store_s3_fake_range_is_one_ranged_get)
+{
+	struct fake f;
+	struct store *s;
+	struct ts_err err;
+	char got[16];
+
+	memset(&f, 0, sizeof(f));
+	fake_add(&f, "206 Partial Content", "Content-Range: bytes 990-999/1000\r\n", "0123456789");
+	fake_add(&f, "200 OK", "", "0123456789");
+	fake_add(&f, "206 Partial Content", "Content-Range: bytes 990-994/995\r\n", "01234");
+	fake_add(&f, "416 Range Not Satisfiable", "Content-Range: bytes */5\r\n", "");
+	REQUIRE(fake_start(&f) == 0);
+	s = fake_store(&f, 0, 0);
+	memset(got, 0, sizeof(got));
+	CHECK_INT(store_get_range(s, "k", 990, 10, got, &err), 0);
+	CHECK_STR(f.reqs[0], "GET /bucket/pre/k HTTP/1.1");
+	CHECK_STR(f.ranges[0], "bytes=990-999");
+	CHECK_STR(got, "0123456789");
+	CHECK_INT(store_get_range(s, "k", 0, 10, got, &err), TS_EIO);
+	CHECK(strstr(err.msg, "not the range") != NULL);
+	CHECK_INT(store_get_range(s, "k", 990, 10, got, &err), TS_ECORRUPT);
+	CHECK_INT(store_get_range(s, "k", 990, 10, got, &err), TS_ECORRUPT);
+	CHECK(strstr(err.msg, "past its end") != NULL);
+	CHECK_INT(f.nreq, 4);
+	store_free(s);
+	fake_stop(&f);
+}
