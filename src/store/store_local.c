@@ -273,11 +273,30 @@ static int local_get(void *ctx, const char *key, size_t max_size, struct dbuf *o
 	return rc;
 }
 
+/* len bytes of fd at off into dst; a file that ends sooner is an error. */
+static int pread_all(int fd, void *dst, size_t len, uint64_t off, const char *path,
+                     struct ts_err *err)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t k = pread(fd, (char *)dst + done, len - done, (off_t)(off + done));
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return ts_err_set(err, TS_EIO, "cannot read %s: %s", path,
+			                  k ? strerror(errno) : "it shrank");
+		done += (size_t)k;
+	}
+	return 0;
+}
+
 static int local_get_tail(void *ctx, const char *key, size_t n, struct dbuf *out, uint64_t *size,
                           struct ts_err *err)
 {
 	char path[PATH_MAX_];
-	size_t want, done = 0;
+	size_t want;
 	int fd, rc = open_object(ctx, key, path, sizeof(path), &fd, size, err);
 
 	if (rc)
@@ -286,17 +305,7 @@ static int local_get_tail(void *ctx, const char *key, size_t n, struct dbuf *out
 	dbuf_reset(out);
 	if ((rc = dbuf_reserve(out, want)))
 		rc = ts_err_set(err, rc, "%s: no room for %zu bytes", path, want);
-	while (!rc && done < want) {
-		ssize_t k = pread(fd, out->buf + done, want - done, (off_t)(*size - want + done));
-
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			rc = ts_err_set(err, TS_EIO, "cannot read %s: %s", path,
-			                k ? strerror(errno) : "it shrank");
-		else
-			done += (size_t)k;
-	}
+	rc = rc ? rc : pread_all(fd, out->buf, want, *size - want, path, err);
 	if (!rc) {
 		out->len = want;
 		out->buf[want] = '\0';
@@ -310,7 +319,6 @@ static int local_get_range(void *ctx, const char *key, uint64_t off, size_t len,
 {
 	char path[PATH_MAX_];
 	uint64_t size;
-	size_t done = 0;
 	int fd, rc = open_object(ctx, key, path, sizeof(path), &fd, &size, err);
 
 	if (rc)
@@ -319,17 +327,7 @@ static int local_get_range(void *ctx, const char *key, uint64_t off, size_t len,
 		rc = ts_err_set(err, TS_ECORRUPT,
 		                "%s: %zu bytes at %llu are past its end (%llu bytes)", path, len,
 		                (unsigned long long)off, (unsigned long long)size);
-	while (!rc && done < len) {
-		ssize_t k = pread(fd, (char *)dst + done, len - done, (off_t)(off + done));
-
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			rc = ts_err_set(err, TS_EIO, "cannot read %s: %s", path,
-			                k ? strerror(errno) : "it shrank");
-		else
-			done += (size_t)k;
-	}
+	rc = rc ? rc : pread_all(fd, dst, len, off, path, err);
 	close(fd);
 	return rc;
 }
