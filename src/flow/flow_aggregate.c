@@ -408,6 +408,31 @@ static int bucket(struct agg *a, size_t from, size_t gfrom, struct ts_err *err)
 	return 0;
 }
 
+/* Adds the entries of bucket gi (group gfrom + gi) into dense[], listing
+ * in seen[] each song not there before, after the *n listed already. */
+static void sum_bucket(struct agg *a, size_t gi, size_t *n)
+{
+	const struct flow_counts *k = &a->counts;
+
+	for (uint32_t j = a->gstart[gi]; j < a->gstart[gi + 1]; j++) {
+		const struct flow_counts_ent *e = &k->ents[a->order[j]];
+		uint32_t song = (uint32_t)(e->key & 0xffffffffu);
+		if (!a->dense[song]) /* counts are never 0 */
+			a->seen[(*n)++] = song;
+		a->dense[song] += e->plays;
+	}
+}
+
+/* Ranks the n songs of seen[] by their dense[] plays into t, and sets
+ * those dense[] back to 0. */
+static void rank_seen(struct agg *a, size_t n, struct flow_top *t)
+{
+	for (size_t j = 0; j < n; j++) {
+		flow_top_offer(t, a->counts.songs, a->seen[j], a->dense[a->seen[j]]);
+		a->dense[a->seen[j]] = 0;
+	}
+}
+
 /* Remembers a chart ranked here, for copy_rest. */
 static int keep_chart(struct agg *a, uint32_t period, bool daily, const struct flow_top *t,
                       struct ts_err *err)
@@ -447,13 +472,7 @@ static int copy_window(struct agg *a, struct flow_copy *c, size_t from, size_t g
 
 		if (p->old)
 			continue;
-		for (uint32_t j = a->gstart[g - gfrom]; j < a->gstart[g - gfrom + 1]; j++) {
-			const struct flow_counts_ent *e = &k->ents[a->order[j]];
-			uint32_t song = (uint32_t)(e->key & 0xffffffffu);
-			if (!d[song]) /* counts are never 0 */
-				s[n++] = song;
-			d[song] += e->plays;
-		}
+		sum_bucket(a, g - gfrom, &n);
 		if (!n) /* a file without rows: no counts, no row */
 			continue;
 		a->stats->rows_out += (int64_t)n;
@@ -469,10 +488,7 @@ static int copy_window(struct agg *a, struct flow_copy *c, size_t from, size_t g
 			rc = flow_copy_elem_int(c, (int64_t)d[s[j]], err);
 		rc = rc ? rc : flow_copy_array_end(c, err);
 		rc = rc ? rc : flow_copy_end_row(c, err);
-		for (size_t j = 0; j < n; j++) {
-			flow_top_offer(&top, k->songs, s[j], d[s[j]]);
-			d[s[j]] = 0;
-		}
+		rank_seen(a, n, &top);
 		rc = rc ? rc : keep_chart(a, a->cmap[g], false, &top, err);
 	}
 	return rc;
@@ -508,25 +524,12 @@ static int rank_days(struct agg *a, size_t from, size_t gfrom, struct ts_err *er
 	rc = rc ? rc : bucket(a, from, gfrom, err);
 	for (uint32_t j = 0; !rc && j < nslots; j++) {
 		struct flow_top top = {0};
-		uint64_t *d = a->dense;
-		uint32_t *seen = a->seen;
 		size_t n = 0;
 
-		for (size_t g = 0; g < ng; g++) {
-			if (slot[g] != j)
-				continue;
-			for (uint32_t x = a->gstart[g]; x < a->gstart[g + 1]; x++) {
-				const struct flow_counts_ent *e = &k->ents[a->order[x]];
-				uint32_t song = (uint32_t)(e->key & 0xffffffffu);
-				if (!d[song])
-					seen[n++] = song;
-				d[song] += e->plays;
-			}
-		}
-		for (size_t i = 0; i < n; i++) {
-			flow_top_offer(&top, k->songs, seen[i], d[seen[i]]);
-			d[seen[i]] = 0;
-		}
+		for (size_t g = 0; g < ng; g++)
+			if (slot[g] == j)
+				sum_bucket(a, g, &n);
+		rank_seen(a, n, &top);
 		if (n)
 			rc = keep_chart(a, first[j], true, &top, err);
 	}
