@@ -193,6 +193,11 @@ static int open_file(struct agg *a, const char *key, struct parquet_reader **r, 
 		return parquet_reader_open_file(path, r, err);
 	}
 	rc = store_get_tail(a->lake.store, key, AGG_FOOTER_TAIL, &a->buf, &size, err);
+	/* The size is the server's word, and the chunk ranges fetch_range
+	 * reads are checked against it: over FLOW_FILE_MAX, the whole-object
+	 * read below refuses the object, allocating nothing. */
+	if (!rc && size > FLOW_FILE_MAX)
+		rc = TS_ETOOBIG;
 	rc = rc ? rc : parquet_reader_open_tail(a->buf.buf, a->buf.len, size, key, r, err);
 	if (rc == TS_ETOOBIG) {
 		ts_err_clear(err);
