@@ -15,9 +15,9 @@
  *      counts and bookkeeping move together;
  *   4. write the charts ranked in step 3 and rank the other touched hours
  *      and days from plays_hourly (the view that unpacks
- *      plays_hourly_packed), then the chart facts of those periods and of
- *      every later period of the same regions (they depend on earlier
- *      ones), then is_final.
+ *      plays_hourly_packed), each row inserted with its chart facts and
+ *      is_final; then the facts of later periods of the same regions (they
+ *      depend on earlier ones), and is_final of periods closed since.
  *
  * The charts are a function of plays_hourly alone, and plays_hourly is the
  * sum of the counted files, each counted once; docs/flows.md has the
@@ -720,7 +720,114 @@ static int add_counts(struct agg *a, PGresult *files, int done, struct ts_err *e
 }
 
 /* Step 4: the statements, in order. Song ids are ranked in byte order
- * (COLLATE "C"), whatever the database's collation. */
+ * (COLLATE "C"), whatever the database's collation.
+ *
+ * Each chart row is written once, with its facts and is_final: whether a
+ * touched period is final is decided before its rows are inserted, and
+ * the facts come from the same window over the region's rows, old and new.
+ * Updating the rows after inserting them wrote every new row three times
+ * (and each of its index entries), which was most of this step. */
+
+/* An hour (of a region, or of every region for ALL) is final once the lake
+ * has closed it and every file committed for it so far is counted. A day is
+ * final once all its hours are and an hour after its end has closed. Each
+ * statement first gathers the candidate periods (c) and what still holds
+ * them open — lake hours not closed, raw files not enriched, enriched files
+ * not counted — for the candidates' hours (or days) only, as one set,
+ * region ALL held open by any region; then one anti-join (ready). */
+#define OPEN_SQL(KEY, COLS)                                                                        \
+	"k AS (SELECT DISTINCT " KEY " FROM c), o AS (SELECT " COLS " FROM lake_hours l JOIN k "   \
+	"USING (" KEY ") WHERE l.closed_at IS NULL UNION SELECT " COLS " FROM ingest_files l "     \
+	"JOIN k USING (" KEY ") WHERE NOT EXISTS (SELECT 1 FROM flow_enrich_inputs i WHERE "       \
+	"i.raw_path = l.path) UNION SELECT " COLS " FROM flow_enriched_files l JOIN k USING (" KEY \
+	") WHERE NOT l.aggregated), oa AS (SELECT * FROM o UNION SELECT 'ALL', " KEY " FROM o)"
+#define HOUR_KEYS_SQL                                                                              \
+	"region, hour_start, (hour_start AT TIME ZONE 'UTC')::date AS day, extract(hour FROM "     \
+	"hour_start AT TIME ZONE 'UTC')::int AS hour"
+#define HOURLY_READY_SQL(CANDIDATES)                                                               \
+	"WITH c AS (" CANDIDATES "), " OPEN_SQL(                                                   \
+	    "day, hour", "l.region, l.day, l.hour") ", ready AS (SELECT c.region, c.hour_start "   \
+	                                            "FROM c WHERE EXISTS (SELECT 1 FROM "          \
+	                                            "lake_hours l WHERE l.closed_at IS NOT NULL "  \
+	                                            "AND l.day = c.day AND l.hour = c.hour) "      \
+	                                            "AND NOT EXISTS (SELECT 1 FROM oa WHERE "      \
+	                                            "oa.region = c.region AND oa.day = c.day AND " \
+	                                            "oa.hour = c.hour)) "
+#define DAILY_READY_SQL(CANDIDATES)                                                                \
+	"WITH c AS (" CANDIDATES "), " OPEN_SQL(                                                   \
+	    "day", "l.region, l.day") ", ready AS (SELECT c.region, c.day FROM c WHERE EXISTS "    \
+	                              "(SELECT 1 FROM lake_hours l "                               \
+	                              "WHERE l.closed_at IS NOT NULL AND l.day > c.day) AND NOT "  \
+	                              "EXISTS (SELECT 1 FROM oa "                                  \
+	                              "WHERE oa.region = c.region AND oa.day = c.day)) "
+
+/* The new rows of a chart table with their facts: w numbers each song's
+ * rows of the region, the table's remaining rows (fresh false) and the new
+ * ones (NEW_SQL, fresh true) together. PERIOD is hour_start or day, PREV
+ * the period before one (an expression of w.PERIOD). */
+#define FACTS_INSERT_SQL(TABLE, PERIOD, TOUCHED, NEW_SQL, PREV, FINAL)                             \
+	"WITH nw AS (" NEW_SQL "), w AS (SELECT x.*, lag(" PERIOD                                  \
+	") OVER s AS prev_at, lag(rank) "                                                          \
+	"OVER s AS prev_rank, min(rank) OVER s AS peak, count(*) OVER s AS cnt FROM (SELECT "      \
+	"region, " PERIOD ", rank, song_id, NULL::bigint AS plays, false AS fresh FROM " TABLE     \
+	" WHERE region IN (SELECT region FROM " TOUCHED ") UNION ALL SELECT region, " PERIOD       \
+	", rank, song_id, plays, true FROM nw) x WINDOW s AS (PARTITION BY region, song_id ORDER " \
+	"BY " PERIOD " ROWS UNBOUNDED PRECEDING)) INSERT INTO " TABLE " (region, " PERIOD          \
+	", rank, song_id, title, artist, genre, plays, previous_rank, movement, peak_rank, "       \
+	"periods_on_chart, entry, is_final) SELECT w.region, w." PERIOD ", w.rank, w.song_id, "    \
+	"s.title, s.artist, s.genre, w.plays, CASE WHEN w.prev_at = " PREV " THEN w.prev_rank "    \
+	"END, CASE WHEN w.prev_at = " PREV " THEN w.prev_rank - w.rank END, w.peak, w.cnt, CASE "  \
+	"WHEN w.prev_at IS NULL THEN 'NEW' WHEN w.prev_at <> " PREV " THEN 'RE-ENTRY' END, "       \
+	"EXISTS (SELECT 1 FROM " FINAL " r WHERE r.region = w.region AND r." PERIOD " = w." PERIOD \
+	") FROM w LEFT JOIN songs s ON s.song_id = w.song_id WHERE w.fresh"
+
+/* The facts of the table's other rows that follow a touched period of
+ * their region (a recomputed period can change them); nothing to do, and
+ * no window computed, when no such row exists — the usual case, the live
+ * hour being the last. */
+#define FACTS_UPDATE_SQL(TABLE, PERIOD, TOUCHED, PREV)                                             \
+	"WITH m AS (SELECT h.region, min(h." PERIOD ") AS since FROM " TOUCHED " h GROUP BY "      \
+	"h.region), m2 AS (SELECT m.* FROM m WHERE EXISTS (SELECT 1 FROM " TABLE " t WHERE "       \
+	"t.region = m.region AND t." PERIOD " > m.since AND NOT EXISTS (SELECT 1 FROM " TOUCHED    \
+	" h WHERE h.region = t.region AND h." PERIOD " = t." PERIOD                                \
+	"))), w AS (SELECT region, " PERIOD ", rank, lag(" PERIOD                                  \
+	") OVER s AS prev_at, lag(rank) OVER s AS prev_rank, "                                     \
+	"min(rank) OVER s AS peak, count(*) OVER s AS n FROM " TABLE " WHERE region IN (SELECT "   \
+	"region FROM m2) WINDOW s AS (PARTITION BY region, song_id ORDER BY " PERIOD " ROWS "      \
+	"UNBOUNDED PRECEDING)), f AS (SELECT w.region, w." PERIOD ", w.rank, CASE WHEN w.prev_at " \
+	"= " PREV " THEN w.prev_rank END AS previous_rank, w.peak, w.n, CASE WHEN w.prev_at IS "   \
+	"NULL THEN 'NEW' WHEN w.prev_at <> " PREV " THEN 'RE-ENTRY' END AS entry FROM w JOIN m2 "  \
+	"USING (region) WHERE w." PERIOD " >= m2.since) UPDATE " TABLE " t SET previous_rank = "   \
+	"f.previous_rank, movement = f.previous_rank - t.rank, peak_rank = f.peak, "               \
+	"periods_on_chart = f.n, entry = f.entry, updated_at = now() FROM f WHERE t.region = "     \
+	"f.region AND t." PERIOD " = f." PERIOD " AND t.rank = f.rank AND (t.previous_rank IS "    \
+	"DISTINCT FROM f.previous_rank OR t.movement IS DISTINCT FROM f.previous_rank - t.rank "   \
+	"OR t.peak_rank <> f.peak OR t.periods_on_chart <> f.n OR t.entry IS DISTINCT FROM "       \
+	"f.entry)"
+
+/* The charts of the touched periods: ranked in C (copy_rest, agg_top),
+ * or, for periods that had counts already, ranked here from plays_hourly
+ * with a bounded top-10 sort per period (LIMIT), not a rank over every
+ * song. */
+#define NEW_HOURLY_SQL                                                                             \
+	"SELECT region, hour_start, rank, song_id, plays FROM agg_top WHERE hour_start IS NOT "    \
+	"NULL UNION ALL SELECT h.region, h.hour_start, r.rank, r.song_id, r.plays FROM touched_h " \
+	"h CROSS JOIN LATERAL (SELECT t.song_id, t.plays, row_number() OVER (ORDER BY t.plays "    \
+	"DESC, t.song_id COLLATE \"C\") AS rank FROM (SELECT p.song_id, p.plays FROM "             \
+	"plays_hourly p WHERE p.region = h.region AND p.hour_start = h.hour_start ORDER BY "       \
+	"p.plays DESC, p.song_id COLLATE \"C\" LIMIT 10) t) r WHERE h.old"
+#define NEW_DAILY_SQL                                                                              \
+	"SELECT region, day, rank, song_id, plays FROM agg_top WHERE day IS NOT NULL UNION ALL "   \
+	"SELECT d.region, d.day, r.rank, r.song_id, r.plays FROM touched_d d CROSS JOIN LATERAL "  \
+	"(SELECT t.song_id, t.plays, row_number() OVER (ORDER BY t.plays DESC, t.song_id "         \
+	"COLLATE \"C\") AS rank FROM (SELECT p.song_id, sum(p.plays) AS plays FROM plays_hourly "  \
+	"p WHERE p.region = d.region AND p.hour_start >= d.day::timestamp AT TIME ZONE 'UTC' AND " \
+	"p.hour_start < (d.day + 1)::timestamp AT TIME ZONE 'UTC' GROUP BY p.song_id ORDER BY "    \
+	"sum(p.plays) DESC, p.song_id COLLATE \"C\" LIMIT 10) t) r WHERE d.old"
+
+#define PREV_HOUR "w.hour_start - interval '1 hour'"
+#define PREV_DAY  "w.day - 1"
+
 static const char *const chart_sql[] = {
     "CREATE TEMP TABLE touched_h ON COMMIT DROP AS SELECT region, hour_start, old FROM "
     "agg_groups",
@@ -729,103 +836,33 @@ static const char *const chart_sql[] = {
     /* Temporary tables have no statistics until analysed: without them the
      * planner picks nested loops over all of plays_hourly. */
     "ANALYZE touched_h, touched_d",
+    "CREATE TEMP TABLE final_h ON COMMIT DROP AS " HOURLY_READY_SQL(
+        "SELECT " HOUR_KEYS_SQL " FROM touched_h") "SELECT * FROM ready",
+    "CREATE TEMP TABLE final_d ON COMMIT DROP AS " DAILY_READY_SQL(
+        "SELECT region, day FROM touched_d") "SELECT * FROM ready",
     "DELETE FROM top_songs_hourly t USING touched_h h WHERE t.region = h.region AND "
     "t.hour_start = h.hour_start",
-    /* The charts ranked in C (copy_rest), then the others: a bounded top-10
-     * sort per period (LIMIT), not a rank over every song. */
-    "INSERT INTO top_songs_hourly (region, hour_start, rank, song_id, title, artist, genre, "
-    "plays, peak_rank, periods_on_chart) SELECT t.region, t.hour_start, t.rank, t.song_id, "
-    "s.title, s.artist, s.genre, t.plays, t.rank, 1 FROM agg_top t LEFT JOIN songs s ON "
-    "s.song_id = t.song_id WHERE t.hour_start IS NOT NULL",
-    "INSERT INTO top_songs_hourly (region, hour_start, rank, song_id, title, artist, genre, "
-    "plays, peak_rank, periods_on_chart) SELECT h.region, h.hour_start, r.rank, r.song_id, "
-    "s.title, s.artist, s.genre, r.plays, r.rank, 1 FROM touched_h h CROSS JOIN LATERAL "
-    "(SELECT t.song_id, t.plays, row_number() OVER (ORDER BY t.plays DESC, t.song_id COLLATE "
-    "\"C\") AS rank FROM (SELECT p.song_id, p.plays FROM plays_hourly p WHERE p.region = "
-    "h.region AND p.hour_start = h.hour_start ORDER BY p.plays DESC, p.song_id COLLATE \"C\" "
-    "LIMIT 10) t) r LEFT JOIN songs s ON s.song_id = r.song_id WHERE h.old",
+    FACTS_INSERT_SQL("top_songs_hourly", "hour_start", "touched_h", NEW_HOURLY_SQL, PREV_HOUR,
+                     "final_h"),
     "DELETE FROM top_songs_daily t USING touched_d d WHERE t.region = d.region AND t.day = d.day",
-    "INSERT INTO top_songs_daily (region, day, rank, song_id, title, artist, genre, plays, "
-    "peak_rank, periods_on_chart) SELECT t.region, t.day, t.rank, t.song_id, s.title, s.artist, "
-    "s.genre, t.plays, t.rank, 1 FROM agg_top t LEFT JOIN songs s ON s.song_id = t.song_id "
-    "WHERE t.day IS NOT NULL",
-    "INSERT INTO top_songs_daily (region, day, rank, song_id, title, artist, genre, plays, "
-    "peak_rank, periods_on_chart) SELECT d.region, d.day, r.rank, r.song_id, s.title, s.artist, "
-    "s.genre, r.plays, r.rank, 1 FROM touched_d d CROSS JOIN LATERAL (SELECT t.song_id, "
-    "t.plays, row_number() OVER (ORDER BY t.plays DESC, t.song_id COLLATE \"C\") AS rank FROM "
-    "(SELECT p.song_id, sum(p.plays) AS plays FROM plays_hourly p WHERE p.region = d.region "
-    "AND p.hour_start >= d.day::timestamp AT TIME ZONE 'UTC' AND p.hour_start < (d.day + "
-    "1)::timestamp AT TIME ZONE 'UTC' GROUP BY p.song_id ORDER BY sum(p.plays) DESC, p.song_id "
-    "COLLATE "
-    "\"C\" "
-    "LIMIT 10) t) r LEFT JOIN songs s ON s.song_id = r.song_id WHERE d.old",
-    /* The facts of a row depend on the song's earlier rows of its region. */
-    "WITH w AS (SELECT region, hour_start, rank, lag(hour_start) OVER s AS prev_at, lag(rank) "
-    "OVER s AS prev_rank, min(rank) OVER s AS peak, count(*) OVER s AS n FROM top_songs_hourly "
-    "WHERE region IN (SELECT region FROM touched_h) WINDOW s AS (PARTITION BY region, song_id "
-    "ORDER BY hour_start ROWS UNBOUNDED PRECEDING)), f AS (SELECT region, hour_start, rank, "
-    "CASE WHEN prev_at = hour_start - interval '1 hour' THEN prev_rank END AS previous_rank, "
-    "peak, n, CASE WHEN prev_at IS NULL THEN 'NEW' WHEN prev_at <> hour_start - interval '1 "
-    "hour' THEN 'RE-ENTRY' END AS entry FROM w JOIN (SELECT region, min(hour_start) AS since "
-    "FROM touched_h GROUP BY region) m USING (region) WHERE w.hour_start >= m.since) UPDATE "
-    "top_songs_hourly t SET previous_rank = "
-    "f.previous_rank, movement = f.previous_rank - t.rank, peak_rank = f.peak, "
-    "periods_on_chart = f.n, entry = f.entry, updated_at = now() FROM f WHERE t.region = "
-    "f.region AND t.hour_start = f.hour_start AND t.rank = f.rank AND (t.previous_rank IS "
-    "DISTINCT FROM f.previous_rank OR t.movement IS DISTINCT FROM f.previous_rank - t.rank OR "
-    "t.peak_rank <> f.peak OR t.periods_on_chart <> f.n OR t.entry IS DISTINCT FROM f.entry)",
-    "WITH w AS (SELECT region, day, rank, lag(day) OVER s AS prev_at, lag(rank) OVER s AS "
-    "prev_rank, min(rank) OVER s AS peak, count(*) OVER s AS n FROM top_songs_daily WHERE "
-    "region IN (SELECT region FROM touched_d) WINDOW s AS (PARTITION BY region, song_id ORDER "
-    "BY day ROWS UNBOUNDED PRECEDING)), f AS (SELECT region, day, rank, CASE WHEN prev_at = day "
-    "- 1 THEN prev_rank END AS previous_rank, peak, n, CASE WHEN prev_at IS NULL THEN 'NEW' "
-    "WHEN prev_at <> day - 1 THEN 'RE-ENTRY' END AS entry FROM w JOIN (SELECT region, min(day) "
-    "AS since FROM touched_d GROUP BY region) m USING (region) WHERE w.day >= m.since) UPDATE "
-    "top_songs_daily t SET previous_rank = "
-    "f.previous_rank, movement = f.previous_rank - t.rank, peak_rank = f.peak, "
-    "periods_on_chart = f.n, entry = f.entry, updated_at = now() FROM f WHERE t.region = "
-    "f.region AND t.day = f.day AND t.rank = f.rank AND (t.previous_rank IS DISTINCT FROM "
-    "f.previous_rank OR t.movement IS DISTINCT FROM f.previous_rank - t.rank OR t.peak_rank <> "
-    "f.peak OR t.periods_on_chart <> f.n OR t.entry IS DISTINCT FROM f.entry)",
+    FACTS_INSERT_SQL("top_songs_daily", "day", "touched_d", NEW_DAILY_SQL, PREV_DAY, "final_d"),
+    FACTS_UPDATE_SQL("top_songs_hourly", "hour_start", "touched_h", PREV_HOUR),
+    FACTS_UPDATE_SQL("top_songs_daily", "day", "touched_d", PREV_DAY),
 };
 
-/* An hour (of a region, or of every region for ALL) is final once the lake
- * has closed it and every file committed for it so far is counted. A day is
- * final once all its hours are and an hour after its end has closed. Each
- * statement first gathers what still holds the candidate periods open —
- * lake hours not closed, raw files not enriched, enriched files not
- * counted — for the candidates' hours (or days) only, as one set, region
- * ALL held open by any region; then one anti-join. */
-#define OPEN_SQL(KEY, COLS)                                                                        \
-	"o AS (SELECT " COLS " FROM lake_hours l JOIN k USING (" KEY ") WHERE l.closed_at IS "     \
-	"NULL UNION SELECT " COLS " FROM ingest_files l JOIN k USING (" KEY ") WHERE NOT EXISTS "  \
-	"(SELECT 1 FROM flow_enrich_inputs i WHERE i.raw_path = l.path) UNION SELECT " COLS        \
-	" FROM flow_enriched_files l JOIN k USING (" KEY ") WHERE NOT l.aggregated), oa AS "       \
-	"(SELECT * FROM o UNION SELECT 'ALL', " KEY " FROM o)"
-
-#define HOURLY_CANDIDATES_SQL                                                                      \
-	"WITH c AS (SELECT DISTINCT region, hour_start, (hour_start AT TIME ZONE 'UTC')::date AS " \
-	"day, extract(hour FROM hour_start AT TIME ZONE 'UTC')::int AS hour FROM "                 \
-	"top_songs_hourly WHERE NOT is_final), k AS (SELECT DISTINCT day, hour FROM c), "
+/* The periods that became final without new plays (their hour closed
+ * since, say), in every run. */
 #define HOURLY_FINAL_SQL                                                                           \
-	", ready AS (SELECT c.region, c.hour_start FROM c WHERE EXISTS (SELECT 1 FROM lake_hours " \
-	"l WHERE l.closed_at IS NOT NULL AND l.day = c.day AND l.hour = c.hour) AND NOT EXISTS "   \
-	"(SELECT 1 FROM oa WHERE oa.region = c.region AND oa.day = c.day AND oa.hour = c.hour)) "  \
+	HOURLY_READY_SQL("SELECT DISTINCT " HOUR_KEYS_SQL                                          \
+	                 " FROM top_songs_hourly WHERE NOT is_final")                              \
 	"UPDATE top_songs_hourly t SET is_final = true, updated_at = now() FROM ready r WHERE "    \
 	"t.region = r.region AND t.hour_start = r.hour_start"
-#define DAILY_CANDIDATES_SQL                                                                       \
-	"WITH c AS (SELECT DISTINCT region, day FROM top_songs_daily WHERE NOT is_final), k AS "   \
-	"(SELECT DISTINCT day FROM c), "
 #define DAILY_FINAL_SQL                                                                            \
-	", ready AS (SELECT c.region, c.day FROM c WHERE EXISTS (SELECT 1 FROM lake_hours l "      \
-	"WHERE l.closed_at IS NOT NULL AND l.day > c.day) AND NOT EXISTS (SELECT 1 FROM oa WHERE " \
-	"oa.region = c.region AND oa.day = c.day)) UPDATE top_songs_daily t SET is_final = true, " \
-	"updated_at = now() FROM ready r WHERE t.region = r.region AND t.day = r.day"
+	DAILY_READY_SQL("SELECT DISTINCT region, day FROM top_songs_daily WHERE NOT is_final")     \
+	"UPDATE top_songs_daily t SET is_final = true, updated_at = now() FROM ready r WHERE "     \
+	"t.region = r.region AND t.day = r.day"
 
-static const char *const final_sql[] = {
-    HOURLY_CANDIDATES_SQL OPEN_SQL("day, hour", "l.region, l.day, l.hour") HOURLY_FINAL_SQL,
-    DAILY_CANDIDATES_SQL OPEN_SQL("day", "l.region, l.day") DAILY_FINAL_SQL,
-};
+static const char *const final_sql[] = {HOURLY_FINAL_SQL, DAILY_FINAL_SQL};
 
 static int charts(struct agg *a, struct ts_err *err)
 {
