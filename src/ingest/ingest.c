@@ -65,6 +65,11 @@ struct ingest {
 	int64_t next_age_check_us; /* flush_old looks every 10 ms at most */
 	int starving;              /* some partition is (wake_fetcher) */
 	int64_t buffered;          /* record values in open batches, all partitions */
+	/* The wall clock less the monotonic one, refreshed by flush_old: each
+	 * record's wall time is its poll's monotonic reading plus this, one
+	 * clock read a record instead of two (the reads were 5 % of the
+	 * loop's CPU). */
+	int64_t wall_offset_us;
 };
 
 static void fail(struct ingest *in, const struct ts_err *err)
@@ -203,9 +208,8 @@ static int take(struct ingest *in, const rd_kafka_message_t *m, struct ts_err *e
 	in->stats->records++;
 	p->position = m->offset + 1;
 	p->starved_us = 0;
-	/* One clock read a record: it serves the event-time bounds, the idle
-	 * timer and the ingest_time column alike. */
-	in->rules.now_us = time_now_us();
+	/* The poll's clock reading (poll_once) serves the event-time bounds,
+	 * the idle timer and the ingest_time column alike. */
 	p->last_record_us = in->rules.now_us;
 	if (event_parse(m->payload, m->len, &in->rules, &ev, &why)) {
 		snprintf(reason, sizeof(reason), "%s%s%s%s%s", why.field ? why.field : "",
@@ -383,12 +387,14 @@ static int quiet(struct ingest *in, int32_t n, int64_t wall_now)
  * has gone quiet. */
 static int flush_old(struct ingest *in, int64_t now, struct ts_err *err)
 {
-	int64_t max_age = in->cfg->ingest_flush_ms * 1000, wall_now = time_now_us();
+	int64_t max_age = in->cfg->ingest_flush_ms * 1000, wall_now;
 
 	/* Scanning every partition per record would cost more than the record. */
 	if (now < in->next_age_check_us)
 		return 0;
 	in->next_age_check_us = now + 10000;
+	wall_now = time_now_us();
+	in->wall_offset_us = wall_now - now;
 
 	for (int32_t i = 0; i < MAX_PARTITIONS; i++) {
 		struct part *p = &in->parts[i];
@@ -559,6 +565,8 @@ static int poll_once(struct ingest *in, struct ts_err *err)
 		wake_fetcher(in);
 		m = rd_kafka_consumer_poll(in->consumer, in->starving ? 2 : 100);
 	}
+	now = time_mono_us();
+	in->rules.now_us = now + in->wall_offset_us;
 
 	if (m && m->err) {
 		if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
@@ -571,7 +579,6 @@ static int poll_once(struct ingest *in, struct ts_err *err)
 		rd_kafka_message_destroy(m);
 	if (rc)
 		return rc;
-	now = time_mono_us();
 	rc = flush_old(in, now, err);
 	return rc ? rc : compact_due(in, now);
 }
@@ -602,6 +609,7 @@ static int run_once(const struct ts_config *cfg, volatile int *stop, struct inge
 	in->rules.regions = cfg->regions;
 	in->rules.max_age_us = cfg->ingest_max_age_s * TIME_US_PER_SEC;
 	in->rules.max_future_us = cfg->ingest_max_future_s * TIME_US_PER_SEC;
+	in->wall_offset_us = time_now_us() - time_mono_us();
 	for (int i = 0; i < MAX_PARTITIONS; i++)
 		in->parts[i].first = in->parts[i].last = -1;
 	rc = setup(in, err);
