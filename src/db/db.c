@@ -241,6 +241,36 @@ static const struct migration migrations[] = {
      * scanned the whole table each run (about 0.45 s at 600,000 files,
      * docs/flows.md "Finality"). */
     {13, "raw files by hour", "CREATE INDEX ingest_files_hour ON ingest_files (day, hour);"},
+    /* enrich looked for pending raw files with an anti-join of all of
+     * ingest_files against flow_enrich_inputs, every run (docs/flows.md,
+     * "Pending files"). ingest_files.enriched says the same and is kept so
+     * by triggers on flow_enrich_inputs, whoever writes it (enrich,
+     * retention, a reset by hand); the pending files are then a partial
+     * index away. */
+    {14, "raw files marked enriched",
+     "ALTER TABLE ingest_files ADD COLUMN enriched boolean NOT NULL DEFAULT false;"
+     "UPDATE ingest_files f SET enriched = true WHERE EXISTS (SELECT 1 FROM"
+     "  flow_enrich_inputs i WHERE i.raw_path = f.path);"
+     "CREATE INDEX ingest_files_pending ON ingest_files (day, hour, region)"
+     "  WHERE published AND NOT enriched;"
+     "CREATE FUNCTION ingest_files_mark_enriched() RETURNS trigger LANGUAGE plpgsql AS $$"
+     "BEGIN"
+     "  IF TG_OP = 'TRUNCATE' THEN"
+     "    UPDATE ingest_files SET enriched = false WHERE enriched;"
+     "    RETURN NULL;"
+     "  END IF;"
+     "  IF TG_OP IN ('UPDATE', 'DELETE') THEN"
+     "    UPDATE ingest_files SET enriched = false WHERE path = OLD.raw_path AND enriched;"
+     "  END IF;"
+     "  IF TG_OP IN ('INSERT', 'UPDATE') THEN"
+     "    UPDATE ingest_files SET enriched = true WHERE path = NEW.raw_path AND NOT enriched;"
+     "  END IF;"
+     "  RETURN NULL;"
+     "END $$;"
+     "CREATE TRIGGER flow_enrich_inputs_mark AFTER INSERT OR UPDATE OR DELETE ON"
+     "  flow_enrich_inputs FOR EACH ROW EXECUTE FUNCTION ingest_files_mark_enriched();"
+     "CREATE TRIGGER flow_enrich_inputs_truncate AFTER TRUNCATE ON flow_enrich_inputs"
+     "  FOR EACH STATEMENT EXECUTE FUNCTION ingest_files_mark_enriched();"},
 };
 
 int db_schema_version(void)

@@ -607,13 +607,13 @@ static int pending_hours(struct enrich *e, const struct flow_args *args, PGresul
 	const char *params[3];
 
 	flow_range_params(args, bufs, params);
-	return db_execp(e->db,
-	                "WITH h AS (SELECT region, day, hour FROM ingest_files f WHERE published "
-	                "AND NOT EXISTS (SELECT 1 FROM flow_enrich_inputs i WHERE i.raw_path = "
-	                "f.path) UNION SELECT region, day, hour FROM flow_enriched_files WHERE NOT "
-	                "published) SELECT region, day::text, hour FROM h WHERE " FLOW_RANGE_SQL
-	                " ORDER BY day, hour, region",
-	                3, params, r, err);
+	return db_execp(
+	    e->db,
+	    "WITH h AS (SELECT region, day, hour FROM ingest_files WHERE published "
+	    "AND NOT enriched UNION SELECT region, day, hour FROM flow_enriched_files "
+	    "WHERE NOT published) SELECT region, day::text, hour FROM h WHERE " FLOW_RANGE_SQL
+	    " ORDER BY day, hour, region",
+	    3, params, r, err);
 }
 
 static void enrich_release(struct enrich *e)
