@@ -738,9 +738,9 @@ static int add_counts(struct agg *a, PGresult *files, int done, struct ts_err *e
 #define OPEN_SQL(KEY, COLS)                                                                        \
 	"k AS (SELECT DISTINCT " KEY " FROM c), o AS (SELECT " COLS " FROM lake_hours l JOIN k "   \
 	"USING (" KEY ") WHERE l.closed_at IS NULL UNION SELECT " COLS " FROM ingest_files l "     \
-	"JOIN k USING (" KEY ") WHERE NOT EXISTS (SELECT 1 FROM flow_enrich_inputs i WHERE "       \
-	"i.raw_path = l.path) UNION SELECT " COLS " FROM flow_enriched_files l JOIN k USING (" KEY \
-	") WHERE NOT l.aggregated), oa AS (SELECT * FROM o UNION SELECT 'ALL', " KEY " FROM o)"
+	"JOIN k USING (" KEY ") WHERE NOT l.enriched UNION SELECT " COLS " FROM "                  \
+	"flow_enriched_files l JOIN k USING (" KEY ") WHERE NOT l.aggregated), oa AS (SELECT * "   \
+	"FROM o UNION SELECT 'ALL', " KEY " FROM o)"
 #define HOUR_KEYS_SQL                                                                              \
 	"region, hour_start, (hour_start AT TIME ZONE 'UTC')::date AS day, extract(hour FROM "     \
 	"hour_start AT TIME ZONE 'UTC')::int AS hour"
