@@ -86,6 +86,7 @@ before="$(q "SELECT coalesce(sum(plays), 0) FROM plays_hourly WHERE region = '$l
 t0="$(q "SELECT now()")"
 # (Retries of old plays in part 2 may have been late already.)
 late_before="$(q "SELECT late_rows FROM lake_hours WHERE region = '$late_region' AND day + make_interval(hours => hour) = ($late_hour_sql) AT TIME ZONE 'UTC'")"
+late_holders() { q "SELECT count(DISTINCT coalesce(compacted_into, path)) FROM ingest_files WHERE region = '$late_region' AND day + make_interval(hours => hour) = ($late_hour_sql) AT TIME ZONE 'UTC'"; }
 for round in 1 2; do
 	python3 - "$SCRATCH/late$round.ndjson" "$round" "$late_region" "$late_hour" <<'PY'
 import datetime, json, sys
@@ -100,9 +101,13 @@ PY
 	"$TOPSONGS_BIN" ingest "${args[@]}" >>"$SCRATCH/ingest.log" 2>&1 &
 	lpid=$!
 	pids_to_stop+=("$lpid")
+	# Until the round's plays are committed and the late hour is compacted
+	# again, its files all held by one merged file (a late file committed
+	# while the hour is being compacted waits for the next round).
 	for _ in $(seq 1 120); do
 		[ "$(committed_rows)" -ge $((n1 + n2 + 15 * round)) ] &&
-			[ "$(q "SELECT count(*) FROM lake_hours WHERE closed_at IS NOT NULL AND files > 1")" = 0 ] && break
+			[ "$(q "SELECT count(*) FROM lake_hours WHERE closed_at IS NOT NULL AND files > 1")" = 0 ] &&
+			[ "$(late_holders)" = 1 ] && break
 		sleep 0.25
 	done
 	kill -TERM "$lpid"
