@@ -243,34 +243,42 @@ static const struct migration migrations[] = {
     {13, "raw files by hour", "CREATE INDEX ingest_files_hour ON ingest_files (day, hour);"},
     /* enrich looked for pending raw files with an anti-join of all of
      * ingest_files against flow_enrich_inputs, every run (docs/flows.md,
-     * "Pending files"). ingest_files.enriched says the same and is kept so
-     * by triggers on flow_enrich_inputs, whoever writes it (enrich,
-     * retention, a reset by hand); the pending files are then a partial
-     * index away. */
-    {14, "raw files marked enriched",
-     "ALTER TABLE ingest_files ADD COLUMN enriched boolean NOT NULL DEFAULT false;"
-     "UPDATE ingest_files f SET enriched = true WHERE EXISTS (SELECT 1 FROM"
-     "  flow_enrich_inputs i WHERE i.raw_path = f.path);"
-     "CREATE INDEX ingest_files_pending ON ingest_files (day, hour, region)"
-     "  WHERE published AND NOT enriched;"
-     "CREATE FUNCTION ingest_files_mark_enriched() RETURNS trigger LANGUAGE plpgsql AS $$"
+     * "Pending files"). flow_raw_pending holds exactly the raw files that
+     * have no flow_enrich_inputs row, kept so by triggers, whoever writes
+     * either table (ingest, enrich, retention, a reset by hand). Its rows
+     * are written by ingest's commit and by enrich, never by compaction,
+     * so enrich takes no lock on ingest_files rows. */
+    {14, "pending raw files",
+     "CREATE TABLE flow_raw_pending ("
+     "  path text PRIMARY KEY REFERENCES ingest_files (path) ON DELETE CASCADE);"
+     "INSERT INTO flow_raw_pending SELECT path FROM ingest_files f WHERE NOT EXISTS"
+     "  (SELECT 1 FROM flow_enrich_inputs i WHERE i.raw_path = f.path);"
+     "CREATE FUNCTION flow_raw_pending_add() RETURNS trigger LANGUAGE plpgsql AS $$"
+     "BEGIN"
+     "  INSERT INTO flow_raw_pending VALUES (NEW.path);"
+     "  RETURN NULL;"
+     "END $$;"
+     "CREATE TRIGGER ingest_files_pending AFTER INSERT ON ingest_files"
+     "  FOR EACH ROW EXECUTE FUNCTION flow_raw_pending_add();"
+     "CREATE FUNCTION flow_raw_pending_follow() RETURNS trigger LANGUAGE plpgsql AS $$"
      "BEGIN"
      "  IF TG_OP = 'TRUNCATE' THEN"
-     "    UPDATE ingest_files SET enriched = false WHERE enriched;"
+     "    INSERT INTO flow_raw_pending SELECT path FROM ingest_files ON CONFLICT DO NOTHING;"
      "    RETURN NULL;"
      "  END IF;"
      "  IF TG_OP IN ('UPDATE', 'DELETE') THEN"
-     "    UPDATE ingest_files SET enriched = false WHERE path = OLD.raw_path AND enriched;"
+     "    INSERT INTO flow_raw_pending SELECT path FROM ingest_files WHERE path = OLD.raw_path"
+     "      ON CONFLICT DO NOTHING;"
      "  END IF;"
      "  IF TG_OP IN ('INSERT', 'UPDATE') THEN"
-     "    UPDATE ingest_files SET enriched = true WHERE path = NEW.raw_path AND NOT enriched;"
+     "    DELETE FROM flow_raw_pending WHERE path = NEW.raw_path;"
      "  END IF;"
      "  RETURN NULL;"
      "END $$;"
-     "CREATE TRIGGER flow_enrich_inputs_mark AFTER INSERT OR UPDATE OR DELETE ON"
-     "  flow_enrich_inputs FOR EACH ROW EXECUTE FUNCTION ingest_files_mark_enriched();"
+     "CREATE TRIGGER flow_enrich_inputs_pending AFTER INSERT OR UPDATE OR DELETE ON"
+     "  flow_enrich_inputs FOR EACH ROW EXECUTE FUNCTION flow_raw_pending_follow();"
      "CREATE TRIGGER flow_enrich_inputs_truncate AFTER TRUNCATE ON flow_enrich_inputs"
-     "  FOR EACH STATEMENT EXECUTE FUNCTION ingest_files_mark_enriched();"},
+     "  FOR EACH STATEMENT EXECUTE FUNCTION flow_raw_pending_follow();"},
     /* Compressed with lz4, the packed counts cost PostgreSQL less to write
      * (fewer TOAST chunks and WAL) than stored plain: about 0.1 s of a
      * 0.8 s back-fill of 10 million plays (docs/flows.md, "State"). pglz

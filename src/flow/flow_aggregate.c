@@ -737,8 +737,8 @@ static int add_counts(struct agg *a, PGresult *files, int done, struct ts_err *e
  * region ALL held open by any region; then one anti-join (ready). */
 #define OPEN_SQL(KEY, COLS)                                                                        \
 	"k AS (SELECT DISTINCT " KEY " FROM c), o AS (SELECT " COLS " FROM lake_hours l JOIN k "   \
-	"USING (" KEY ") WHERE l.closed_at IS NULL UNION SELECT " COLS " FROM ingest_files l "     \
-	"JOIN k USING (" KEY ") WHERE NOT l.enriched UNION SELECT " COLS " FROM "                  \
+	"USING (" KEY ") WHERE l.closed_at IS NULL UNION SELECT " COLS " FROM flow_raw_pending "   \
+	"p JOIN ingest_files l USING (path) JOIN k USING (" KEY ") UNION SELECT " COLS " FROM "    \
 	"flow_enriched_files l JOIN k USING (" KEY ") WHERE NOT l.aggregated), oa AS (SELECT * "   \
 	"FROM o UNION SELECT 'ALL', " KEY " FROM o)"
 #define HOUR_KEYS_SQL                                                                              \

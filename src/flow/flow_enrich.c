@@ -609,10 +609,10 @@ static int pending_hours(struct enrich *e, const struct flow_args *args, PGresul
 	flow_range_params(args, bufs, params);
 	return db_execp(
 	    e->db,
-	    "WITH h AS (SELECT region, day, hour FROM ingest_files WHERE published "
-	    "AND NOT enriched UNION SELECT region, day, hour FROM flow_enriched_files "
-	    "WHERE NOT published) SELECT region, day::text, hour FROM h WHERE " FLOW_RANGE_SQL
-	    " ORDER BY day, hour, region",
+	    "WITH h AS (SELECT f.region, f.day, f.hour FROM flow_raw_pending p JOIN ingest_files "
+	    "f USING (path) WHERE f.published UNION SELECT region, day, hour FROM "
+	    "flow_enriched_files WHERE NOT published) SELECT region, day::text, hour FROM h "
+	    "WHERE " FLOW_RANGE_SQL " ORDER BY day, hour, region",
 	    3, params, r, err);
 }
 

@@ -166,11 +166,12 @@ for t in plays_hourly top_songs_hourly top_songs_daily; do
 	cmp -s <(sort "$SCRATCH/first/$t.csv") <(sort "$SCRATCH/second/$t.csv") || fail "$t differs after a from-scratch re-run"
 done
 check_flows "$lake"
-# ingest_files.enriched (migration 14) says whether flow_enrich_inputs has
-# the file, through every phase above; a TRUNCATE clears it too.
-[ "$(q "SELECT count(*) FROM ingest_files f WHERE enriched <> EXISTS (SELECT 1 FROM flow_enrich_inputs i WHERE i.raw_path = f.path)")" = 0 ] ||
-	fail "ingest_files.enriched disagrees with flow_enrich_inputs"
-[ "$(q "SELECT count(*) FROM ingest_files WHERE enriched")" -gt 0 ] || fail "no raw file marked enriched"
-[ "$(q "BEGIN; TRUNCATE flow_enrich_inputs; SELECT count(*) FROM ingest_files WHERE enriched; ROLLBACK" | grep -v '^$' | head -1)" = 0 ] ||
-	fail "raw files still marked enriched after a TRUNCATE of flow_enrich_inputs"
+# flow_raw_pending (migration 14) holds exactly the raw files without a
+# flow_enrich_inputs row, through every phase above; after a TRUNCATE of
+# flow_enrich_inputs, every raw file.
+pending_wrong="SELECT count(*) FROM ingest_files f WHERE EXISTS (SELECT 1 FROM flow_raw_pending p WHERE p.path = f.path) = EXISTS (SELECT 1 FROM flow_enrich_inputs i WHERE i.raw_path = f.path)"
+[ "$(q "$pending_wrong")" = 0 ] || fail "flow_raw_pending disagrees with flow_enrich_inputs"
+[ "$(q "SELECT count(*) FROM flow_enrich_inputs")" -gt 0 ] || fail "no raw file enriched"
+[ "$(q "BEGIN; TRUNCATE flow_enrich_inputs; $pending_wrong; ROLLBACK" | grep -v '^$' | head -1)" = 0 ] ||
+	fail "flow_raw_pending misses raw files after a TRUNCATE of flow_enrich_inputs"
 echo "ok ($lake): $((n1 + n2 + 30)) plays; charts exact after incremental runs, late plays and a from-scratch re-run"
