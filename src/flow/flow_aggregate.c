@@ -744,22 +744,21 @@ static int add_counts(struct agg *a, PGresult *files, int done, struct ts_err *e
 #define HOUR_KEYS_SQL                                                                              \
 	"region, hour_start, (hour_start AT TIME ZONE 'UTC')::date AS day, extract(hour FROM "     \
 	"hour_start AT TIME ZONE 'UTC')::int AS hour"
+#define HOURLY_READY_TAIL                                                                          \
+	", ready AS (SELECT c.region, c.hour_start FROM c WHERE EXISTS (SELECT 1 FROM lake_hours " \
+	"l WHERE l.closed_at IS NOT NULL AND l.day = c.day AND l.hour = c.hour) AND NOT EXISTS "   \
+	"(SELECT 1 FROM oa WHERE oa.region = c.region AND oa.day = c.day AND oa.hour = c.hour)) "
+#define DAILY_READY_TAIL                                                                           \
+	", ready AS (SELECT c.region, c.day FROM c WHERE EXISTS (SELECT 1 FROM lake_hours l "      \
+	"WHERE l.closed_at IS NOT NULL AND l.day > c.day) AND NOT EXISTS (SELECT 1 FROM oa WHERE " \
+	"oa.region = c.region AND oa.day = c.day)) "
+/* "WITH c AS (CANDIDATES), ..., ready AS (...) ": the statement goes on
+ * with what it does with the ready periods. */
 #define HOURLY_READY_SQL(CANDIDATES)                                                               \
-	"WITH c AS (" CANDIDATES "), " OPEN_SQL(                                                   \
-	    "day, hour", "l.region, l.day, l.hour") ", ready AS (SELECT c.region, c.hour_start "   \
-	                                            "FROM c WHERE EXISTS (SELECT 1 FROM "          \
-	                                            "lake_hours l WHERE l.closed_at IS NOT NULL "  \
-	                                            "AND l.day = c.day AND l.hour = c.hour) "      \
-	                                            "AND NOT EXISTS (SELECT 1 FROM oa WHERE "      \
-	                                            "oa.region = c.region AND oa.day = c.day AND " \
-	                                            "oa.hour = c.hour)) "
+	"WITH c AS (" CANDIDATES "), " OPEN_SQL("day, hour", "l.region, l.day, l.hour")            \
+	    HOURLY_READY_TAIL
 #define DAILY_READY_SQL(CANDIDATES)                                                                \
-	"WITH c AS (" CANDIDATES "), " OPEN_SQL(                                                   \
-	    "day", "l.region, l.day") ", ready AS (SELECT c.region, c.day FROM c WHERE EXISTS "    \
-	                              "(SELECT 1 FROM lake_hours l "                               \
-	                              "WHERE l.closed_at IS NOT NULL AND l.day > c.day) AND NOT "  \
-	                              "EXISTS (SELECT 1 FROM oa "                                  \
-	                              "WHERE oa.region = c.region AND oa.day = c.day)) "
+	"WITH c AS (" CANDIDATES "), " OPEN_SQL("day", "l.region, l.day") DAILY_READY_TAIL
 
 /* The new rows of a chart table with their facts: w numbers each song's
  * rows of the region, the table's remaining rows (fresh false) and the new
