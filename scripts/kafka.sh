@@ -87,8 +87,13 @@ start() {
 	if [ ! -f "$dir/data/meta.properties" ]; then
 		# A cluster id is 16 random bytes in URL-safe base64 without padding
 		# (what StorageTool random-uuid prints, without a second JVM start).
-		java_run "$dir" kafka.tools.StorageTool format -t "$(head -c 16 /dev/urandom |
-			base64 | tr '+/' '-_' | tr -d '=')" -c "$dir/server.properties" \
+		# Like Kafka's own, never one that starts with "-": the tool would
+		# take it for an option (one start in 64 failed so).
+		local id=-
+		while [ "${id#-}" != "$id" ]; do
+			id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
+		done
+		java_run "$dir" kafka.tools.StorageTool format -t "$id" -c "$dir/server.properties" \
 			>"$dir/format.log" 2>&1 || die "formatting storage failed; see $dir/format.log"
 	fi
 	nohup java -Xms256m -Xmx768m -XX:+UseG1GC -Djava.awt.headless=true \
