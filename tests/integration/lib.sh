@@ -32,31 +32,54 @@ fail() {
 }
 
 # A port nobody listens on.
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+# free_ports N: the first of N consecutive ports free now, chosen at random
+# below the kernel's ephemeral range (ip_local_port_range), so that no
+# outgoing connection is handed one of them before our server binds it (a
+# broker, which takes seconds to start, once lost its port so).
+free_ports() {
+	python3 - "$1" <<'PY'
+import random, socket, sys
+n, lo, hi = int(sys.argv[1]), 10000, 32768
+try:
+    hi = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+except (OSError, ValueError):
+    pass
+if hi - n <= lo + 1000:  # an unusual range: anywhere, as before
+    lo, hi = 1024, 65535
+while True:
+    p, socks = random.randrange(lo, hi - n), []
+    try:
+        for i in range(n):
+            socks.append(socket.socket())
+            socks[-1].bind(("127.0.0.1", p + i))
+    except OSError:
+        continue
+    finally:
+        for s in socks:
+            s.close()
+    print(p)
+    break
+PY
 }
+free_port() { free_ports 1; }
 
 # use_own_broker: a Kafka broker of this script's own, for a script that
 # stops and restarts it while the shared one serves the scripts running
 # beside it. Exports TOPSONGS_KAFKA_BROKERS, TS_KAFKA_STATE and TS_KAFKA_PORT
 # (its controller listens on TS_KAFKA_PORT + 1); cleanup stops it.
 use_own_broker() {
-	local port
-	port="$(python3 -c '
-import socket
-while True:
-    a, b = socket.socket(), socket.socket()
-    a.bind(("127.0.0.1", 0))
-    p = a.getsockname()[1]
-    try:
-        b.bind(("127.0.0.1", p + 1))
-        break
-    except OSError:
-        pass
-print(p)')"
+	local port attempt
 	own_kafka="$SCRATCH/kafka"
-	"$ROOT/scripts/kafka.sh" start "$own_kafka" "$port" 2>"$SCRATCH/kafka-start.log" ||
-		fail "could not start a Kafka broker on 127.0.0.1:$port: $(tail -n 5 "$SCRATCH/kafka-start.log")"
+	# Another process may still take a port between the probe and the
+	# broker's bind: then again, on other ports, twice at most.
+	for attempt in 1 2 3; do
+		port="$(free_ports 2)"
+		rm -rf "$own_kafka"
+		"$ROOT/scripts/kafka.sh" start "$own_kafka" "$port" 2>"$SCRATCH/kafka-start.log" && break
+		[ "$attempt" = 3 ] &&
+			fail "could not start a Kafka broker on 127.0.0.1:$port: $(tail -n 5 "$SCRATCH/kafka-start.log")"
+		"$ROOT/scripts/kafka.sh" stop "$own_kafka" >/dev/null 2>&1 || true
+	done
 	export TS_KAFKA_STATE="$own_kafka" TS_KAFKA_PORT="$port" TOPSONGS_KAFKA_BROKERS="127.0.0.1:$port"
 }
 
