@@ -35,11 +35,14 @@ fail() {
 # free_ports N: the first of N consecutive ports free now, chosen at random
 # below the kernel's ephemeral range (ip_local_port_range), so that no
 # outgoing connection is handed one of them before our server binds it (a
-# broker, which takes seconds to start, once lost its port so).
+# broker, which takes seconds to start, once lost its port so); never the
+# shared services' ports and the ones beside them, which tests stop and
+# start again.
 free_ports() {
-	python3 - "$1" <<'PY'
+	python3 - "$1" "${TS_PG_PORT:-0}" "${TS_KAFKA_PORT:-0}" "${TS_MINIO_PORT:-0}" <<'PY'
 import random, socket, sys
 n, lo, hi = int(sys.argv[1]), 10000, 32768
+shared = {int(a) + d for a in sys.argv[2:] for d in (0, 1)}
 try:
     hi = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
 except (OSError, ValueError):
@@ -48,6 +51,8 @@ if hi - n <= lo + 1000:  # an unusual range: anywhere, as before
     lo, hi = 1024, 65535
 while True:
     p, socks = random.randrange(lo, hi - n), []
+    if shared & set(range(p, p + n)):
+        continue
     try:
         for i in range(n):
             socks.append(socket.socket())
