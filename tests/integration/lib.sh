@@ -31,7 +31,6 @@ fail() {
 	exit 1
 }
 
-# A port nobody listens on.
 # free_ports N: the first of N consecutive ports free now, chosen at random
 # below the kernel's ephemeral range (ip_local_port_range), so that no
 # outgoing connection is handed one of them before our server binds it (a
