@@ -760,23 +760,38 @@ static int add_counts(struct agg *a, PGresult *files, int done, struct ts_err *e
 #define DAILY_READY_SQL(CANDIDATES)                                                                \
 	"WITH c AS (" CANDIDATES "), " OPEN_SQL("day", "l.region, l.day") DAILY_READY_TAIL
 
+/* The chart facts (docs/flows.md, "Chart facts"), over w: a window s of
+ * each song's rows of a region in period order (FACTS_WINDOW_SQL, then
+ * FACTS_ORDER_SQL after the FROM), PREV the period before w's (an
+ * expression of w.PERIOD). One definition for the rows inserted and the
+ * rows updated; clang-format would break these statements at each macro
+ * argument, so they are laid out by hand. */
+/* clang-format off */
+#define FACTS_WINDOW_SQL(PERIOD)                                                                   \
+	"lag(" PERIOD ") OVER s AS prev_at, lag(rank) OVER s AS prev_rank, "                       \
+	"min(rank) OVER s AS peak, count(*) OVER s AS n"
+#define FACTS_ORDER_SQL(PERIOD)                                                                    \
+	" WINDOW s AS (PARTITION BY region, song_id ORDER BY " PERIOD " ROWS UNBOUNDED PRECEDING)"
+#define PREVIOUS_RANK_SQL(PREV)                                                                    \
+	"CASE WHEN w.prev_at = " PREV " THEN w.prev_rank END"
+#define ENTRY_SQL(PREV)                                                                            \
+	"CASE WHEN w.prev_at IS NULL THEN 'NEW' WHEN w.prev_at <> " PREV " THEN 'RE-ENTRY' END"
+
 /* The new rows of a chart table with their facts: w numbers each song's
  * rows of the region, the table's remaining rows (fresh false) and the new
- * ones (NEW_SQL, fresh true) together. PERIOD is hour_start or day, PREV
- * the period before one (an expression of w.PERIOD). */
+ * ones (NEW_SQL, fresh true) together. PERIOD is hour_start or day. */
 #define FACTS_INSERT_SQL(TABLE, PERIOD, TOUCHED, NEW_SQL, PREV, FINAL)                             \
-	"WITH nw AS (" NEW_SQL "), w AS (SELECT x.*, lag(" PERIOD                                  \
-	") OVER s AS prev_at, lag(rank) "                                                          \
-	"OVER s AS prev_rank, min(rank) OVER s AS peak, count(*) OVER s AS cnt FROM (SELECT "      \
-	"region, " PERIOD ", rank, song_id, NULL::bigint AS plays, false AS fresh FROM " TABLE     \
-	" WHERE region IN (SELECT region FROM " TOUCHED ") UNION ALL SELECT region, " PERIOD       \
-	", rank, song_id, plays, true FROM nw) x WINDOW s AS (PARTITION BY region, song_id ORDER " \
-	"BY " PERIOD " ROWS UNBOUNDED PRECEDING)) INSERT INTO " TABLE " (region, " PERIOD          \
-	", rank, song_id, title, artist, genre, plays, previous_rank, movement, peak_rank, "       \
-	"periods_on_chart, entry, is_final) SELECT w.region, w." PERIOD ", w.rank, w.song_id, "    \
-	"s.title, s.artist, s.genre, w.plays, CASE WHEN w.prev_at = " PREV " THEN w.prev_rank "    \
-	"END, CASE WHEN w.prev_at = " PREV " THEN w.prev_rank - w.rank END, w.peak, w.cnt, CASE "  \
-	"WHEN w.prev_at IS NULL THEN 'NEW' WHEN w.prev_at <> " PREV " THEN 'RE-ENTRY' END, "       \
+	"WITH nw AS (" NEW_SQL "), "                                                               \
+	"w AS (SELECT x.*, " FACTS_WINDOW_SQL(PERIOD) " FROM ("                                    \
+	"  SELECT region, " PERIOD ", rank, song_id, NULL::bigint AS plays, false AS fresh"        \
+	"  FROM " TABLE " WHERE region IN (SELECT region FROM " TOUCHED ")"                        \
+	"  UNION ALL SELECT region, " PERIOD ", rank, song_id, plays, true FROM nw) x"             \
+	FACTS_ORDER_SQL(PERIOD) ") "                                                               \
+	"INSERT INTO " TABLE " (region, " PERIOD ", rank, song_id, title, artist, genre, plays, "  \
+	"previous_rank, movement, peak_rank, periods_on_chart, entry, is_final) "                  \
+	"SELECT w.region, w." PERIOD ", w.rank, w.song_id, s.title, s.artist, s.genre, w.plays, "  \
+	PREVIOUS_RANK_SQL(PREV) ", (" PREVIOUS_RANK_SQL(PREV) ") - w.rank, w.peak, w.n, "          \
+	ENTRY_SQL(PREV) ", "                                                                       \
 	"EXISTS (SELECT 1 FROM " FINAL " r WHERE r.region = w.region AND r." PERIOD " = w." PERIOD \
 	") FROM w LEFT JOIN songs s ON s.song_id = w.song_id WHERE w.fresh"
 
@@ -785,24 +800,23 @@ static int add_counts(struct agg *a, PGresult *files, int done, struct ts_err *e
  * no window computed, when no such row exists — the usual case, the live
  * hour being the last. */
 #define FACTS_UPDATE_SQL(TABLE, PERIOD, TOUCHED, PREV)                                             \
-	"WITH m AS (SELECT h.region, min(h." PERIOD ") AS since FROM " TOUCHED " h GROUP BY "      \
-	"h.region), m2 AS (SELECT m.* FROM m WHERE EXISTS (SELECT 1 FROM " TABLE " t WHERE "       \
-	"t.region = m.region AND t." PERIOD " > m.since AND NOT EXISTS (SELECT 1 FROM " TOUCHED    \
-	" h WHERE h.region = t.region AND h." PERIOD " = t." PERIOD                                \
-	"))), w AS (SELECT region, " PERIOD ", rank, lag(" PERIOD                                  \
-	") OVER s AS prev_at, lag(rank) OVER s AS prev_rank, "                                     \
-	"min(rank) OVER s AS peak, count(*) OVER s AS n FROM " TABLE " WHERE region IN (SELECT "   \
-	"region FROM m2) WINDOW s AS (PARTITION BY region, song_id ORDER BY " PERIOD " ROWS "      \
-	"UNBOUNDED PRECEDING)), f AS (SELECT w.region, w." PERIOD ", w.rank, CASE WHEN w.prev_at " \
-	"= " PREV " THEN w.prev_rank END AS previous_rank, w.peak, w.n, CASE WHEN w.prev_at IS "   \
-	"NULL THEN 'NEW' WHEN w.prev_at <> " PREV " THEN 'RE-ENTRY' END AS entry FROM w JOIN m2 "  \
-	"USING (region) WHERE w." PERIOD " >= m2.since) UPDATE " TABLE " t SET previous_rank = "   \
-	"f.previous_rank, movement = f.previous_rank - t.rank, peak_rank = f.peak, "               \
-	"periods_on_chart = f.n, entry = f.entry, updated_at = now() FROM f WHERE t.region = "     \
-	"f.region AND t." PERIOD " = f." PERIOD " AND t.rank = f.rank AND (t.previous_rank IS "    \
-	"DISTINCT FROM f.previous_rank OR t.movement IS DISTINCT FROM f.previous_rank - t.rank "   \
-	"OR t.peak_rank <> f.peak OR t.periods_on_chart <> f.n OR t.entry IS DISTINCT FROM "       \
-	"f.entry)"
+	"WITH m AS (SELECT h.region, min(h." PERIOD ") AS since FROM " TOUCHED " h "               \
+	"  GROUP BY h.region), "                                                                   \
+	"m2 AS (SELECT m.* FROM m WHERE EXISTS (SELECT 1 FROM " TABLE " t WHERE "                  \
+	"  t.region = m.region AND t." PERIOD " > m.since AND NOT EXISTS (SELECT 1 FROM " TOUCHED  \
+	"  h WHERE h.region = t.region AND h." PERIOD " = t." PERIOD "))), "                       \
+	"w AS (SELECT region, " PERIOD ", rank, " FACTS_WINDOW_SQL(PERIOD) " FROM " TABLE          \
+	"  WHERE region IN (SELECT region FROM m2)" FACTS_ORDER_SQL(PERIOD) "), "                  \
+	"f AS (SELECT w.region, w." PERIOD ", w.rank, "                                            \
+	PREVIOUS_RANK_SQL(PREV) " AS previous_rank, w.peak, w.n, " ENTRY_SQL(PREV) " AS entry "    \
+	"  FROM w JOIN m2 USING (region) WHERE w." PERIOD " >= m2.since) "                         \
+	"UPDATE " TABLE " t SET previous_rank = f.previous_rank, movement = f.previous_rank - "    \
+	"t.rank, peak_rank = f.peak, periods_on_chart = f.n, entry = f.entry, updated_at = now() " \
+	"FROM f WHERE t.region = f.region AND t." PERIOD " = f." PERIOD " AND t.rank = f.rank "    \
+	"AND (t.previous_rank IS DISTINCT FROM f.previous_rank OR t.movement IS DISTINCT FROM "    \
+	"f.previous_rank - t.rank OR t.peak_rank <> f.peak OR t.periods_on_chart <> f.n OR "       \
+	"t.entry IS DISTINCT FROM f.entry)"
+/* clang-format on */
 
 /* The charts of the touched periods: ranked in C (copy_rest, agg_top),
  * or, for periods that had counts already, ranked here from plays_hourly
