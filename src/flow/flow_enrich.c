@@ -5,7 +5,7 @@
  *   1. publish the enriched files of the hour that a killed run committed
  *      but did not publish, and remove the hour's staging leftovers;
  *   2. take the hour's pending raw files: committed and published in
- *      ingest_files, not yet in flow_enrich_inputs;
+ *      ingest_files, not yet in flow_enrich_inputs (flow_raw_pending);
  *   3. read the physical files that hold their rows (coalesce(compacted_into,
  *      path); if one has vanished under a compaction, the whole hour folder,
  *      under ingest's hour lock) and keep the rows whose (kafka_partition,
@@ -160,9 +160,9 @@ static int load_inputs(struct enrich *e, struct hour *h, struct ts_err *err)
 	snprintf(hour, sizeof(hour), "%d", h->hour);
 	rc = db_execp(e->db,
 	              "SELECT path, coalesce(compacted_into, path), kafka_partition, first_offset, "
-	              "last_offset, rows FROM ingest_files f WHERE region = $1 AND day = $2 AND "
-	              "hour = $3 AND published AND NOT EXISTS (SELECT 1 FROM flow_enrich_inputs i "
-	              "WHERE i.raw_path = f.path) ORDER BY kafka_partition, first_offset",
+	              "last_offset, rows FROM flow_raw_pending JOIN ingest_files f USING (path) "
+	              "WHERE region = $1 AND day = $2 AND hour = $3 AND published ORDER BY "
+	              "kafka_partition, first_offset",
 	              3, params, &r, err);
 	if (rc)
 		return rc;
