@@ -20,6 +20,7 @@
 #include "ingest/ingest_committer.h"
 #include "ingest/ingest_compact.h"
 #include "ingest/ingest_metrics.h"
+#include "ingest/ingest_refill.h"
 #include "kafka/kafka_producer.h"
 #include "store/store.h"
 #include "store/store_retry.h"
@@ -29,6 +30,8 @@
 
 #define MAX_PARTITIONS   1024
 #define WAKE_WAIT_MIN_US 5000 /* wake_fetcher */
+#define REFILL_EVERY     256  /* records filed between two looks at the queue (refill) */
+#define REFILL_GAP_US    2000 /* refill */
 
 struct part {
 	int active;
@@ -70,6 +73,10 @@ struct ingest {
 	 * clock read a record instead of two (the reads were 5 % of the
 	 * loop's CPU). */
 	int64_t wall_offset_us;
+	struct ingest_refill *refill; /* NULL: wake_fetcher's seeks only */
+	rd_kafka_queue_t *queue;      /* the consumer's prefetch queue */
+	int64_t taken, taken_bytes;   /* records and their bytes, for their mean size */
+	int64_t refill_asked_us;      /* monotonic time of the last ingest_refill_ask */
 };
 
 static void fail(struct ingest *in, const struct ts_err *err)
@@ -237,6 +244,8 @@ static int take(struct ingest *in, const rd_kafka_message_t *m, struct ts_err *e
 		p->max_ts_us = ev.ts_us;
 	p->bytes += (int64_t)m->len;
 	in->buffered += (int64_t)m->len;
+	in->taken++;
+	in->taken_bytes += (int64_t)m->len;
 	if (p->rows >= in->cfg->ingest_max_rows || p->bytes >= in->cfg->ingest_max_bytes)
 		return seal(in, m->partition, err);
 	return bound_memory(in, err);
@@ -551,6 +560,31 @@ static void wake_fetcher(struct ingest *in)
 	}
 }
 
+/* Called every REFILL_EVERY records filed. A fetcher that stopped on a
+ * full prefetch queue would otherwise start again only once the queue
+ * has run dry and wake_fetcher has sought: this thread is idle until the
+ * next fetch arrives (docs/ingest.md, "Refilling the queue"). So once the
+ * queue holds less than half its size, while the record's partition has
+ * more records at the broker than the whole queue holds, the refiller
+ * wakes the fetcher, at most every REFILL_GAP_US. Both checks are local:
+ * the queue's length, and the high watermark librdkafka cached from its
+ * last fetch. */
+static void refill(struct ingest *in, const rd_kafka_message_t *m, int64_t now)
+{
+	int64_t queued = (int64_t)rd_kafka_queue_length(in->queue);
+	int64_t lo, hi;
+
+	if (now - in->refill_asked_us < REFILL_GAP_US ||
+	    queued * (in->taken_bytes / in->taken) >= in->cfg->ingest_fetch_queue_kbytes * 512)
+		return;
+	if (rd_kafka_get_watermark_offsets(in->consumer, in->cfg->kafka_topic, m->partition, &lo,
+	                                   &hi) ||
+	    hi - (m->offset + 1) <= queued)
+		return;
+	in->refill_asked_us = now;
+	ingest_refill_ask(in->refill, m->partition);
+}
+
 static int poll_once(struct ingest *in, struct ts_err *err)
 {
 	rd_kafka_message_t *m;
@@ -574,6 +608,8 @@ static int poll_once(struct ingest *in, struct ts_err *err)
 	} else if (m && m->partition >= 0 && m->partition < MAX_PARTITIONS &&
 	           in->parts[m->partition].active) {
 		rc = take(in, m, err);
+		if (!rc && in->refill && in->taken && in->taken % REFILL_EVERY == 0)
+			refill(in, m, now);
 	}
 	if (m)
 		rd_kafka_message_destroy(m);
@@ -595,6 +631,19 @@ static int setup(struct ingest *in, struct ts_err *err)
 	return rc ? rc : open_consumer(in, err);
 }
 
+/* The refiller (refill). TS_FAILPOINT=ingest.no-refill:1 leaves it out,
+ * so that a test can see wake_fetcher's seeks alone at work. */
+static int start_refill(struct ingest *in, struct ts_err *err)
+{
+	if (failpoint_arg("ingest.no-refill"))
+		return 0;
+	in->queue = rd_kafka_queue_get_consumer(in->consumer);
+	if (!in->queue)
+		return ts_err_set(err, TS_EINVAL, "kafka: no consumer queue");
+	return ingest_refill_new(in->consumer, in->cfg->kafka_topic, &in->stats->fetch_refills,
+	                         &in->refill, err);
+}
+
 /* One life of the job: connect, consume until stopped or failed, let go. */
 static int run_once(const struct ts_config *cfg, volatile int *stop, struct ingest_stats *stats,
                     struct ts_err *err)
@@ -613,8 +662,12 @@ static int run_once(const struct ts_config *cfg, volatile int *stop, struct inge
 	for (int i = 0; i < MAX_PARTITIONS; i++)
 		in->parts[i].first = in->parts[i].last = -1;
 	rc = setup(in, err);
+	rc = rc ? rc : start_refill(in, err);
 	while (!rc && !*stop && !in->failed)
 		rc = poll_once(in, err);
+	ingest_refill_free(in->refill);
+	if (in->queue)
+		rd_kafka_queue_destroy(in->queue);
 	if (in->consumer)
 		rd_kafka_consumer_close(in->consumer); /* revokes: commits what is open */
 	if (!rc && in->failed) {

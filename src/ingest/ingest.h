@@ -30,6 +30,7 @@ struct ingest_stats {
 	_Atomic int64_t compacted;     /* hours compacted */
 	_Atomic int64_t restarts;      /* restarts after a service was unavailable */
 	_Atomic int64_t fetch_wakeups; /* partitions sought to wake the fetcher */
+	_Atomic int64_t fetch_refills; /* queries sent to wake it with records queued */
 };
 
 /* Returns 0 after a clean stop

@@ -42,6 +42,9 @@ static int render(const struct ingest_stats *s, struct dbuf *out)
 	    {"fetch_wakeups_total", "counter",
 	     "Partitions sought to their position to wake librdkafka's fetcher.",
 	     offsetof(struct ingest_stats, fetch_wakeups)},
+	    {"fetch_refills_total", "counter",
+	     "Watermark queries sent to wake librdkafka's fetcher before its queue runs dry.",
+	     offsetof(struct ingest_stats, fetch_refills)},
 	    {"consumer_lag_records", "gauge",
 	     "Records behind the high watermarks of the "
 	     "assigned partitions.",

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # A backlog far larger than ingest's prefetch queue. librdkafka 2.0 stops
 # fetching while that queue is full and would look again only up to a
-# second after it drains; ingest seeks a starved partition to its own
-# position to wake the fetcher (docs/ingest.md, "Catching up"). The seeks
-# must happen here, and every record must still be filed exactly once:
-# none skipped, none taken twice from a refetch. Then the memory bound:
+# second after it drains; ingest wakes the fetcher with a watermark query
+# once the queue is half empty, and seeks a starved partition to its own
+# position if the queue runs dry anyway (docs/ingest.md, "Catching up").
+# Each way must happen here, and every record must still be filed exactly
+# once: none skipped, none taken twice from a refetch. Then the memory bound:
 # with batches that would wait ten minutes to be committed, the open
 # batches' record bytes (ingest.buffer-kbytes) make ingest commit early.
 . "$(dirname "$0")/lib.sh"
@@ -35,27 +36,43 @@ wait_rows() {
 	done
 }
 
-mport="$(free_port)"
-# The smallest prefetch queue (1 MB): the backlog fills it again and again.
-"$TOPSONGS_BIN" ingest --kafka-topic "$topic" --ingest-group "g-$topic" \
-	--ingest-dlq-topic "$topic-dlq" --lake-url "$lake" --ingest-fetch-queue-kbytes 1024 \
-	--ingest-flush-ms 500 --ingest-compact-interval-s 0 \
-	--ingest-metrics-listen "127.0.0.1:$mport" >"$SCRATCH/ingest.log" 2>&1 &
-pid=$!
-pids_to_stop+=("$pid")
-wait_rows "$topic" "$n" "$SCRATCH/ingest.log"
-[ "$(topic_rows "$topic")" = "$n" ] || fail "$(topic_rows "$topic") rows committed for $n records"
-curl -fs "http://127.0.0.1:$mport/metrics" >"$SCRATCH/metrics" || fail "no /metrics on the ingest"
-wakeups="$(awk '$1 == "topsongs_ingest_fetch_wakeups_total" { print $2 }' "$SCRATCH/metrics")"
-[ -n "$wakeups" ] || fail "metric fetch_wakeups_total missing"
-[ "$wakeups" -gt 0 ] || fail "the fetcher was never woken over a backlog of $n records"
-grep -q "^topsongs_ingest_records_consumed_total $n\$" "$SCRATCH/metrics" ||
-	fail "consumed $(grep records_consumed "$SCRATCH/metrics") for $n records"
-kill -TERM "$pid"
-wait "$pid" || fail "ingest exited $? on SIGTERM: $(tail -5 "$SCRATCH/ingest.log")"
-! grep -q "kafka seek" "$SCRATCH/ingest.log" || fail "a seek failed: $(grep "kafka seek" "$SCRATCH/ingest.log" | head -1)"
-
-"$PY" - "$lake" "$SCRATCH/records.tsv" <<'PY'
+# backlog MODE TOPIC: one ingest over the records in TOPIC, with the smallest prefetch queue (1 MB), which the backlog fills
+# again and again. MODE "seek": the refiller left out (failpoint), so the
+# fetcher must be woken by seeks; MODE "refill": by watermark queries
+# before the queue runs dry. Either way every record is in the lake once.
+backlog() {
+	local mode="$1" t="$2" lake="$SCRATCH/lake-$1" mport woken metric
+	mport="$(free_port)"
+	if [ "$mode" = seek ]; then
+		export TS_FAILPOINT=ingest.no-refill:1
+		metric=topsongs_ingest_fetch_wakeups_total
+	else
+		metric=topsongs_ingest_fetch_refills_total
+	fi
+	"$TOPSONGS_BIN" ingest --kafka-topic "$t" --ingest-group "g-$t" \
+		--ingest-dlq-topic "$topic-dlq" --lake-url "$lake" --ingest-fetch-queue-kbytes 1024 \
+		--ingest-flush-ms 500 --ingest-compact-interval-s 0 \
+		--ingest-metrics-listen "127.0.0.1:$mport" >"$SCRATCH/ingest-$mode.log" 2>&1 &
+	pid=$!
+	unset TS_FAILPOINT
+	pids_to_stop+=("$pid")
+	wait_rows "$t" "$n" "$SCRATCH/ingest-$mode.log"
+	[ "$(topic_rows "$t")" = "$n" ] || fail "$mode: $(topic_rows "$t") rows committed for $n records"
+	curl -fs "http://127.0.0.1:$mport/metrics" >"$SCRATCH/metrics-$mode" || fail "no /metrics on the ingest"
+	woken="$(awk -v m="$metric" '$1 == m { print $2 }' "$SCRATCH/metrics-$mode")"
+	[ -n "$woken" ] || fail "metric $metric missing"
+	[ "$woken" -gt 0 ] || fail "$mode: the fetcher was never woken over a backlog of $n records"
+	if [ "$mode" = seek ]; then
+		grep -q "^topsongs_ingest_fetch_refills_total 0\$" "$SCRATCH/metrics-$mode" ||
+			fail "watermark queries sent with the refiller left out"
+	fi
+	grep -q "^topsongs_ingest_records_consumed_total $n\$" "$SCRATCH/metrics-$mode" ||
+		fail "$mode: consumed $(grep records_consumed "$SCRATCH/metrics-$mode") for $n records"
+	kill -TERM "$pid"
+	wait "$pid" || fail "ingest ($mode) exited $? on SIGTERM: $(tail -5 "$SCRATCH/ingest-$mode.log")"
+	! grep -q "kafka seek" "$SCRATCH/ingest-$mode.log" ||
+		fail "a seek failed: $(grep "kafka seek" "$SCRATCH/ingest-$mode.log" | head -1)"
+	"$PY" - "$lake" "$SCRATCH/records.tsv" <<'PY' || fail "$mode: the lake is not the records once each"
 import duckdb, json, sys
 lake, records = sys.argv[1], sys.argv[2]
 sent = sorted(json.loads(line.split("\t", 1)[1])["event_id"] for line in open(records))
@@ -69,7 +86,12 @@ gaps = duckdb.sql(f"""select kafka_partition, count(*), max(kafka_offset) - min(
     having count(*) <> max(kafka_offset) - min(kafka_offset) + 1""").fetchall()
 assert not gaps, f"offsets with gaps or repeats: {gaps}"
 PY
-echo "backlog of $n records filed exactly once; fetcher woken $wakeups times"
+	echo "$mode: backlog of $n records filed exactly once; fetcher woken $woken times"
+}
+kcat -P -b "$TOPSONGS_KAFKA_BROKERS" -t "$topic-r" -K $'\t' -z lz4 <"$SCRATCH/records.tsv" ||
+	fail "cannot produce the test records again"
+backlog seek "$topic"
+backlog refill "$topic-r"
 
 # The buffer bound: 64 KB of record values in open batches at most, with
 # no other reason to commit for 10 minutes (age, quiet partitions, rows and
