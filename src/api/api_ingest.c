@@ -145,6 +145,17 @@ static int stage_array(struct api_request *req, json_t *arr, struct staged *st,
 	return 0;
 }
 
+/* NDJSON: a line of nothing but spaces, tabs and carriage returns is not
+ * an item. count_lines and stage_lines must agree on this, or the items
+ * counted and the lines staged drift apart. */
+static int line_blank(const char *p, size_t len)
+{
+	for (size_t k = 0; k < len; k++)
+		if (p[k] != ' ' && p[k] != '\t' && p[k] != '\r')
+			return 0;
+	return 1;
+}
+
 static int stage_lines(struct api_request *req, struct staged *st, const struct event_rules *rules)
 {
 	const char *p = dbuf_str(&req->body), *end = p + req->body.len;
@@ -155,15 +166,15 @@ static int stage_lines(struct api_request *req, struct staged *st, const struct 
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
 
-		if (len && p[len - 1] == '\r')
-			len--;
-		if (len) {
+		if (!line_blank(p, len)) {
+			if (p[len - 1] == '\r')
+				len--;
 			st->off[i] = SIZE_MAX;
 			if (!validate_text(req, i, p, len, rules, &ev) && stage_event(st, i, &ev))
 				return TS_ENOMEM;
 			i++;
 		}
-		p += (nl ? (size_t)(nl - p) + 1 : len);
+		p = nl ? nl + 1 : end;
 	}
 	return 0;
 }
@@ -175,13 +186,8 @@ static size_t count_lines(const struct dbuf *body)
 
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *stop = nl ? nl : end;
-		int blank = 1;
 
-		for (const char *q = p; q < stop; q++)
-			if (*q != ' ' && *q != '\t' && *q != '\r')
-				blank = 0;
-		n += !blank;
+		n += !line_blank(p, nl ? (size_t)(nl - p) : (size_t)(end - p));
 		p = nl ? nl + 1 : end;
 	}
 	return n;

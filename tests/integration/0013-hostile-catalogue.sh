@@ -101,6 +101,14 @@ case("B2", "10,000 empty objects in 30 KB (under max-body, over max-batch)",
 case("B3", "NDJSON of 60,000 blank lines and one play",
      req("POST", "/plays", b"\n" * 60000 + one + b"\n", ND), {202})
 sent.append(json.loads(one)["event_id"])
+# Lines of only blanks are not items: both plays are items 0 and 1, and the
+# second is not dropped for a blank line counted in its place.
+two = [ev(), ev()]
+case("B3b", "NDJSON with lines of spaces, a tab and a CR between two plays",
+     req("POST", "/plays", json.dumps(two[0]).encode() + b"\n   \n\t\n \r\n" +
+         json.dumps(two[1]).encode() + b"\r\n", ND), {202},
+     batch_report(2, 0, []))
+sent.extend(e["event_id"] for e in two)
 mixed = [ev(), ev(region="XX"), ev(), ev(ts="yesterday"), ev()]
 case("B4", "mixed batch: 3 valid, 2 invalid -> only the valid reach Kafka",
      req("POST", "/plays", json.dumps(mixed).encode()), {207}, batch_report(3, 2, [1, 3]))
