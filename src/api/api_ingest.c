@@ -8,6 +8,7 @@
 #include "base/common.h"
 #include "api/api_accepted.h"
 #include "api/api_internal.h"
+#include "api/api_ndjson.h"
 #include "base/log.h"
 #include "base/timeutil.h"
 
@@ -145,52 +146,18 @@ static int stage_array(struct api_request *req, json_t *arr, struct staged *st,
 	return 0;
 }
 
-/* NDJSON: a line of nothing but spaces, tabs and carriage returns is not
- * an item. count_lines and stage_lines must agree on this, or the items
- * counted and the lines staged drift apart. */
-static int line_blank(const char *p, size_t len)
-{
-	for (size_t k = 0; k < len; k++)
-		if (p[k] != ' ' && p[k] != '\t' && p[k] != '\r')
-			return 0;
-	return 1;
-}
-
 static int stage_lines(struct api_request *req, struct staged *st, const struct event_rules *rules)
 {
-	const char *p = dbuf_str(&req->body), *end = p + req->body.len;
+	const char *p = dbuf_str(&req->body), *end = p + req->body.len, *line;
 	struct play_event ev;
-	size_t i = 0;
+	size_t len;
 
-	while (p < end && i < req->nitems) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
-
-		if (!line_blank(p, len)) {
-			if (p[len - 1] == '\r')
-				len--;
-			st->off[i] = SIZE_MAX;
-			if (!validate_text(req, i, p, len, rules, &ev) && stage_event(st, i, &ev))
-				return TS_ENOMEM;
-			i++;
-		}
-		p = nl ? nl + 1 : end;
+	for (size_t i = 0; i < req->nitems && api_ndjson_next(&p, end, &line, &len); i++) {
+		st->off[i] = SIZE_MAX;
+		if (!validate_text(req, i, line, len, rules, &ev) && stage_event(st, i, &ev))
+			return TS_ENOMEM;
 	}
 	return 0;
-}
-
-static size_t count_lines(const struct dbuf *body)
-{
-	const char *p = dbuf_str(body), *end = p + body->len;
-	size_t n = 0;
-
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-
-		n += !line_blank(p, nl ? (size_t)(nl - p) : (size_t)(end - p));
-		p = nl ? nl + 1 : end;
-	}
-	return n;
 }
 
 /* Sends the staged records; items the producer refuses become 503 at once.
@@ -272,7 +239,7 @@ static int stage_body(struct api_request *req, const char *ctype, struct staged 
 	if (req->route == ROUTE_PLAY) {
 		req->nitems = 1;
 	} else if (ndjson) {
-		req->nitems = count_lines(&req->body);
+		req->nitems = api_ndjson_count(dbuf_str(&req->body), req->body.len);
 	} else {
 		arr =
 		    json_loadb(dbuf_str(&req->body), req->body.len, JSON_REJECT_DUPLICATES, &jerr);
