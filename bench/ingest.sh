@@ -22,12 +22,12 @@ state="$root/var/bench-ingest"
 rows="${ROWS:-1000000}"
 bin="${TOPSONGS_BIN:-$root/build/topsongs}"
 off="${TS_TEST_PORT_OFFSET:-0}"
-kport=$((39192 + off)) pgport=$((35432 + off)) api_port=$((18095 + off))
+kport=$((39192 + off)) pgport=$((35432 + off)) api_port=$((18095 + off)) mport=$((18100 + off))
 repeat="${REPEAT:-1}"
 py="$root/var/pyenv/bin/python"
 export TOPSONGS_KAFKA_BROKERS="127.0.0.1:$kport"
 export TOPSONGS_PG_URL="postgresql://topsongs@127.0.0.1:$pgport/topsongs"
-export TOPSONGS_LOG_LEVEL=warn TOPSONGS_INGEST_METRICS_LISTEN=127.0.0.1:0
+export TOPSONGS_LOG_LEVEL=warn
 
 cleanup() {
 	jobs -p | xargs -r kill 2>/dev/null || true
@@ -55,36 +55,79 @@ committed() {
 	psql -X -q -tA "$TOPSONGS_PG_URL" -c "SELECT coalesce(sum(rows), 0) FROM ingest_files WHERE topic = 'bench' AND path LIKE '%'" 2>/dev/null || echo 0
 }
 
+# rows_of PORT: sets GOT to the rows an ingest process reports committed
+# (topsongs_ingest_rows_committed_total on its /metrics; 0 while it is not
+# up yet). Read through bash's /dev/tcp, with no process started: polling
+# PostgreSQL with psql cost about 75 ms of CPU a call, a quarter of a core
+# taken from the run being measured.
+rows_of() {
+	local line
+	GOT=0
+	exec 3<>"/dev/tcp/127.0.0.1/$1" 2>/dev/null || return 0
+	printf 'GET /metrics HTTP/1.0\r\nHost: bench\r\n\r\n' >&3
+	while IFS= read -r line <&3; do
+		case "$line" in "topsongs_ingest_rows_committed_total "*) GOT="${line##* }" ;; esac
+	done
+	exec 3<&-
+	GOT="${GOT%$'\r'}"
+}
+
+# peak_rss PID: raises the peak in $state/rss (KiB) to the process's own
+# high-water mark (VmHWM). A file, not a variable: run_ingest runs in a
+# command substitution's subshell.
+peak_rss() {
+	local k v _
+	while read -r k v _; do
+		if [ "$k" = "VmHWM:" ] && [ "$v" -gt "$(<"$state/rss")" ]; then
+			echo "$v" >"$state/rss"
+		fi
+	done <"/proc/$1/status"
+	return 0
+}
+
 # CPU seconds (user + system, all threads) a live process has used so far.
 cpu_of() { awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 
 # run_ingest N LAKE GROUP: N processes until every row is committed; prints
-# "seconds cpu-seconds".
+# "seconds cpu-seconds". Done is read from the processes' own metrics every
+# 50 ms, then checked against PostgreSQL once the clock has stopped.
 echo 0 >"$state/rss"
 run_ingest() {
-	local n="$1" lake="$2" group="$3" pids=() start end r p cpu=0
+	local n="$1" lake="$2" group="$3" pids=() ports=() start end p i cpu=0 total
 	psql -X -q "$TOPSONGS_PG_URL" -c "DELETE FROM ingest_files WHERE topic = 'bench'; DELETE FROM ingest_offsets WHERE topic = 'bench'; DELETE FROM lake_hours" >/dev/null 2>&1 || true
 	rm -rf "$lake"
 	start=$(date +%s.%N)
-	for _ in $(seq 1 "$n"); do
+	for i in $(seq 1 "$n"); do
+		ports+=($((mport + i)))
 		"$bin" ingest --kafka-topic bench --ingest-group "$group" --lake-url "$lake" \
-			--ingest-compact-interval-s 0 >>"$state/ingest.log" 2>&1 &
+			--ingest-compact-interval-s 0 --ingest-metrics-listen "127.0.0.1:${ports[-1]}" \
+			>>"$state/ingest.log" 2>&1 &
 		pids+=($!)
 	done
-	while [ "$(committed)" -lt "$rows" ]; do
-		for p in "${pids[@]}"; do
-			r="$(ps -o rss= -p "$p" 2>/dev/null | tr -d ' ')"
-			[ -n "$r" ] && [ "$r" -gt "$(cat "$state/rss")" ] && echo "$r" >"$state/rss"
+	while :; do
+		total=0
+		for p in "${ports[@]}"; do
+			rows_of "$p"
+			total=$((total + GOT))
 		done
-		sleep 0.2
+		[ "$total" -lt "$rows" ] || break
+		for p in "${pids[@]}"; do
+			kill -0 "$p" 2>/dev/null || {
+				echo "ingest $p exited before the end; see $state/ingest.log" >&2
+				exit 1
+			}
+		done
+		sleep 0.05
 	done
 	end=$(date +%s.%N)
-	for p in "${pids[@]}"; do cpu="$(python3 -c "print($cpu + $(cpu_of "$p"))")"; done
-	# A process that exited early (its CPU time is then missing from the
-	# sum) is reported, not hidden.
+	[ "$(committed)" = "$rows" ] ||
+		{ echo "ingest reported $total rows, PostgreSQL holds $(committed)" >&2; exit 1; }
 	for p in "${pids[@]}"; do
-		kill -TERM "$p" 2>/dev/null ||
-			echo "ingest $p exited before the end; see $state/ingest.log" >&2
+		cpu="$(python3 -c "print($cpu + $(cpu_of "$p"))")"
+		peak_rss "$p"
+	done
+	for p in "${pids[@]}"; do
+		kill -TERM "$p"
 		wait "$p" || true
 	done
 	python3 -c "print(f'{$end - $start:.2f} {$cpu:.2f}')"
@@ -128,7 +171,8 @@ done
 # Freshness under a live stream: api + ingest + simulator at LIVE_RATE.
 echo "freshness: ${LIVE_SECONDS:-20} s of live plays at ${LIVE_RATE:-2000}/s" >&2
 "$bin" api --api-listen "127.0.0.1:$api_port" --kafka-topic live >"$state/api.log" 2>&1 &
-"$bin" ingest --kafka-topic live --ingest-group live --lake-url "$state/live" >>"$state/ingest.log" 2>&1 &
+"$bin" ingest --kafka-topic live --ingest-group live --lake-url "$state/live" \
+	--ingest-metrics-listen 127.0.0.1:0 >>"$state/ingest.log" 2>&1 &
 sleep 2
 "$bin" simulate --seed 9 --rate "${LIVE_RATE:-2000}" --duration "${LIVE_SECONDS:-20}" \
 	--target "http://127.0.0.1:$api_port" --quiet || true
@@ -162,5 +206,5 @@ $(row "DuckDB, $(nproc) threads" "$dn")
 
 Ratio ingest / DuckDB (rows/s): 1 process vs 1 thread **$(ratio "${t1%% *}" "${d1%% *}")x**, 2 processes vs $(nproc) threads **$(ratio "${t2%% *}" "${dn%% *}")x**; per CPU second: **$(ratio "${t1##* }" "${d1##* }")x** and **$(ratio "${t2##* }" "${dn##* }")x**.
 
-Freshness (event sent by the simulator -> its file committed), $(echo "$fresh" | cut -d' ' -f3) live plays: p50 $(echo "$fresh" | cut -d' ' -f1) s, p99 $(echo "$fresh" | cut -d' ' -f2) s. Peak RSS of one ingest process: $(($(cat "$state/rss") / 1024)) MiB.
+Freshness (event sent by the simulator -> its file committed), $(echo "$fresh" | cut -d' ' -f3) live plays: p50 $(echo "$fresh" | cut -d' ' -f1) s, p99 $(echo "$fresh" | cut -d' ' -f2) s. Peak RSS of one ingest process (VmHWM): $(($(<"$state/rss") / 1024)) MiB.
 MD
