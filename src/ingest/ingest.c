@@ -30,7 +30,7 @@
 
 #define MAX_PARTITIONS   1024
 #define WAKE_WAIT_MIN_US 5000 /* wake_fetcher */
-#define REFILL_EVERY     256  /* records filed between two looks at the queue (refill) */
+#define REFILL_EVERY     256  /* records taken between two looks at the queue (refill) */
 #define REFILL_GAP_US    2000 /* refill */
 
 struct part {
@@ -75,7 +75,6 @@ struct ingest {
 	int64_t wall_offset_us;
 	struct ingest_refill *refill; /* NULL: wake_fetcher's seeks only */
 	rd_kafka_queue_t *queue;      /* the consumer's prefetch queue */
-	int64_t taken, taken_bytes;   /* records and their bytes, for their mean size */
 	int64_t refill_asked_us;      /* monotonic time of the last ingest_refill_ask */
 };
 
@@ -244,8 +243,6 @@ static int take(struct ingest *in, const rd_kafka_message_t *m, struct ts_err *e
 		p->max_ts_us = ev.ts_us;
 	p->bytes += (int64_t)m->len;
 	in->buffered += (int64_t)m->len;
-	in->taken++;
-	in->taken_bytes += (int64_t)m->len;
 	if (p->rows >= in->cfg->ingest_max_rows || p->bytes >= in->cfg->ingest_max_bytes)
 		return seal(in, m->partition, err);
 	return bound_memory(in, err);
@@ -560,11 +557,12 @@ static void wake_fetcher(struct ingest *in)
 	}
 }
 
-/* Called every REFILL_EVERY records filed. A fetcher that stopped on a
+/* Called every REFILL_EVERY records taken. A fetcher that stopped on a
  * full prefetch queue would otherwise start again only once the queue
  * has run dry and wake_fetcher has sought: this thread is idle until the
  * next fetch arrives (docs/ingest.md, "Refilling the queue"). So once the
- * queue holds less than half its size, while the record's partition has
+ * queue holds less than half its size (its length times this record's
+ * size: plays differ little in size), while the record's partition has
  * more records at the broker than the whole queue holds, the refiller
  * wakes the fetcher, at most every REFILL_GAP_US. Both checks are local:
  * the queue's length, and the high watermark librdkafka cached from its
@@ -575,7 +573,7 @@ static void refill(struct ingest *in, const rd_kafka_message_t *m, int64_t now)
 	int64_t lo, hi;
 
 	if (now - in->refill_asked_us < REFILL_GAP_US ||
-	    queued * (in->taken_bytes / in->taken) >= in->cfg->ingest_fetch_queue_kbytes * 512)
+	    queued * (int64_t)m->len >= in->cfg->ingest_fetch_queue_kbytes * 512)
 		return;
 	if (rd_kafka_get_watermark_offsets(in->consumer, in->cfg->kafka_topic, m->partition, &lo,
 	                                   &hi) ||
@@ -608,7 +606,7 @@ static int poll_once(struct ingest *in, struct ts_err *err)
 	} else if (m && m->partition >= 0 && m->partition < MAX_PARTITIONS &&
 	           in->parts[m->partition].active) {
 		rc = take(in, m, err);
-		if (!rc && in->refill && in->taken && in->taken % REFILL_EVERY == 0)
+		if (!rc && in->refill && in->stats->records % REFILL_EVERY == 0)
 			refill(in, m, now);
 	}
 	if (m)
