@@ -744,29 +744,27 @@ static int add_counts(struct agg *a, PGresult *files, int done, struct ts_err *e
 #define HOUR_KEYS_SQL                                                                              \
 	"region, hour_start, (hour_start AT TIME ZONE 'UTC')::date AS day, extract(hour FROM "     \
 	"hour_start AT TIME ZONE 'UTC')::int AS hour"
-#define HOURLY_READY_TAIL                                                                          \
-	", ready AS (SELECT c.region, c.hour_start FROM c WHERE EXISTS (SELECT 1 FROM lake_hours " \
+/* "WITH c AS (CANDIDATES), ..., ready AS (...) ": the statement goes on
+ * with what it does with the ready periods. clang-format would break these
+ * statements at each macro argument, so they and the chart facts below are
+ * laid out by hand. */
+/* clang-format off */
+#define HOURLY_READY_SQL(CANDIDATES)                                                               \
+	"WITH c AS (" CANDIDATES "), " OPEN_SQL("day, hour", "l.region, l.day, l.hour") ", "       \
+	"ready AS (SELECT c.region, c.hour_start FROM c WHERE EXISTS (SELECT 1 FROM lake_hours "   \
 	"l WHERE l.closed_at IS NOT NULL AND l.day = c.day AND l.hour = c.hour) AND NOT EXISTS "   \
 	"(SELECT 1 FROM oa WHERE oa.region = c.region AND oa.day = c.day AND oa.hour = c.hour)) "
-#define DAILY_READY_TAIL                                                                           \
-	", ready AS (SELECT c.region, c.day FROM c WHERE EXISTS (SELECT 1 FROM lake_hours l "      \
+#define DAILY_READY_SQL(CANDIDATES)                                                                \
+	"WITH c AS (" CANDIDATES "), " OPEN_SQL("day", "l.region, l.day") ", "                     \
+	"ready AS (SELECT c.region, c.day FROM c WHERE EXISTS (SELECT 1 FROM lake_hours l "        \
 	"WHERE l.closed_at IS NOT NULL AND l.day > c.day) AND NOT EXISTS (SELECT 1 FROM oa WHERE " \
 	"oa.region = c.region AND oa.day = c.day)) "
-/* "WITH c AS (CANDIDATES), ..., ready AS (...) ": the statement goes on
- * with what it does with the ready periods. */
-#define HOURLY_READY_SQL(CANDIDATES)                                                               \
-	"WITH c AS (" CANDIDATES "), " OPEN_SQL("day, hour", "l.region, l.day, l.hour")            \
-	    HOURLY_READY_TAIL
-#define DAILY_READY_SQL(CANDIDATES)                                                                \
-	"WITH c AS (" CANDIDATES "), " OPEN_SQL("day", "l.region, l.day") DAILY_READY_TAIL
 
 /* The chart facts (docs/flows.md, "Chart facts"), over w: a window s of
  * each song's rows of a region in period order (FACTS_WINDOW_SQL, then
  * FACTS_ORDER_SQL after the FROM), PREV the period before w's (an
  * expression of w.PERIOD). One definition for the rows inserted and the
- * rows updated; clang-format would break these statements at each macro
- * argument, so they are laid out by hand. */
-/* clang-format off */
+ * rows updated. */
 #define FACTS_WINDOW_SQL(PERIOD)                                                                   \
 	"lag(" PERIOD ") OVER s AS prev_at, lag(rank) OVER s AS prev_rank, "                       \
 	"min(rank) OVER s AS peak, count(*) OVER s AS n"
