@@ -384,6 +384,24 @@ int db_execp(struct db *db, const char *sql, int nparams, const char *const *par
 	return rc;
 }
 
+int db_array_add(struct dbuf *b, const char *item)
+{
+	int rc = dbuf_addc(b, b->len ? ',' : '{');
+
+	rc = rc ? rc : dbuf_addc(b, '"');
+	for (const char *c = item; !rc && *c; c++) {
+		if (*c == '"' || *c == '\\') /* escaped inside the quotes */
+			rc = dbuf_addc(b, '\\');
+		rc = rc ? rc : dbuf_addc(b, *c);
+	}
+	return rc ? rc : dbuf_addc(b, '"');
+}
+
+int db_array_end(struct dbuf *b)
+{
+	return b->len ? dbuf_addc(b, '}') : dbuf_addstr(b, "{}");
+}
+
 static int applied_version(struct db *db, int *version, struct ts_err *err)
 {
 	PGresult *r = NULL;

@@ -12,6 +12,7 @@
 #include <libpq-fe.h>
 
 #include "base/config.h"
+#include "base/dbuf.h"
 #include "base/error.h"
 
 struct db;
@@ -29,6 +30,11 @@ int db_exec(struct db *db, const char *sql, struct ts_err *err);
  * message. */
 int db_execp(struct db *db, const char *sql, int nparams, const char *const *params, PGresult **res,
              struct ts_err *err);
+
+/* Builds a text[] parameter ("{\"a\",\"b\"}"): db_array_add for each item,
+ * then db_array_end. 0, TS_ETOOBIG or TS_ENOMEM. */
+int db_array_add(struct dbuf *b, const char *item);
+int db_array_end(struct dbuf *b);
 
 /* Applies every migration not yet applied; *applied gets how many ran. */
 int db_migrate(struct db *db, int *applied, struct ts_err *err);
