@@ -42,29 +42,27 @@ int fs_mkdirs_for(const char *file, struct ts_err *err)
 	return dir[0] ? fs_mkdirs(dir, err) : 0;
 }
 
-static int fsync_dir_of(const char *file)
+int fs_sync_dir_of(const char *path, struct ts_err *err)
 {
 	char dir[4096];
-	const char *slash = strrchr(file, '/');
+	const char *slash = strrchr(path, '/');
 	int fd, rc;
 
-	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - file) : 1, slash ? file : ".");
-	fd = open(dir, O_RDONLY | O_DIRECTORY);
+	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
-		return -1;
-	rc = fsync(fd);
+		return ts_err_set(err, TS_EIO, "cannot open the folder %s: %s", dir,
+		                  strerror(errno));
+	rc = fsync(fd) ? errno : 0;
 	close(fd);
-	return rc;
+	return rc ? ts_err_set(err, TS_EIO, "fsync of the folder %s: %s", dir, strerror(rc)) : 0;
 }
 
 int fs_rename_durable(const char *from, const char *to, struct ts_err *err)
 {
 	if (rename(from, to))
 		return ts_err_set(err, TS_EIO, "rename %s -> %s: %s", from, to, strerror(errno));
-	if (fsync_dir_of(to))
-		return ts_err_set(err, TS_EIO, "fsync of the folder of %s: %s", to,
-		                  strerror(errno));
-	return 0;
+	return fs_sync_dir_of(to, err);
 }
 
 int fs_remove_tree(const char *path, struct ts_err *err)

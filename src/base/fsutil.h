@@ -11,6 +11,9 @@
 int fs_mkdirs(const char *path, struct ts_err *err);
 /* Creates the folders leading to the file path. */
 int fs_mkdirs_for(const char *file, struct ts_err *err);
+/* fsync of the folder that holds path: what makes a rename to path, or its
+ * creation, durable. */
+int fs_sync_dir_of(const char *path, struct ts_err *err);
 /* rename(2), then fsync of the destination folder. */
 int fs_rename_durable(const char *from, const char *to, struct ts_err *err);
 /* rm -rf path (no error when absent); does not follow symbolic links. */

@@ -116,6 +116,7 @@ static int commit_job(struct ingest_committer *c, struct ingest_job *job, struct
 
 	for (int i = 0; !rc && i < job->nfiles; i++)
 		rc = ingest_file_close(&job->files[i], &c->lake, err);
+	rc = rc ? rc : ingest_files_sync(job->files, job->nfiles, &c->lake, err);
 	rc = rc ? rc : wait_dead_letters(c, err);
 	if (!rc) {
 		qsort(job->files, (size_t)job->nfiles, sizeof(*job->files), file_order);

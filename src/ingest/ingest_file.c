@@ -11,6 +11,10 @@
 #include "parquet/parquet_writer.h"
 #include "store/store.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+
 enum raw_col {
 	COL_EVENT_ID,
 	COL_USER_ID,
@@ -113,6 +117,7 @@ int ingest_file_open(struct ingest_file *f, const struct ingest_lake *lake, cons
 	o.no_dictionary = 1u << COL_EVENT_ID | 1u << COL_TS | 1u << COL_OFFSET;
 	if (!lake->root)
 		return parquet_writer_new_mem(raw_schema, COL_COUNT, &o, &f->writer, err);
+	o.no_sync = true; /* ingest_files_sync, for the whole batch at once */
 	snprintf(path, sizeof(path), "%s/%s", lake->root, f->staged);
 	if (fs_mkdirs_for(path, err))
 		return err->code;
@@ -253,6 +258,44 @@ int ingest_file_close(struct ingest_file *f, const struct ingest_lake *lake, str
 	parquet_writer_free(f->writer);
 	f->writer = NULL;
 	return rc;
+}
+
+/*
+ * One fsync per file and one of its folder, file after file, cost about
+ * 1.7 ms a file: each waited for the file's data and for a commit of the
+ * file system's journal. Here the writeback of every file starts first,
+ * so the data goes out together, and the first fsync's journal commit
+ * covers the others' metadata (docs/ingest.md, "Publishing a batch at
+ * once").
+ */
+int ingest_files_sync(const struct ingest_file *files, int n, const struct ingest_lake *lake,
+                      struct ts_err *err)
+{
+	char path[INGEST_PATH_MAX * 2];
+	int *fds, rc = 0;
+
+	if (!lake->root || !n)
+		return 0;
+	if (!(fds = malloc((size_t)n * sizeof(*fds))))
+		return ts_err_set(err, TS_ENOMEM, "out of memory");
+	for (int i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "%s/%s", lake->root, files[i].staged);
+		fds[i] = rc ? -1 : open(path, O_RDONLY | O_CLOEXEC);
+		if (fds[i] < 0 && !rc)
+			rc = ts_err_set(err, TS_EIO, "cannot open %s: %s", path, strerror(errno));
+		else if (fds[i] >= 0)
+			sync_file_range(fds[i], 0, 0, SYNC_FILE_RANGE_WRITE); /* a hint only */
+	}
+	for (int i = 0; i < n; i++) {
+		if (!rc && fsync(fds[i]))
+			rc = ts_err_set(err, TS_EIO, "fsync %s/%s: %s", lake->root, files[i].staged,
+			                strerror(errno));
+		if (fds[i] >= 0)
+			close(fds[i]);
+	}
+	free(fds);
+	snprintf(path, sizeof(path), "%s/%s", lake->root, files[0].staged);
+	return rc ? rc : fs_sync_dir_of(path, err);
 }
 
 void ingest_file_abort(struct ingest_file *f)

@@ -73,9 +73,14 @@ int ingest_file_matches(const struct ingest_file *f, const struct play_event *ev
 int ingest_file_append(struct ingest_file *f, const struct play_event *ev, int32_t partition,
                        int64_t offset, int64_t ingest_us, struct ts_err *err);
 
-/* Finishes the file: footer, then fsync and rename into the staging name
- * (local) or upload to it (S3). */
+/* Finishes the file: footer, then rename into the staging name (local; not
+ * yet durable: ingest_files_sync) or upload to it (S3). */
 int ingest_file_close(struct ingest_file *f, const struct ingest_lake *lake, struct ts_err *err);
+
+/* Makes a batch's closed files durable in a local lake (nothing to do in an
+ * object store): their data, then their staging folder (they share it). */
+int ingest_files_sync(const struct ingest_file *files, int n, const struct ingest_lake *lake,
+                      struct ts_err *err);
 
 /* Drops an unfinished file. */
 void ingest_file_abort(struct ingest_file *f);
