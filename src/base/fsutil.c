@@ -58,13 +58,6 @@ int fs_sync_dir_of(const char *path, struct ts_err *err)
 	return rc ? ts_err_set(err, TS_EIO, "fsync of the folder %s: %s", dir, strerror(rc)) : 0;
 }
 
-int fs_rename_durable(const char *from, const char *to, struct ts_err *err)
-{
-	if (rename(from, to))
-		return ts_err_set(err, TS_EIO, "rename %s -> %s: %s", from, to, strerror(errno));
-	return fs_sync_dir_of(to, err);
-}
-
 int fs_remove_tree(const char *path, struct ts_err *err)
 {
 	struct stat st;

@@ -1,6 +1,6 @@
 /*
  * File-system helpers for the lake's local folder: creating folder chains,
- * durable renames (fsync of the file's folder), and removing a tree.
+ * the fsync that makes a rename durable, and removing a tree.
  */
 #ifndef BASE_FSUTIL_H
 #define BASE_FSUTIL_H
@@ -14,8 +14,6 @@ int fs_mkdirs_for(const char *file, struct ts_err *err);
 /* fsync of the folder that holds path: what makes a rename to path, or its
  * creation, durable. */
 int fs_sync_dir_of(const char *path, struct ts_err *err);
-/* rename(2), then fsync of the destination folder. */
-int fs_rename_durable(const char *from, const char *to, struct ts_err *err);
 /* rm -rf path (no error when absent); does not follow symbolic links. */
 int fs_remove_tree(const char *path, struct ts_err *err);
 /* 1 if path exists. */

@@ -35,14 +35,35 @@
 #define OBJECT_MAX (1ull << 30)
 #define MERGED_MAX (2ull << 30)
 
-int ingest_hour_lock(struct db *db, const char *dir, int lock, struct ts_err *err)
+/* The keys are taken in ascending order, so that processes that each lock
+ * several hours at once (ingest_publish) cannot deadlock; DISTINCT also
+ * merges two folders whose hashes collide into one lock. */
+int ingest_hours_lock(struct db *db, const char *dirs, int lock, struct ts_err *err)
 {
-	const char *params[] = {dir};
+	const char *params[] = {dirs};
 
 	return db_execp(db,
-	                lock ? "SELECT pg_advisory_lock(hashtext('topsongs.hour:' || $1))"
-	                     : "SELECT pg_advisory_unlock(hashtext('topsongs.hour:' || $1))",
+	                lock ? "SELECT count(pg_advisory_lock(k)) FROM (SELECT DISTINCT "
+	                       "hashtext('topsongs.hour:' || d) AS k FROM unnest($1::text[]) AS d "
+	                       "ORDER BY k) AS s"
+	                     : "SELECT count(pg_advisory_unlock(k)) FROM (SELECT DISTINCT "
+	                       "hashtext('topsongs.hour:' || d) AS k FROM unnest($1::text[]) AS d) "
+	                       "AS s",
 	                1, params, NULL, err);
+}
+
+int ingest_hour_lock(struct db *db, const char *dir, int lock, struct ts_err *err)
+{
+	struct dbuf dirs;
+	int rc;
+
+	dbuf_init(&dirs, strlen(dir) * 2 + 8);
+	rc = db_array_add(&dirs, dir);
+	rc = rc ? rc : db_array_end(&dirs);
+	rc = rc ? ts_err_set(err, rc, "out of memory")
+	        : ingest_hours_lock(db, dbuf_str(&dirs), lock, err);
+	dbuf_release(&dirs);
+	return rc;
 }
 
 /* One hour folder: "raw/region=EU/date=2026-11-25/hour=13" and its parts. */

@@ -41,6 +41,9 @@
 /* Takes (lock = 1) or releases (lock = 0) the advisory lock of the hour
  * folder `dir` ("raw/region=EU/date=2026-11-25/hour=13"). */
 int ingest_hour_lock(struct db *db, const char *dir, int lock, struct ts_err *err);
+/* The same for every hour folder of dirs, a text[] literal (db_array_add),
+ * in one statement. */
+int ingest_hours_lock(struct db *db, const char *dirs, int lock, struct ts_err *err);
 
 /* 1 when the local hour folder `hour` (a path) holds a compaction's
  * output. Under the hour lock, a committed file whose staged copy and

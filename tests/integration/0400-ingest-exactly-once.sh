@@ -139,7 +139,7 @@ elif [ "${INGEST_SCENARIO:-kill}" = failpoints ]; then
 	else
 		compact_fps="compact.merged compact.swapped"
 	fi
-	for fp in ingest.staged ingest.committed ingest.renamed ingest.published-one ingest.published $compact_fps; do
+	for fp in ingest.staged ingest.committed ingest.renamed ingest.synced ingest.published $compact_fps; do
 		TS_FAILPOINT="$fp:2" "$TOPSONGS_BIN" ingest "${args[@]}" >>"$SCRATCH/ingest.log" 2>&1 &
 		pid=$!
 		for _ in $(seq 1 80); do
@@ -150,7 +150,7 @@ elif [ "${INGEST_SCENARIO:-kill}" = failpoints ]; then
 		wait "$pid" 2>/dev/null || true
 		kills=$((kills + 1))
 	done
-	for fp in ingest.staged ingest.committed ingest.renamed ingest.published-one ingest.published $compact_fps; do
+	for fp in ingest.staged ingest.committed ingest.renamed ingest.synced ingest.published $compact_fps; do
 		grep -q "failpoint $fp: SIGKILL" "$SCRATCH/ingest.log" || fail "failpoint $fp was never reached"
 	done
 	# ... then SIGKILLs at random moments, for at least 20 crashes in all.

@@ -14,7 +14,8 @@ TEST(db_array_quotes_every_item)
 	CHECK(!db_array_add(&b, "a,b {c}"));
 	CHECK(!db_array_add(&b, ""));
 	CHECK(!db_array_end(&b));
-	CHECK(!strcmp(dbuf_str(&b), "{\"raw/region=EU/date=2026-11-27/hour=13\",\"a,b {c}\",\"\"}"));
+	CHECK(
+	    !strcmp(dbuf_str(&b), "{\"raw/region=EU/date=2026-11-27/hour=13\",\"a,b {c}\",\"\"}"));
 	dbuf_release(&b);
 }
 
