@@ -329,7 +329,8 @@ int event_from_json(const void *json, const struct event_rules *rules, struct pl
  * our api wrote (event_to_json), and building a jansson tree for it costs
  * about 4 µs a record, most of ingest's CPU. This scanner accepts exactly
  * that form and nothing else: the keys in canonical order, no blanks,
- * strings of valid UTF-8 without escapes or control characters, lat/lon as
+ * strings of valid UTF-8 without escapes or control characters (city and
+ * device not empty: event_to_json leaves those out), lat/lon as
  * plain decimals with a fraction, duration_ms as plain digits (so a record
  * from another producer may well take jansson's path: only speed differs).
  * Anything else, and any record
@@ -521,7 +522,7 @@ static bool scan_optional(struct scan *c, struct play_event *ev)
 		if (!event_is_country(ev->country))
 			return false;
 	}
-	if (SCAN_LIT(c, ",\"city\":\"") && !scan_copy(c, 0, EVENT_CITY_MAX_CHARS, ev->city))
+	if (SCAN_LIT(c, ",\"city\":\"") && !scan_copy(c, 1, EVENT_CITY_MAX_CHARS, ev->city))
 		return false;
 	if (SCAN_LIT(c, ",\"lat\":")) {
 		if (!scan_decimal(c, 90, &ev->lat, ev->lat_text) || !SCAN_LIT(c, ",\"lon\":") ||
@@ -529,7 +530,7 @@ static bool scan_optional(struct scan *c, struct play_event *ev)
 			return false;
 		ev->has_lat_lon = 1;
 	}
-	if (SCAN_LIT(c, ",\"device\":\"") && !scan_copy(c, 0, EVENT_DEVICE_MAX_CHARS, ev->device))
+	if (SCAN_LIT(c, ",\"device\":\"") && !scan_copy(c, 1, EVENT_DEVICE_MAX_CHARS, ev->device))
 		return false;
 	if (SCAN_LIT(c, ",\"duration_ms\":")) {
 		int64_t v = 0;
@@ -546,18 +547,33 @@ static bool scan_optional(struct scan *c, struct play_event *ev)
 	return true;
 }
 
+/* Whether the text event_parse_canonical took, whose event_id and ts are
+ * at id and ts (n bytes), is what event_to_json writes for ev. Every other
+ * field is written back as it was read (strings without escapes, in the
+ * same order; no empty city or device, which event_to_json would leave
+ * out), except coordinates whose text was not kept. tests/fuzz/fuzz_event.c
+ * checks this on every input. */
+static bool written_as_read(const struct play_event *ev, const char *id, const char *ts, size_t n)
+{
+	char t[40];
+
+	return !memcmp(id, ev->event_id, 36) && !time_format_rfc3339_ms(ev->ts_us, t, sizeof(t)) &&
+	       strlen(t) == n && !memcmp(ts, t, n) &&
+	       (!ev->has_lat_lon || (ev->lat_text[0] && ev->lon_text[0]));
+}
+
 bool event_parse_canonical(const char *buf, size_t len, const struct event_rules *rules,
-                           struct play_event *ev)
+                           struct play_event *ev, bool *as_written)
 {
 	struct scan c = {buf, buf + len};
-	const char *s;
-	size_t n;
+	const char *s, *id, *ts;
+	size_t n, ts_len;
 	int64_t us;
 	const char *reason;
 
 	memset(ev, 0, sizeof(*ev));
-	if (!SCAN_LIT(&c, "{\"event_id\":\"") || !scan_str(&c, 36, &s, &n) || n != 36 ||
-	    !uuid_take(s, ev->event_id))
+	if (!SCAN_LIT(&c, "{\"event_id\":\"") || !scan_str(&c, 36, &id, &n) || n != 36 ||
+	    !uuid_take(id, ev->event_id))
 		return false;
 	if (!SCAN_LIT(&c, ",\"user_id\":\"") || !scan_copy(&c, 1, EVENT_ID_MAX_CHARS, ev->user_id))
 		return false;
@@ -566,14 +582,16 @@ bool event_parse_canonical(const char *buf, size_t len, const struct event_rules
 	if (!SCAN_LIT(&c, ",\"region\":\"") || !scan_str(&c, sizeof(ev->region) - 1, &s, &n) ||
 	    !region_take(rules, s, n, ev))
 		return false;
-	if (!SCAN_LIT(&c, ",\"ts\":\"") || !scan_str(&c, 64, &s, &n) ||
-	    time_parse_rfc3339(s, n, &us, &reason) || ts_out_of_bounds(rules, us))
+	if (!SCAN_LIT(&c, ",\"ts\":\"") || !scan_str(&c, 64, &ts, &ts_len) ||
+	    time_parse_rfc3339(ts, ts_len, &us, &reason) || ts_out_of_bounds(rules, us))
 		return false;
 	ev->ts_us = us - ((us % 1000) + 1000) % 1000;
 	if (!scan_optional(&c, ev) || !SCAN_LIT(&c, "}") || c.p != c.end) {
 		memset(ev, 0, sizeof(*ev));
 		return false;
 	}
+	if (as_written)
+		*as_written = written_as_read(ev, id, ts, ts_len);
 	return true;
 }
 
@@ -584,7 +602,7 @@ int event_parse(const char *buf, size_t len, const struct event_rules *rules, st
 	json_t *obj;
 	int rc;
 
-	if (event_parse_canonical(buf, len, rules, ev))
+	if (event_parse_canonical(buf, len, rules, ev, NULL))
 		return 0;
 	obj = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!obj) {

@@ -70,9 +70,14 @@ int event_parse(const char *buf, size_t len, const struct event_rules *rules, st
  * without escapes; see event.c for the exact form); false
  * otherwise, which says nothing about validity: only event_parse decides,
  * and it gives the same result for everything accepted here.
+ *
+ * as_written, when not NULL, is set to whether buf is byte for byte what
+ * event_to_json writes for *ev (true for what it wrote itself; false, say,
+ * for an upper-case event_id or a time with an offset), so that a caller
+ * that needs the canonical JSON can take buf as it is.
  */
 bool event_parse_canonical(const char *buf, size_t len, const struct event_rules *rules,
-                           struct play_event *ev);
+                           struct play_event *ev, bool *as_written);
 
 /* Same, for an already decoded JSON value (a jansson json_t *). */
 int event_from_json(const void *json, const struct event_rules *rules, struct play_event *ev,

@@ -253,7 +253,7 @@ static bool fast_agrees(const char *json)
 	struct play_event fast, slow;
 	struct event_error why = {0};
 
-	if (!event_parse_canonical(json, strlen(json), &rules, &fast))
+	if (!event_parse_canonical(json, strlen(json), &rules, &fast, NULL))
 		return false;
 	if (parse_slow(json, &slow, &why)) {
 		test_fail(__FILE__, __LINE__, "fast path took what jansson rejects: %s", json);
@@ -283,7 +283,6 @@ TEST(event_canonical_fast_path_taken)
 	    (CANON_HEAD ",\"country\":\"DE\",\"city\":\"Berlin\",\"lat\":52.52,\"lon\":-13.405,"
 	                "\"device\":\"ios\",\"duration_ms\":0}"),
 	    CANON_HEAD ",\"lat\":-90.0,\"lon\":180.0,\"duration_ms\":3600000}",
-	    CANON_HEAD ",\"city\":\"\",\"device\":\"\"}",
 	    CANON_HEAD ",\"city\":\"K\xc3\xb6ln \xe2\x82\xac \xf0\x9f\x8e\xb5 \xc2\x85\"}",
 	    ("{\"event_id\":\"0B7E2F4C-1D2E-4F3A-8B9C-0D1E2F3A4B5C\",\"user_id\":\"u\","
 	     "\"song_id\":\"s\",\"region\":\"OC\",\"ts\":\"2026-11-18T12:00:00+01:00\"}"),
@@ -294,6 +293,72 @@ TEST(event_canonical_fast_path_taken)
 			test_fail(__FILE__, __LINE__, "fast path not taken: %s", taken[i]);
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
 		fast_agrees(cases[i].json);
+}
+
+/* The api sends a play as it came when event_to_json would write the same
+ * bytes (as_written); anything else, it writes anew. */
+TEST(event_canonical_as_written)
+{
+	static const struct {
+		const char *json;
+		bool as_written;
+	} forms[] = {
+	    {CANON_HEAD "}", true},
+	    {CANON_HEAD
+	     ",\"country\":\"DE\",\"city\":\"K\xc3\xb6ln\",\"lat\":52.52,\"lon\":-13.405,"
+	     "\"device\":\"ios\",\"duration_ms\":180000}",
+	     true},
+	    /* Upper-case hex, which event_to_json writes in lower case. */
+	    {"{\"event_id\":\"0B7E2F4C-1D2E-4F3A-8B9C-0D1E2F3A4B5C\",\"user_id\":\"u1\","
+	     "\"song_id\":\"s1\",\"region\":\"EU\",\"ts\":\"2026-11-18T09:00:00.123Z\"}",
+	     false},
+	    /* Times not in the form event_to_json writes. */
+	    {"{\"event_id\":\"0b7e2f4c-1d2e-4f3a-8b9c-0d1e2f3a4b5c\",\"user_id\":\"u1\","
+	     "\"song_id\":\"s1\",\"region\":\"EU\",\"ts\":\"2026-11-18T10:00:00.123+01:00\"}",
+	     false},
+	    {"{\"event_id\":\"0b7e2f4c-1d2e-4f3a-8b9c-0d1e2f3a4b5c\",\"user_id\":\"u1\","
+	     "\"song_id\":\"s1\",\"region\":\"EU\",\"ts\":\"2026-11-18T09:00:00.123456Z\"}",
+	     false},
+	    {"{\"event_id\":\"0b7e2f4c-1d2e-4f3a-8b9c-0d1e2f3a4b5c\",\"user_id\":\"u1\","
+	     "\"song_id\":\"s1\",\"region\":\"EU\",\"ts\":\"2026-11-18T09:00:00Z\"}",
+	     false},
+	    /* Coordinates that %.15g writes otherwise. */
+	    {CANON_HEAD ",\"lat\":12.340,\"lon\":1.5}", false},
+	    {CANON_HEAD ",\"lat\":1.5,\"lon\":0.00001}", false},
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(forms); i++) {
+		struct play_event ev;
+		bool as_written = !forms[i].as_written;
+		struct dbuf out;
+
+		if (!event_parse_canonical(forms[i].json, strlen(forms[i].json), &rules, &ev,
+		                           &as_written)) {
+			test_fail(__FILE__, __LINE__, "fast path not taken: %s", forms[i].json);
+			continue;
+		}
+		if (as_written != forms[i].as_written)
+			test_fail(__FILE__, __LINE__, "as_written %d for %s", as_written,
+			          forms[i].json);
+		dbuf_init(&out, 1 << 16);
+		CHECK(!event_to_json(&ev, &out));
+		CHECK((out.len == strlen(forms[i].json) &&
+		       !memcmp(out.buf, forms[i].json, out.len)) == forms[i].as_written);
+		dbuf_release(&out);
+	}
+}
+
+/* An empty city or device is valid, but event_to_json leaves it out: the
+ * fast path leaves such a play to jansson. */
+TEST(event_canonical_leaves_empty_strings_to_jansson)
+{
+	static const char *const json = CANON_HEAD ",\"city\":\"\",\"device\":\"\"}";
+	struct play_event ev;
+	struct event_error why = {0};
+
+	CHECK(!event_parse_canonical(json, strlen(json), &rules, &ev, NULL));
+	CHECK(!event_parse(json, strlen(json), &rules, &ev, &why));
+	CHECK_STR(ev.city, "");
 }
 
 /* Coordinates at the edges of what "%.15g" writes as it was written
@@ -326,7 +391,7 @@ TEST(event_coordinate_text_kept_only_when_printf_agrees)
 			test_fail(__FILE__, __LINE__, "fast path not taken: %s", json);
 			continue;
 		}
-		event_parse_canonical(json, strlen(json), &rules, &ev);
+		event_parse_canonical(json, strlen(json), &rules, &ev, NULL);
 		CHECK_STR(ev.lat_text, kept[i][1][0] ? kept[i][0] : "");
 		CHECK_STR(ev.lon_text, kept[i][1][0] ? kept[i][0] : "");
 	}
