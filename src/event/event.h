@@ -72,9 +72,10 @@ int event_parse(const char *buf, size_t len, const struct event_rules *rules, st
  * and it gives the same result for everything accepted here.
  *
  * as_written, when not NULL, is set to whether buf is byte for byte what
- * event_to_json writes for *ev (true for what it wrote itself; false, say,
- * for an upper-case event_id or a time with an offset), so that a caller
- * that needs the canonical JSON can take buf as it is.
+ * event_to_json writes for *ev (true for the canonical form the simulator
+ * writes; false, say, for an upper-case event_id or a time with an
+ * offset), so that a caller that needs the canonical JSON can take buf as
+ * it is.
  */
 bool event_parse_canonical(const char *buf, size_t len, const struct event_rules *rules,
                            struct play_event *ev, bool *as_written);

@@ -328,29 +328,36 @@ static int move_object(struct store *s, const char *final_key, const char *stage
 	           : rc;
 }
 
-/* The text[] parameters of publish_files: every file's path and hour. */
-#define PUBLISH_ARRAY_MAX (16u << 20)
+/* Files published under one set of locks: each of a batch's hours is one
+ * advisory lock in PostgreSQL's shared lock table, which holds a few
+ * thousand (64 per connection by default), and ingest.max-open-files
+ * allows 10,000 files a batch. 64 is that setting's default. */
+#define PUBLISH_CHUNK 64
+
+/* The text[] parameters of publish_files: PUBLISH_CHUNK paths and hours. */
+#define PUBLISH_ARRAY_MAX (1u << 20)
 
 /*
- * Publishes the committed files of r (rows of path, staged_path) together:
- * under the locks of all their hours (which keep compaction from swapping a
- * folder under a rename, or from taking a new file for a leftover:
- * ingest_compact.h), every file is renamed, then every hour folder synced,
- * and only then are all marked published, in one statement. One file at a
- * time, the locks, the folder syncs and the marks (each a commit, so a WAL
- * flush) took about 1.5 ms a file, a fifth of what the committer spends on a
- * batch (docs/ingest.md, "Publishing a batch at once").
+ * Publishes the committed files of rows [from, from + n) of r (path,
+ * staged_path) together: under the locks of all their hours (which keep
+ * compaction from swapping a folder under a rename, or from taking a new
+ * file for a leftover: ingest_compact.h), every file is renamed, then every
+ * hour folder synced, and only then are all marked published, in one
+ * statement. One file at a time, the locks, the folder syncs and the marks
+ * (each a commit, so a WAL flush) took about 1.5 ms a file, a fifth of what
+ * the committer spends on a batch (docs/ingest.md, "Publishing a batch at
+ * once").
  */
-static int publish_files(struct db *db, const struct ingest_lake *lake, PGresult *r,
-                         struct ts_err *err)
+static int publish_files(struct db *db, const struct ingest_lake *lake, PGresult *r, int from,
+                         int n, struct ts_err *err)
 {
 	struct dbuf dirs, paths;
 	const char *params[1];
-	int n = PQntuples(r), rc = 0;
+	int rc = 0;
 
 	dbuf_init(&dirs, PUBLISH_ARRAY_MAX);
 	dbuf_init(&paths, PUBLISH_ARRAY_MAX);
-	for (int i = 0; !rc && i < n; i++) {
+	for (int i = from; !rc && i < from + n; i++) {
 		const char *path = PQgetvalue(r, i, 0);
 		char dir[INGEST_PATH_MAX];
 
@@ -361,19 +368,18 @@ static int publish_files(struct db *db, const struct ingest_lake *lake, PGresult
 	rc = rc ? rc : db_array_end(&dirs);
 	rc = rc ? rc : db_array_end(&paths);
 	if (rc)
-		rc =
-		    ts_err_set(err, rc, "%d files to publish: their names take too much memory", n);
-	rc = rc ? rc : ingest_hours_lock(db, dbuf_str(&dirs), 1, err);
+		rc = ts_err_set(err, rc, "%d files to publish: names too long", n);
 	if (!rc) {
-		for (int i = 0; !rc && i < n; i++) {
-			rc = lake->root ? move_local(lake->root, PQgetvalue(r, i, 0),
-			                             PQgetvalue(r, i, 1), err)
-			                : move_object(lake->store, PQgetvalue(r, i, 0),
-			                              PQgetvalue(r, i, 1), err);
+		rc = ingest_hours_lock(db, dbuf_str(&dirs), 1, err);
+		for (int i = from; !rc && i < from + n; i++) {
+			const char *final = PQgetvalue(r, i, 0), *staged = PQgetvalue(r, i, 1);
+
+			rc = lake->root ? move_local(lake->root, final, staged, err)
+			                : move_object(lake->store, final, staged, err);
 			if (!rc)
 				failpoint("ingest.renamed");
 		}
-		for (int i = 0; !rc && lake->root && i < n; i++) {
+		for (int i = from; !rc && lake->root && i < from + n; i++) {
 			char final[INGEST_PATH_MAX * 2];
 
 			snprintf(final, sizeof(final), "%s/%s", lake->root, PQgetvalue(r, i, 0));
@@ -381,6 +387,9 @@ static int publish_files(struct db *db, const struct ingest_lake *lake, PGresult
 		}
 		if (!rc)
 			failpoint("ingest.synced");
+		/* Even when the lock statement failed: locks it took before
+		 * failing would outlive it (unlocking a key not held only
+		 * warns). */
 		ingest_hours_lock(db, dbuf_str(&dirs), 0, NULL);
 	}
 	params[0] = dbuf_str(&paths);
@@ -459,8 +468,9 @@ int ingest_publish(struct db *db, const struct ingest_lake *lake, const char *to
 	              "SELECT path, staged_path FROM ingest_files WHERE topic = $1 AND "
 	              "kafka_partition = $2 AND NOT published ORDER BY first_offset",
 	              2, params, &r, err);
-	if (!rc && PQntuples(r))
-		rc = publish_files(db, lake, r, err);
+	for (int i = 0, n = rc ? 0 : PQntuples(r); !rc && i < n; i += PUBLISH_CHUNK)
+		rc = publish_files(db, lake, r, i, n - i < PUBLISH_CHUNK ? n - i : PUBLISH_CHUNK,
+		                   err);
 	PQclear(r);
 	failpoint("ingest.published");
 	if (rc)

@@ -36,8 +36,10 @@
 #define MERGED_MAX (2ull << 30)
 
 /* The keys are taken in ascending order, so that processes that each lock
- * several hours at once (ingest_publish) cannot deadlock; DISTINCT also
- * merges two folders whose hashes collide into one lock. */
+ * several hours at once (ingest_publish) cannot deadlock: the aggregate
+ * calls pg_advisory_lock on the sorted subquery's rows as they come, which
+ * is how PostgreSQL runs this plan, though SQL does not promise it.
+ * DISTINCT also merges two folders whose hashes collide into one lock. */
 int ingest_hours_lock(struct db *db, const char *dirs, int lock, struct ts_err *err)
 {
 	const char *params[] = {dirs};

@@ -266,7 +266,9 @@ int ingest_file_close(struct ingest_file *f, const struct ingest_lake *lake, str
  * file system's journal. Here the writeback of every file starts first,
  * so the data goes out together, and the first fsync's journal commit
  * covers the others' metadata (docs/ingest.md, "Publishing a batch at
- * once").
+ * once"). The fsyncs go through new descriptors, opened after the writer
+ * closed its own: Linux (4.16 and later) reports a writeback error to
+ * them too.
  */
 int ingest_files_sync(const struct ingest_file *files, int n, const struct ingest_lake *lake,
                       struct ts_err *err)

@@ -63,7 +63,8 @@ struct parquet_writer_opts {
 	bool page_v2;          /* DATA_PAGE_V2 instead of v1; default false */
 	size_t mem_max;        /* cap of the memory output; default 4 GiB */
 	int threads;           /* 1: compress pages on a helper thread (default); 0: inline */
-	bool no_sync;          /* skip the fsyncs (scratch files, benchmarks); default false */
+	bool no_sync;          /* skip the fsyncs (scratch files, benchmarks, or a caller that
+	                        * syncs files itself: ingest_files_sync); default false */
 	bool direct_io;        /* files: whole 4 KiB blocks with O_DIRECT, sent asynchronously
 	                          (Linux AIO) from two 1 MiB staging buffers held while a row group
 	                          is written out; the last partial block through the page

@@ -68,9 +68,10 @@ assert not by_id
 print("ok:", len(records), "records match")
 PY
 
-# Plays already in canonical form (as the simulator writes them) are sent
-# as they came, byte for byte; a canonical play with an upper-case event_id
-# is written anew, in lower case.
+# Plays already in canonical form (as the simulator writes them) reach
+# Kafka byte for byte, whether the api sends them as they came or writes
+# them anew; a canonical play with an upper-case event_id must be written
+# anew, in lower case (sent as it came, it would fail here).
 make_events 40 8 | python3 -c '
 import datetime, json, sys
 for i, l in enumerate(sys.stdin):
@@ -101,5 +102,5 @@ want_upper = upper.replace(json.loads(upper)["event_id"], json.loads(upper)["eve
 assert values[json.loads(want_upper)["event_id"]] == want_upper, values.get(json.loads(want_upper)["event_id"])
 for l in lines[1:]:
     assert values[json.loads(l)["event_id"]] == l, (values.get(json.loads(l)["event_id"]), l)
-print("ok:", len(lines) - 1, "canonical plays sent as they came, one rewritten")
+print("ok:", len(lines) - 1, "canonical plays byte for byte, one rewritten in lower case")
 PY
