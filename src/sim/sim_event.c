@@ -3,11 +3,13 @@
  * names) are plain ASCII by construction and go out verbatim; the city name
  * is the only text that needs escaping, so it alone goes through
  * dbuf_add_json_str. Timestamps are UTC with milliseconds, as the api's
- * canonical form has them.
+ * canonical form has them, and so are coordinates.
  */
 #include "base/common.h"
 #include "base/timeutil.h"
 #include "sim/sim_event.h"
+
+#include <math.h>
 
 static int add_geo(const struct sim_event *e, struct dbuf *out)
 {
@@ -18,8 +20,12 @@ static int add_geo(const struct sim_event *e, struct dbuf *out)
 	rc = dbuf_addf(out, ",\"country\":\"%s\",\"city\":", e->city->country);
 	if (!rc)
 		rc = dbuf_add_json_str(out, e->city->name);
+	/* Four decimals (about 11 m), written as the api's canonical form has
+	 * them (%.15g: no trailing zeros), so that the api sends the play as
+	 * it came (docs/api.md, "Sent as it came"). */
 	if (!rc)
-		rc = dbuf_addf(out, ",\"lat\":%.4f,\"lon\":%.4f", e->lat, e->lon);
+		rc = dbuf_addf(out, ",\"lat\":%.15g,\"lon\":%.15g", round(e->lat * 1e4) / 1e4,
+		               round(e->lon * 1e4) / 1e4);
 	return rc;
 }
 

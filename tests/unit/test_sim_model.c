@@ -495,7 +495,7 @@ TEST(sim_event_json_form)
 	    dbuf_str(&b),
 	    "{\"event_id\":\"0f8fad5b-d9cb-469f-a165-70867728950e\",\"user_id\":\"u0000002a\","
 	    "\"song_id\":\"s000123\",\"region\":\"EU\",\"ts\":\"2026-11-25T13:00:00.123Z\","
-	    "\"country\":\"FR\",\"city\":\"L'\\\"Haÿ\\\"\",\"lat\":48.7812,\"lon\":-2.5000,"
+	    "\"country\":\"FR\",\"city\":\"L'\\\"Haÿ\\\"\",\"lat\":48.7812,\"lon\":-2.5,"
 	    "\"device\":\"ios\",\"duration_ms\":61000}");
 	/* No geography: the optional fields are left out. */
 	ev.city = NULL;
