@@ -378,16 +378,51 @@ static size_t utf8_seq(const unsigned char *q, const unsigned char *end)
 	return n;
 }
 
+/* The high bit of each of the 8 bytes of w (the first in memory lowest)
+ * that is not plain printable ASCII other than '"' and '\\': a control
+ * character, DEL, a byte of a multi-byte UTF-8 sequence, the quote or the
+ * backslash ("Bit Twiddling Hacks": a byte below n, a byte equal to v).
+ * Bytes above a flagged one may be flagged wrongly (a borrow), never the
+ * lowest: below it every byte is plain, so nothing borrows. */
+static inline uint64_t special_bytes(uint64_t w)
+{
+	const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+	uint64_t below_20 = (w - ones * 0x20) & ~w, quote = w ^ (ones * '"'),
+	         backslash = w ^ (ones * '\\'), del = w ^ (ones * 0x7f);
+
+	quote = (quote - ones) & ~quote;
+	backslash = (backslash - ones) & ~backslash;
+	del = (del - ones) & ~del;
+	return (w | below_20 | quote | backslash | del) & highs;
+}
+
 /* A string without escapes, control characters or DEL, of valid UTF-8 and
- * at most max characters (code points); the opening quote is consumed. */
+ * at most max characters (code points); the opening quote is consumed.
+ * Plain ASCII goes eight bytes at a time, up to the first other byte (the
+ * closing quote, say), which is looked at on its own. */
 static bool scan_str(struct scan *c, size_t max, const char **s, size_t *len)
 {
 	const unsigned char *q = (const unsigned char *)c->p, *end = (const unsigned char *)c->end;
 	size_t chars = 0;
 
-	while (q < end && *q != '"') {
-		size_t n = *q >= 0x20 && *q < 0x7f && *q != '\\' ? 1 : utf8_seq(q, end);
+	while (q < end) {
+		size_t n;
 
+		if (end - q >= 8) {
+			uint64_t w, m;
+
+			memcpy(&w, q, 8);
+			m = special_bytes(w);
+			n = m ? (size_t)__builtin_ctzll(m) / 8 : 8;
+			q += n;
+			if ((chars += n) > max)
+				return false;
+			if (!m)
+				continue;
+		}
+		if (*q == '"')
+			break;
+		n = *q >= 0x20 && *q < 0x7f && *q != '\\' ? 1 : utf8_seq(q, end);
 		if (!n || ++chars > max)
 			return false;
 		q += n;
