@@ -40,11 +40,7 @@ code="$(post /plays application/json "$SCRATCH/batch.json")"
 grep -q '"accepted":120' "$SCRATCH/body" || fail "array batch body: $(cat "$SCRATCH/body")"
 
 # Everything accepted is in the topic, once, with the right key and value.
-for _ in $(seq 1 30); do
-	consume "$topic" >"$SCRATCH/records.tsv" || true
-	[ "$(wc -l <"$SCRATCH/records.tsv")" -ge 300 ] && break
-	sleep 0.5
-done
+consume_until "$topic" 300
 python3 - "$SCRATCH/all.ndjson" "$SCRATCH/records.tsv" <<'PY'
 import json, sys, datetime
 posted = [json.loads(l) for l in open(sys.argv[1])]
@@ -84,11 +80,7 @@ for i, l in enumerate(sys.stdin):
 ' >"$SCRATCH/canon.ndjson"
 code="$(post /plays application/x-ndjson "$SCRATCH/canon.ndjson")"
 [ "$code" = 202 ] || fail "canonical batch answered $code: $(cat "$SCRATCH/body")"
-for _ in $(seq 1 30); do
-	consume "$topic" >"$SCRATCH/records.tsv" || true
-	[ "$(wc -l <"$SCRATCH/records.tsv")" -ge 340 ] && break
-	sleep 0.5
-done
+consume_until "$topic" 340
 python3 - "$SCRATCH/canon.ndjson" "$SCRATCH/records.tsv" <<'PY'
 import json, sys
 lines = [l.rstrip("\n") for l in open(sys.argv[1], encoding="utf-8")]

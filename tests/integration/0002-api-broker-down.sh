@@ -56,11 +56,7 @@ done
 post_range 55 160 | sort | uniq -c >"$SCRATCH/codes3"
 grep -q ' 106 202' "$SCRATCH/codes3" || fail "after recovery: $(cat "$SCRATCH/codes3")"
 
-for _ in $(seq 1 30); do
-	consume "$topic" >"$SCRATCH/records.tsv" || true
-	[ "$(wc -l <"$SCRATCH/records.tsv")" -ge "$(wc -l <"$SCRATCH/accepted")" ] && break
-	sleep 0.5
-done
+consume_until "$topic" "$(wc -l <"$SCRATCH/accepted")"
 python3 - "$SCRATCH/accepted" "$SCRATCH/records.tsv" <<'PY'
 import collections, json, sys
 accepted = [l.strip() for l in open(sys.argv[1]) if l.strip()]

@@ -117,6 +117,17 @@ consume() {
 	kcat -C -b "$TOPSONGS_KAFKA_BROKERS" -t "$1" -o beginning -e -q -f '%k\t%s\n' 2>/dev/null
 }
 
+# consume_until TOPIC N: the topic's records (consume) into
+# $SCRATCH/records.tsv, read again until there are at least N of them or
+# 15 s have passed; the caller checks what it got.
+consume_until() {
+	for _ in $(seq 1 30); do
+		consume "$1" >"$SCRATCH/records.tsv" || true
+		[ "$(wc -l <"$SCRATCH/records.tsv")" -ge "$2" ] && return 0
+		sleep 0.5
+	done
+}
+
 # topic_rows TOPIC: rows ingest has committed for TOPIC so far, from its
 # own bookkeeping (cheap to poll); 0 while PostgreSQL is away.
 topic_rows() {
