@@ -63,7 +63,9 @@ committed() {
 rows_of() {
 	local line
 	GOT=0
-	exec 3<>"/dev/tcp/127.0.0.1/$1" 2>/dev/null || return 0
+	# Braces: bash reports a failed redirection of exec before exec's own
+	# 2>/dev/null applies (the process is not listening yet).
+	{ exec 3<>"/dev/tcp/127.0.0.1/$1"; } 2>/dev/null || return 0
 	printf 'GET /metrics HTTP/1.0\r\nHost: bench\r\n\r\n' >&3
 	while IFS= read -r line <&3; do
 		case "$line" in "topsongs_ingest_rows_committed_total "*) GOT="${line##* }" ;; esac

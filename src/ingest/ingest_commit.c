@@ -358,10 +358,10 @@ static int publish_files(struct db *db, const struct ingest_lake *lake, PGresult
 	dbuf_init(&dirs, PUBLISH_ARRAY_MAX);
 	dbuf_init(&paths, PUBLISH_ARRAY_MAX);
 	for (int i = from; !rc && i < from + n; i++) {
-		const char *path = PQgetvalue(r, i, 0);
+		const char *path = PQgetvalue(r, i, 0), *slash = strrchr(path, '/');
 		char dir[INGEST_PATH_MAX];
 
-		snprintf(dir, sizeof(dir), "%.*s", (int)(strrchr(path, '/') - path), path);
+		snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) : 0, path);
 		rc = db_array_add(&dirs, dir);
 		rc = rc ? rc : db_array_add(&paths, path);
 	}

@@ -283,10 +283,10 @@ int ingest_files_sync(const struct ingest_file *files, int n, const struct inges
 	for (int i = 0; i < n; i++) {
 		snprintf(path, sizeof(path), "%s/%s", lake->root, files[i].staged);
 		fds[i] = rc ? -1 : open(path, O_RDONLY | O_CLOEXEC);
-		if (fds[i] < 0 && !rc)
-			rc = ts_err_set(err, TS_EIO, "cannot open %s: %s", path, strerror(errno));
-		else if (fds[i] >= 0)
+		if (fds[i] >= 0)
 			sync_file_range(fds[i], 0, 0, SYNC_FILE_RANGE_WRITE); /* a hint only */
+		else if (!rc)
+			rc = ts_err_set(err, TS_EIO, "cannot open %s: %s", path, strerror(errno));
 	}
 	for (int i = 0; i < n; i++) {
 		if (!rc && fsync(fds[i]))
