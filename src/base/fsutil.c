@@ -10,25 +10,36 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* Makes one folder of a chain; a new folder's entry in its parent is made
+ * durable at once. Otherwise a crash could lose the folder after files in
+ * it were synced and committed: the later fsync of the folder's own
+ * contents does not cover its entry in the parent on every file system. */
+static int make_dir(const char *path, struct ts_err *err)
+{
+	if (mkdir(path, 0755) == 0)
+		return fs_sync_dir_of(path, err);
+	if (errno == EEXIST)
+		return 0;
+	return ts_err_set(err, TS_EIO, "mkdir %s: %s", path, strerror(errno));
+}
+
 int fs_mkdirs(const char *path, struct ts_err *err)
 {
 	char buf[4096];
 	size_t len = strlen(path);
+	int rc = 0;
 
 	if (len >= sizeof(buf))
 		return ts_err_set(err, TS_EINVAL, "%s: path too long", path);
 	memcpy(buf, path, len + 1);
-	for (char *p = buf + 1; *p; p++) {
+	for (char *p = buf + 1; *p && !rc; p++) {
 		if (*p != '/')
 			continue;
 		*p = '\0';
-		if (mkdir(buf, 0755) && errno != EEXIST)
-			return ts_err_set(err, TS_EIO, "mkdir %s: %s", buf, strerror(errno));
+		rc = make_dir(buf, err);
 		*p = '/';
 	}
-	if (mkdir(buf, 0755) && errno != EEXIST)
-		return ts_err_set(err, TS_EIO, "mkdir %s: %s", buf, strerror(errno));
-	return 0;
+	return rc ? rc : make_dir(buf, err);
 }
 
 int fs_mkdirs_for(const char *file, struct ts_err *err)
@@ -48,7 +59,10 @@ int fs_sync_dir_of(const char *path, struct ts_err *err)
 	const char *slash = strrchr(path, '/');
 	int fd, rc;
 
-	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 : (int)(slash - path), path);
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return ts_err_set(err, TS_EIO, "cannot open the folder %s: %s", dir,

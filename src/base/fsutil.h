@@ -7,7 +7,8 @@
 
 #include "base/error.h"
 
-/* mkdir -p; returns 0 or TS_EIO. */
+/* mkdir -p; each folder it creates is made durable in its parent (an
+ * fsync of the parent). Returns 0 or TS_EIO. */
 int fs_mkdirs(const char *path, struct ts_err *err);
 /* Creates the folders leading to the file path. */
 int fs_mkdirs_for(const char *file, struct ts_err *err);
