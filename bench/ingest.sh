@@ -90,20 +90,41 @@ peak_rss() {
 # CPU seconds (user + system, all threads) a live process has used so far.
 cpu_of() { awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 
+# first_assigned LOG...: the time (seconds since the epoch) of the first
+# "partition assigned" line in the processes' logs: when records could
+# first flow. Before it, the processes start, connect and join the group.
+first_assigned() {
+	python3 - "$@" <<'PY'
+import datetime, json, sys
+times = []
+for name in sys.argv[1:]:
+    for line in open(name):
+        if line.startswith("{") and '"partition assigned"' in line:
+            ts = json.loads(line)["ts"].replace("Z", "+00:00")
+            times.append(datetime.datetime.fromisoformat(ts).timestamp())
+            break
+print(min(times))
+PY
+}
+
 # run_ingest N LAKE GROUP: N processes until every row is committed; prints
-# "seconds cpu-seconds". Done is read from the processes' own metrics every
-# 50 ms, then checked against PostgreSQL once the clock has stopped.
+# "seconds cpu-seconds start-up-seconds": seconds from the first partition
+# assigned to the last row committed, and before that the start-up (process
+# start, connections, joining the group). Done is read from the processes'
+# own metrics every 50 ms, then checked against PostgreSQL once the clock
+# has stopped.
 echo 0 >"$state/rss"
 run_ingest() {
-	local n="$1" lake="$2" group="$3" pids=() ports=() start end p i cpu=0 total
+	local n="$1" lake="$2" group="$3" pids=() ports=() logs=() start end assigned p i cpu=0 total
 	psql -X -q "$TOPSONGS_PG_URL" -c "DELETE FROM ingest_files WHERE topic = 'bench'; DELETE FROM ingest_offsets WHERE topic = 'bench'; DELETE FROM lake_hours" >/dev/null 2>&1 || true
 	rm -rf "$lake"
 	start=$(date +%s.%N)
 	for i in $(seq 1 "$n"); do
 		ports+=($((mport + i)))
-		"$bin" ingest --kafka-topic bench --ingest-group "$group" --lake-url "$lake" \
-			--ingest-compact-interval-s 0 --ingest-metrics-listen "127.0.0.1:${ports[-1]}" \
-			>>"$state/ingest.log" 2>&1 &
+		logs+=("$state/ingest-$group-$i.log")
+		TOPSONGS_LOG_LEVEL=info "$bin" ingest --kafka-topic bench --ingest-group "$group" \
+			--lake-url "$lake" --ingest-compact-interval-s 0 \
+			--ingest-metrics-listen "127.0.0.1:${ports[-1]}" >"${logs[-1]}" 2>&1 &
 		pids+=($!)
 	done
 	while :; do
@@ -115,7 +136,7 @@ run_ingest() {
 		[ "$total" -lt "$rows" ] || break
 		for p in "${pids[@]}"; do
 			kill -0 "$p" 2>/dev/null || {
-				echo "ingest $p exited before the end; see $state/ingest.log" >&2
+				echo "ingest $p exited before the end; see ${logs[*]}" >&2
 				exit 1
 			}
 		done
@@ -132,14 +153,19 @@ run_ingest() {
 		kill -TERM "$p"
 		wait "$p" || true
 	done
-	python3 -c "print(f'{$end - $start:.2f} {$cpu:.2f}')"
+	assigned="$(first_assigned "${logs[@]}")"
+	cat "${logs[@]}" >>"$state/ingest.log"
+	rm -f "${logs[@]}"
+	python3 -c "print(f'{$end - $assigned:.2f} {$cpu:.2f} {$assigned - $start:.2f}')"
 }
 
 # run_duckdb THREADS: the same NDJSON into the same layout; prints
-# "seconds cpu-seconds" (CPU of the whole DuckDB process, all its threads).
+# "seconds cpu-seconds start-up-seconds": the COPY's time and CPU (the whole
+# DuckDB process, all its threads), and before it Python's start, the
+# import and the connection.
 run_duckdb() {
 	rm -rf "$state/duck"
-	"$py" - "$state/plays.ndjson" "$state/duck" "$1" "$rows" <<'PY'
+	"$py" - "$state/plays.ndjson" "$state/duck" "$1" "$rows" "$(date +%s.%N)" <<'PY'
 import duckdb, resource, sys, time
 src, out, threads = sys.argv[1], sys.argv[2], int(sys.argv[3])
 con = duckdb.connect(config={"threads": threads})
@@ -154,7 +180,7 @@ cpu = r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime
 n = con.execute(f"SELECT count(*) FROM read_parquet('{out}/**/*.parquet')").fetchall()[0][0]
 if n != int(sys.argv[4]):
     sys.exit(f"DuckDB wrote {n} rows")
-print(f"{wall:.2f} {cpu:.2f}")
+print(f"{wall:.2f} {cpu:.2f} {t - float(sys.argv[5]):.2f}")
 PY
 }
 
@@ -192,21 +218,26 @@ print(f"{r[0]:.2f} {r[1]:.2f} {r[2]}")
 PY
 )"
 
+# A result is "seconds cpu-seconds start-up-seconds"; f N RESULT picks one.
+f() { echo "$2" | cut -d' ' -f"$1"; }
+launch() { python3 -c "print(f'{$(f 1 "$1") + $(f 3 "$1"):.2f}')"; }
 rate() { python3 -c "print(f'{$rows / $1:,.0f}')"; }
 ratio() { python3 -c "print(f'{$2 / $1:.2f}')"; }
-row() { echo "| $1 | ${2%% *} | $(rate "${2%% *}") | ${2##* } | $(rate "${2##* }") |"; }
+row() { echo "| $1 | $(f 1 "$2") | $(rate "$(f 1 "$2")") | $(f 3 "$2") | $(rate "$(launch "$2")") | $(f 2 "$2") | $(rate "$(f 2 "$2")") |"; }
 cat <<MD
 
 ### Kafka -> lake ($(date -u +%Y-%m-%d), $(nproc) cores, $rows plays in $(find "$state/duck" -name '*.parquet' -printf '%h\n' | sort -u | wc -l) lake partitions, best of $repeat)
 
-| engine | seconds | rows/s | CPU seconds | rows per CPU second |
-|---|---:|---:|---:|---:|
+Seconds: ingest from its first partition assigned to its last row committed, DuckDB its COPY; start-up: before that (ingest: starting, connecting, joining the group; DuckDB: Python, the import, the connection).
+
+| engine | seconds | rows/s | start-up seconds | rows/s from launch | CPU seconds | rows per CPU second |
+|---|---:|---:|---:|---:|---:|---:|
 $(row "topsongs ingest, 1 process" "$t1")
 $(row "DuckDB, 1 thread" "$d1")
 $(row "topsongs ingest, 2 processes" "$t2")
 $(row "DuckDB, $(nproc) threads" "$dn")
 
-Ratio ingest / DuckDB (rows/s): 1 process vs 1 thread **$(ratio "${t1%% *}" "${d1%% *}")x**, 2 processes vs $(nproc) threads **$(ratio "${t2%% *}" "${dn%% *}")x**; per CPU second: **$(ratio "${t1##* }" "${d1##* }")x** and **$(ratio "${t2##* }" "${dn##* }")x**.
+Ratio ingest / DuckDB (rows/s): 1 process vs 1 thread **$(ratio "$(f 1 "$t1")" "$(f 1 "$d1")")x**, 2 processes vs $(nproc) threads **$(ratio "$(f 1 "$t2")" "$(f 1 "$dn")")x**; from launch, start-up counted for both: $(ratio "$(launch "$t1")" "$(launch "$d1")")x and $(ratio "$(launch "$t2")" "$(launch "$dn")")x; per CPU second: **$(ratio "$(f 2 "$t1")" "$(f 2 "$d1")")x** and **$(ratio "$(f 2 "$t2")" "$(f 2 "$dn")")x**.
 
 Freshness (event sent by the simulator -> its file committed), $(echo "$fresh" | cut -d' ' -f3) live plays: p50 $(echo "$fresh" | cut -d' ' -f1) s, p99 $(echo "$fresh" | cut -d' ' -f2) s. Peak RSS of one ingest process (VmHWM): $(($(<"$state/rss") / 1024)) MiB.
 MD
