@@ -53,23 +53,28 @@ int fs_mkdirs_for(const char *file, struct ts_err *err)
 	return dir[0] ? fs_mkdirs(dir, err) : 0;
 }
 
-int fs_sync_dir_of(const char *path, struct ts_err *err)
+int fs_sync_dir(const char *dir, struct ts_err *err)
 {
-	char dir[4096];
-	const char *slash = strrchr(path, '/');
-	int fd, rc;
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc;
 
-	if (!slash)
-		snprintf(dir, sizeof(dir), ".");
-	else
-		snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 : (int)(slash - path), path);
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return ts_err_set(err, TS_EIO, "cannot open the folder %s: %s", dir,
 		                  strerror(errno));
 	rc = fsync(fd) ? errno : 0;
 	close(fd);
 	return rc ? ts_err_set(err, TS_EIO, "fsync of the folder %s: %s", dir, strerror(rc)) : 0;
+}
+
+int fs_sync_dir_of(const char *path, struct ts_err *err)
+{
+	char dir[4096];
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 : (int)(slash - path), path);
+	return fs_sync_dir(dir, err);
 }
 
 int fs_remove_tree(const char *path, struct ts_err *err)

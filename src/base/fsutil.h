@@ -12,6 +12,9 @@
 int fs_mkdirs(const char *path, struct ts_err *err);
 /* Creates the folders leading to the file path. */
 int fs_mkdirs_for(const char *file, struct ts_err *err);
+/* fsync of the folder dir itself: what makes the entries made in it
+ * durable. */
+int fs_sync_dir(const char *dir, struct ts_err *err);
 /* fsync of the folder that holds path: what makes a rename to path, or its
  * creation, durable. */
 int fs_sync_dir_of(const char *path, struct ts_err *err);

@@ -535,17 +535,6 @@ int ingest_compact_merged_into(const char *hour)
 	return found;
 }
 
-static int fsync_path(const char *path)
-{
-	int fd = open(path, O_RDONLY | O_DIRECTORY), rc;
-
-	if (fd < 0)
-		return -1;
-	rc = fsync(fd);
-	close(fd);
-	return rc;
-}
-
 /* Writes the merge of the files `names` of folder hour into path. */
 static int merge_files(const char *hour, const struct names *names, const char *path, int64_t *rows,
                        struct ts_err *err)
@@ -574,14 +563,16 @@ static int merge_files(const char *hour, const struct names *names, const char *
 static int swap(const char *staged, const char *hour, struct ts_err *err)
 {
 	char parent[4096];
+	int rc;
 
 	if (renameat2(AT_FDCWD, staged, AT_FDCWD, hour, RENAME_EXCHANGE))
 		return ts_err_set(err, TS_EIO, "swap %s <-> %s: %s", staged, hour, strerror(errno));
+	/* A failed sync fails the round after its swap: the next one finds the
+	 * manifest in the hour folder and finishes the bookkeeping. */
 	snprintf(parent, sizeof(parent), "%s/..", hour);
-	fsync_path(parent);
+	rc = fs_sync_dir(parent, err);
 	snprintf(parent, sizeof(parent), "%s/..", staged);
-	fsync_path(parent);
-	return 0;
+	return rc ? rc : fs_sync_dir(parent, err);
 }
 
 /*
@@ -617,9 +608,7 @@ static int write_manifest(const char *staged, const struct names *all, const int
 		rc = ts_err_set(err, TS_EIO, "cannot write %s: %s", path, strerror(errno));
 	if (fclose(f) && !rc)
 		rc = ts_err_set(err, TS_EIO, "cannot write %s: %s", path, strerror(errno));
-	if (!rc && fsync_path(staged))
-		rc = ts_err_set(err, TS_EIO, "cannot sync %s: %s", staged, strerror(errno));
-	return rc;
+	return rc ? rc : fs_sync_dir(staged, err);
 }
 
 /* Reads the hour folder's manifest, if any, makes its bookkeeping and
@@ -682,8 +671,7 @@ static int apply_manifest(struct db *db, const char *root, const struct hour *h,
 	rc = rc ? rc : record_inputs(db, root, h, &in, outputs, err);
 	if (!rc && unlink(path) && errno != ENOENT)
 		rc = ts_err_set(err, TS_EIO, "cannot delete %s: %s", path, strerror(errno));
-	if (!rc)
-		fsync_path(hour);
+	rc = rc ? rc : fs_sync_dir(hour, err);
 	free(outputs);
 	names_release(&in);
 	names_release(&out);
