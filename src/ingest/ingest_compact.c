@@ -568,7 +568,8 @@ static int swap(const char *staged, const char *hour, struct ts_err *err)
 	if (renameat2(AT_FDCWD, staged, AT_FDCWD, hour, RENAME_EXCHANGE))
 		return ts_err_set(err, TS_EIO, "swap %s <-> %s: %s", staged, hour, strerror(errno));
 	/* A failed sync fails the round after its swap: the next one finds the
-	 * manifest in the hour folder and finishes the bookkeeping. */
+	 * manifest in the hour folder, syncs again and finishes the
+	 * bookkeeping. */
 	snprintf(parent, sizeof(parent), "%s/..", hour);
 	rc = fs_sync_dir(parent, err);
 	snprintf(parent, sizeof(parent), "%s/..", staged);
@@ -718,17 +719,23 @@ static int stage_runs(const char *hour, const char *staged, const struct names *
 static int compact_local(struct db *db, const struct ingest_lake *lake, const struct hour *h,
                          int *files_in, int64_t *rows, struct ts_err *err)
 {
-	char hour[4096], staged[4096], key[4096];
+	char hour[4096], staged[4096], key[4096], manifest[4096 + 32];
 	struct names names = {0}, outs = {0};
 	int *run = NULL, runs = 0, merged = 0;
-	int rc;
+	int rc = 0;
 
 	snprintf(hour, sizeof(hour), "%s/%s", lake->root, h->dir);
 	snprintf(staged, sizeof(staged), "%s/_staging/compact/%s-%s-%s", lake->root, h->region,
 	         h->day, h->hour);
+	/* A manifest in the hour folder: a round that swapped, then crashed or
+	 * failed to sync. Its swap is made durable before the old files (in
+	 * the staged folder) are deleted. */
+	snprintf(manifest, sizeof(manifest), "%s/%s", hour, MANIFEST);
+	if (fs_exists(manifest))
+		rc = fs_sync_dir_of(hour, err);
 	/* Leftovers of a compaction that crashed before its swap; the
 	 * bookkeeping of one that crashed after it. */
-	rc = fs_remove_tree(staged, err);
+	rc = rc ? rc : fs_remove_tree(staged, err);
 	rc = rc ? rc : apply_manifest(db, lake->root, h, hour, err);
 	rc = rc ? rc : list_folder(hour, &names, err);
 	if (!rc && names.n < 2) {
