@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 enum raw_col {
@@ -91,6 +92,28 @@ int ingest_file_matches(const struct ingest_file *f, const struct play_event *ev
 	return hour_of(ev->ts_us) == f->hour_key && !strcmp(ev->region, f->region);
 }
 
+/* The folder of a staged file, path: its batch's folder. That one is new
+ * each batch and is made here, on the main thread, without a sync:
+ * ingest_files_sync makes its entry durable with the batch's files, on the
+ * committer. The folders above it (the topic's staging folder) are synced
+ * as they are made, once. */
+static int make_batch_dir(const char *path, struct ts_err *err)
+{
+	char dir[INGEST_PATH_MAX * 2];
+	const char *slash = strrchr(path, '/');
+
+	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) : 0, path);
+	if (!mkdir(dir, 0755) || errno == EEXIST)
+		return 0;
+	if (errno != ENOENT)
+		return ts_err_set(err, TS_EIO, "mkdir %s: %s", dir, strerror(errno));
+	if (fs_mkdirs_for(dir, err)) /* the first batch: the folders above */
+		return err->code;
+	if (mkdir(dir, 0755) && errno != EEXIST)
+		return ts_err_set(err, TS_EIO, "mkdir %s: %s", dir, strerror(errno));
+	return 0;
+}
+
 int ingest_file_open(struct ingest_file *f, const struct ingest_lake *lake, const char *batch_dir,
                      const struct play_event *ev, struct ts_err *err)
 {
@@ -119,7 +142,7 @@ int ingest_file_open(struct ingest_file *f, const struct ingest_lake *lake, cons
 		return parquet_writer_new_mem(raw_schema, COL_COUNT, &o, &f->writer, err);
 	o.no_sync = true; /* ingest_files_sync, for the whole batch at once */
 	snprintf(path, sizeof(path), "%s/%s", lake->root, f->staged);
-	if (fs_mkdirs_for(path, err))
+	if (make_batch_dir(path, err))
 		return err->code;
 	return parquet_writer_new_file(path, raw_schema, COL_COUNT, &o, &f->writer, err);
 }
@@ -296,7 +319,11 @@ int ingest_files_sync(const struct ingest_file *files, int n, const struct inges
 			close(fds[i]);
 	}
 	free(fds);
+	/* The batch's folder, then its entry in the topic's staging folder
+	 * (make_batch_dir did not sync it). */
 	snprintf(path, sizeof(path), "%s/%s", lake->root, files[0].staged);
+	rc = rc ? rc : fs_sync_dir_of(path, err);
+	*strrchr(path, '/') = '\0';
 	return rc ? rc : fs_sync_dir_of(path, err);
 }
 
