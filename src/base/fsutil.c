@@ -16,11 +16,15 @@
  * contents does not cover its entry in the parent on every file system. */
 static int make_dir(const char *path, struct ts_err *err)
 {
+	struct stat st;
+
 	if (mkdir(path, 0755) == 0)
 		return fs_sync_dir_of(path, err);
-	if (errno == EEXIST)
-		return 0;
-	return ts_err_set(err, TS_EIO, "mkdir %s: %s", path, strerror(errno));
+	if (errno != EEXIST)
+		return ts_err_set(err, TS_EIO, "mkdir %s: %s", path, strerror(errno));
+	if (stat(path, &st) == 0 && !S_ISDIR(st.st_mode))
+		return ts_err_set(err, TS_EIO, "mkdir %s: a file of that name is in the way", path);
+	return 0;
 }
 
 int fs_mkdirs(const char *path, struct ts_err *err)

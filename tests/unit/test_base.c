@@ -229,7 +229,7 @@ TEST(config_redaction)
 }
 
 /* A folder chain is made whole, again without complaint, and a file in the
- * way is an error that names the folder. (That each new folder is synced
+ * way (above or at its end) is an error that names it. (That each new folder is synced
  * into its parent cannot be seen from here: strace shows the fsyncs.) */
 TEST(fs_mkdirs_chain)
 {
@@ -254,6 +254,8 @@ TEST(fs_mkdirs_chain)
 	snprintf(path, sizeof(path), "%s/a/x/y", root);
 	CHECK_INT(fs_mkdirs(path, &err), TS_EIO);
 	CHECK(strstr(err.msg, file) != NULL);
+	CHECK_INT(fs_mkdirs(file, &err), TS_EIO); /* the last folder is a file */
+	CHECK(strstr(err.msg, "in the way") != NULL);
 	CHECK_INT(fs_remove_tree(root, &err), 0);
 	CHECK(!fs_exists(root));
 }
