@@ -15,6 +15,7 @@
 # best kept; default 1), LIVE_RATE (plays/s, default 2000), LIVE_SECONDS
 # (default 20), TS_TEST_PORT_OFFSET (moves the ports, as for make test).
 set -euo pipefail
+shopt -s inherit_errexit # a failure inside $(run_ingest …) stops the script too
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -54,7 +55,7 @@ kcat -P -b "$TOPSONGS_KAFKA_BROKERS" -t bench -K $'\t' -z lz4 <"$state/plays.tsv
 # The broker's first consumer group creates its offsets topic, about a
 # second; a consumer group of its own pays that here, not the first run.
 timeout 60 kcat -C -b "$TOPSONGS_KAFKA_BROKERS" -G warm-up -X auto.offset.reset=earliest \
-	-c 1 -q bench >/dev/null
+	-c 1 -q bench >/dev/null || { echo "the warm-up consumer read nothing in 60 s" >&2; exit 1; }
 committed() {
 	psql -X -q -tA "$TOPSONGS_PG_URL" -c "SELECT coalesce(sum(rows), 0) FROM ingest_files WHERE topic = 'bench' AND path LIKE '%'" 2>/dev/null || echo 0
 }
@@ -107,6 +108,8 @@ for name in sys.argv[1:]:
             ts = json.loads(line)["ts"].replace("Z", "+00:00")
             times.append(datetime.datetime.fromisoformat(ts).timestamp())
             break
+if not times:
+    sys.exit(f"no 'partition assigned' line in {' '.join(sys.argv[1:])}")
 print(min(times))
 PY
 }
@@ -126,7 +129,7 @@ run_ingest() {
 	for i in $(seq 1 "$n"); do
 		ports+=($((mport + i)))
 		logs+=("$state/ingest-$group-$i.log")
-		TOPSONGS_LOG_LEVEL=info "$bin" ingest --kafka-topic bench --ingest-group "$group" \
+		TOPSONGS_LOG_LEVEL=info TOPSONGS_LOG_FORMAT=json "$bin" ingest --kafka-topic bench --ingest-group "$group" \
 			--lake-url "$lake" --ingest-compact-interval-s 0 \
 			--ingest-metrics-listen "127.0.0.1:${ports[-1]}" >"${logs[-1]}" 2>&1 &
 		pids+=($!)
@@ -194,10 +197,15 @@ best() { if [ -z "$1" ] || python3 -c "import sys; sys.exit(not (${2%% *} < ${1%
 t1="" t2="" d1="" dn=""
 for i in $(seq 1 "$repeat"); do
 	echo "run $i of $repeat: ingest x1, DuckDB 1 thread, ingest x2, DuckDB $(nproc) threads" >&2
-	t1="$(best "$t1" "$(run_ingest 1 "$state/lake1" "g1-$i")")"
-	d1="$(best "$d1" "$(run_duckdb 1)")"
-	t2="$(best "$t2" "$(run_ingest 2 "$state/lake2" "g2-$i")")"
-	dn="$(best "$dn" "$(run_duckdb "$(nproc)")")"
+	# One assignment per run, so that a failed run stops the script.
+	r="$(run_ingest 1 "$state/lake1" "g1-$i")"
+	t1="$(best "$t1" "$r")"
+	r="$(run_duckdb 1)"
+	d1="$(best "$d1" "$r")"
+	r="$(run_ingest 2 "$state/lake2" "g2-$i")"
+	t2="$(best "$t2" "$r")"
+	r="$(run_duckdb "$(nproc)")"
+	dn="$(best "$dn" "$r")"
 done
 
 # Freshness under a live stream: api + ingest + simulator at LIVE_RATE.
