@@ -16,21 +16,16 @@
  * contents does not cover its entry in the parent on every file system. */
 static int make_dir(const char *path, struct ts_err *err)
 {
-	struct stat st;
-
 	if (mkdir(path, 0755) == 0)
 		return fs_sync_dir_of(path, err);
-	if (errno != EEXIST)
-		return ts_err_set(err, TS_EIO, "mkdir %s: %s", path, strerror(errno));
-	if (stat(path, &st) == 0 && !S_ISDIR(st.st_mode))
-		return ts_err_set(err, TS_EIO, "mkdir %s: a file of that name is in the way", path);
-	return 0;
+	return errno == EEXIST ? 0 : ts_err_set(err, TS_EIO, "mkdir %s: %s", path, strerror(errno));
 }
 
 int fs_mkdirs(const char *path, struct ts_err *err)
 {
 	char buf[4096];
 	size_t len = strlen(path);
+	struct stat st;
 	int rc = 0;
 
 	if (len >= sizeof(buf))
@@ -40,10 +35,13 @@ int fs_mkdirs(const char *path, struct ts_err *err)
 		if (*p != '/')
 			continue;
 		*p = '\0';
-		rc = make_dir(buf, err);
+		rc = make_dir(buf, err); /* a file here fails the next mkdir (ENOTDIR) */
 		*p = '/';
 	}
-	return rc ? rc : make_dir(buf, err);
+	rc = rc ? rc : make_dir(buf, err);
+	if (!rc && stat(buf, &st) == 0 && !S_ISDIR(st.st_mode))
+		rc = ts_err_set(err, TS_EIO, "mkdir %s: a file of that name is in the way", buf);
+	return rc;
 }
 
 int fs_mkdirs_for(const char *file, struct ts_err *err)
