@@ -102,14 +102,16 @@ static int make_batch_dir(const char *path, struct ts_err *err)
 	char dir[INGEST_PATH_MAX * 2];
 	const char *slash = strrchr(path, '/');
 
+	int rc;
+
 	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) : 0, path);
-	if (!mkdir(dir, 0755) || errno == EEXIST)
-		return 0;
-	if (errno != ENOENT)
-		return ts_err_set(err, TS_EIO, "mkdir %s: %s", dir, strerror(errno));
-	if (fs_mkdirs_for(dir, err)) /* the first batch: the folders above */
-		return err->code;
-	if (mkdir(dir, 0755) && errno != EEXIST)
+	rc = mkdir(dir, 0755);
+	if (rc && errno == ENOENT) { /* the first batch: the folders above */
+		if (fs_mkdirs_for(dir, err))
+			return err->code;
+		rc = mkdir(dir, 0755);
+	}
+	if (rc && errno != EEXIST)
 		return ts_err_set(err, TS_EIO, "mkdir %s: %s", dir, strerror(errno));
 	return 0;
 }
@@ -322,8 +324,8 @@ int ingest_files_sync(const struct ingest_file *files, int n, const struct inges
 	/* The batch's folder, then its entry in the topic's staging folder
 	 * (make_batch_dir did not sync it). */
 	snprintf(path, sizeof(path), "%s/%s", lake->root, files[0].staged);
-	rc = rc ? rc : fs_sync_dir_of(path, err);
-	*strrchr(path, '/') = '\0';
+	*strrchr(path, '/') = '\0'; /* the batch's folder */
+	rc = rc ? rc : fs_sync_dir(path, err);
 	return rc ? rc : fs_sync_dir_of(path, err);
 }
 
