@@ -19,6 +19,7 @@ set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
+scripts/setup.sh bench # run on its own too: what a fresh machine lacks (wrk, kcat …)
 state="$root/var/bench"
 duration="${DURATION:-15}"
 conns="${CONNECTIONS:-256}"

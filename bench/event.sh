@@ -6,6 +6,7 @@
 # before. Best of REPEAT passes (default 3) in CPU time; prints the ratio.
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+"$ROOT/scripts/setup.sh" bench # run on its own too: what a fresh machine lacks
 ROWS=${ROWS:-1000000}
 REPEAT=${REPEAT:-3}
 OUT=$ROOT/var/bench/event

@@ -17,6 +17,7 @@ set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
+scripts/setup.sh bench # run on its own too: what a fresh machine lacks (wrk, kcat …)
 state="$root/var/bench-flows"
 rows="${ROWS:-10000000}"
 repeat="${REPEAT:-3}"

@@ -18,6 +18,7 @@ set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
+scripts/setup.sh bench # run on its own too: what a fresh machine lacks (wrk, kcat …)
 state="$root/var/bench-freshness"
 bin="${TOPSONGS_BIN:-$root/build/topsongs}"
 rate="${LOAD_RATE:-1000}" probes="${PROBES:-120}" interval="${PROBE_INTERVAL:-0.5}"

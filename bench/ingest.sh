@@ -19,6 +19,7 @@ shopt -s inherit_errexit # a failure inside $(run_ingest …) stops the script t
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
+scripts/setup.sh bench # run on its own too: what a fresh machine lacks (wrk, kcat …)
 state="$root/var/bench-ingest"
 rows="${ROWS:-1000000}"
 bin="${TOPSONGS_BIN:-$root/build/topsongs}"

@@ -17,6 +17,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
+scripts/setup.sh bench # run on its own too: what a fresh machine lacks (wrk, kcat …)
 : "${BASE_BIN:?set BASE_BIN to the api built before the ledger}"
 new="${TOPSONGS_BIN:-$root/build/topsongs}"
 state="$root/var/bench-ab"

@@ -16,6 +16,7 @@
 # engine's previous file removed before it writes, with and without fsync.
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+"$ROOT/scripts/setup.sh" bench # run on its own too: what a fresh machine lacks
 ROWS=${1:-10000000}
 OUT=${PARQUET_BENCH_DIR:-$ROOT/var/bench/parquet}
 REPEAT=${REPEAT:-3}

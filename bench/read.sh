@@ -14,6 +14,7 @@ set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
+scripts/setup.sh bench # run on its own too: what a fresh machine lacks (wrk, kcat …)
 state="$root/var/bench-read"
 duration="${DURATION:-15}"
 rate="${RATE:-2000}" conns="${CONNECTIONS:-20}"
