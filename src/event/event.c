@@ -124,18 +124,22 @@ static int take_uuid(json_t *v, struct play_event *ev, struct event_error *why)
 static bool region_take(const struct event_rules *rules, const char *s, size_t len,
                         struct play_event *ev)
 {
+	/* Called for every play: the list is walked in place, a few bytes per
+	 * region, rather than with strcspn's per-call set-up. */
 	for (const char *p = rules->regions; *p;) {
-		size_t n;
+		const char *name;
 
 		while (*p == ' ' || *p == ',')
 			p++;
-		n = strcspn(p, " ,");
-		if (n && n == len && len < sizeof(ev->region) && !memcmp(p, s, len)) {
+		name = p;
+		while (*p && *p != ' ' && *p != ',')
+			p++;
+		if (p > name && (size_t)(p - name) == len && len < sizeof(ev->region) &&
+		    !memcmp(name, s, len)) {
 			memcpy(ev->region, s, len);
 			ev->region[len] = '\0';
 			return true;
 		}
-		p += n;
 	}
 	return false;
 }

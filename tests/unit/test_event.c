@@ -57,6 +57,51 @@ static const struct event_case cases[] = {
     {"{" BASE "} {}", "-"},
 };
 
+/* A region must be a whole name of the configured list, whichever of
+ * spaces and commas separate them: checked on the canonical scanner alone,
+ * then through event_parse with a leading space, which the scanner leaves
+ * to jansson. */
+TEST(event_region_names)
+{
+	static const struct {
+		const char *region;
+		bool ok;
+	} names[] = {
+	    {"NA", true},  {"SA", true},    {"EU", true},   {"OC", true},
+	    {"N", false},  {"NAS", false},  {"", false},    {"A", false},
+	    {"na", false}, {"EUOC", false}, {"SA,", false}, {"NA SA", false},
+	};
+	struct event_rules list = rules;
+	char buf[512];
+
+	list.regions = " NA, SA,EU  ,, OC ";
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+		struct play_event ev;
+		struct event_error why = {0};
+		bool fast;
+		int rc;
+
+		snprintf(
+		    buf, sizeof(buf),
+		    " {\"event_id\":\"0b7e2f4c-1d2e-4f3a-8b9c-0d1e2f3a4b5c\",\"user_id\":\"u\","
+		    "\"song_id\":\"s1\",\"region\":\"%s\",\"ts\":\"2026-11-18T09:00:00Z\"}",
+		    names[i].region);
+		fast = event_parse_canonical(buf + 1, strlen(buf + 1), &list, &ev, NULL);
+		if (fast != names[i].ok || (fast && strcmp(ev.region, names[i].region)))
+			test_fail(__FILE__, __LINE__, "scanner: region '%s' %s", names[i].region,
+			          fast ? "taken" : "refused");
+		REQUIRE(!event_parse_canonical(buf, strlen(buf), &list, &ev, NULL));
+		rc = event_parse(buf, strlen(buf), &list, &ev, &why);
+		if (names[i].ok && (rc || strcmp(ev.region, names[i].region)))
+			test_fail(__FILE__, __LINE__, "jansson: region '%s' refused: %s",
+			          names[i].region, why.rule);
+		if (!names[i].ok && (!rc || !why.field || strcmp(why.field, "region")))
+			test_fail(__FILE__, __LINE__,
+			          "jansson: region '%s' not refused for its region",
+			          names[i].region);
+	}
+}
+
 TEST(event_table)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
