@@ -96,66 +96,49 @@ static int gzip_compress(int level, const void *in, size_t n, struct dbuf *out)
  * machine each trap to the hypervisor (about 4 % of ingest's CPU in perf,
  * on the instruction after each CPUID). A context made once and reused
  * does both once. Contexts go back to a small pool for whichever thread
- * compresses next; beyond ZCTX_KEPT idle ones, or past ZCTX_KEPT_BYTES
- * each (a high level's workspace), they are freed, so the memory kept is
- * bounded (a level-1 compression context of a 1 MiB page is 0.6 MB). The
- * output is the same bytes: ZSTD_compressCCtx compresses exactly as
- * ZSTD_compress does.
+ * (de)compresses next; beyond ZCTX_KEPT idle ones of a kind, or past
+ * ZCTX_KEPT_BYTES each (a high level's workspace), they are freed, so the
+ * memory kept is bounded (a level-1 compression context of a 1 MiB page
+ * is 0.6 MB). The output is the same bytes: ZSTD_compressCCtx compresses
+ * exactly as ZSTD_compress does.
  */
 #define ZCTX_KEPT       4
 #define ZCTX_KEPT_BYTES (4u << 20)
 
+struct zctx_pool {
+	void *kept[ZCTX_KEPT];
+	int n;
+};
+
 static pthread_mutex_t zctx_mu = PTHREAD_MUTEX_INITIALIZER;
-static ZSTD_CCtx *cctx_kept[ZCTX_KEPT];
-static ZSTD_DCtx *dctx_kept[ZCTX_KEPT];
-static int ncctx, ndctx;
+static struct zctx_pool cctx_pool, dctx_pool;
 
-static ZSTD_CCtx *cctx_take(void)
+/* An idle context, or NULL: the caller makes one. */
+static void *zctx_take(struct zctx_pool *p)
 {
-	ZSTD_CCtx *c = NULL;
+	void *v = NULL;
 
 	pthread_mutex_lock(&zctx_mu);
-	if (ncctx)
-		c = cctx_kept[--ncctx];
+	if (p->n)
+		v = p->kept[--p->n];
 	pthread_mutex_unlock(&zctx_mu);
-	return c ? c : ZSTD_createCCtx();
+	return v;
 }
 
-static void cctx_give(ZSTD_CCtx *c)
+/* Whether the pool kept v (of size bytes); if not, the caller frees it. */
+static bool zctx_keep(struct zctx_pool *p, void *v, size_t size)
 {
-	if (c && ZSTD_sizeof_CCtx(c) > ZCTX_KEPT_BYTES) {
-		ZSTD_freeCCtx(c);
-		return;
-	}
-	pthread_mutex_lock(&zctx_mu);
-	if (c && ncctx < ZCTX_KEPT) {
-		cctx_kept[ncctx++] = c;
-		c = NULL;
-	}
-	pthread_mutex_unlock(&zctx_mu);
-	ZSTD_freeCCtx(c);
-}
+	bool kept = false;
 
-static ZSTD_DCtx *dctx_take(void)
-{
-	ZSTD_DCtx *d = NULL;
-
+	if (size > ZCTX_KEPT_BYTES)
+		return false;
 	pthread_mutex_lock(&zctx_mu);
-	if (ndctx)
-		d = dctx_kept[--ndctx];
-	pthread_mutex_unlock(&zctx_mu);
-	return d ? d : ZSTD_createDCtx();
-}
-
-static void dctx_give(ZSTD_DCtx *d)
-{
-	pthread_mutex_lock(&zctx_mu);
-	if (d && ndctx < ZCTX_KEPT) {
-		dctx_kept[ndctx++] = d;
-		d = NULL;
+	if (p->n < ZCTX_KEPT) {
+		p->kept[p->n++] = v;
+		kept = true;
 	}
 	pthread_mutex_unlock(&zctx_mu);
-	ZSTD_freeDCtx(d);
+	return kept;
 }
 
 static int zstd_compress(int level, const void *in, size_t n, struct dbuf *out)
@@ -167,10 +150,11 @@ static int zstd_compress(int level, const void *in, size_t n, struct dbuf *out)
 
 	if (rc)
 		return rc;
-	if (!(c = cctx_take()))
+	if (!(c = zctx_take(&cctx_pool)) && !(c = ZSTD_createCCtx()))
 		return TS_ENOMEM;
 	got = ZSTD_compressCCtx(c, dst, bound, in, n, level ? level : 1);
-	cctx_give(c);
+	if (!zctx_keep(&cctx_pool, c, ZSTD_sizeof_CCtx(c)))
+		ZSTD_freeCCtx(c);
 	if (ZSTD_isError(got))
 		return TS_EIO;
 	out->len += got;
@@ -245,13 +229,14 @@ static int snappy_undo(const void *in, size_t n, void *out, size_t out_size)
 
 static int zstd_undo(const void *in, size_t n, void *out, size_t out_size)
 {
-	ZSTD_DCtx *d = dctx_take();
+	ZSTD_DCtx *d = zctx_take(&dctx_pool);
 	size_t got;
 
-	if (!d)
+	if (!d && !(d = ZSTD_createDCtx()))
 		return TS_ENOMEM;
 	got = ZSTD_decompressDCtx(d, out, out_size, in, n);
-	dctx_give(d);
+	if (!zctx_keep(&dctx_pool, d, ZSTD_sizeof_DCtx(d)))
+		ZSTD_freeDCtx(d);
 	return !ZSTD_isError(got) && got == out_size ? 0 : TS_ECORRUPT;
 }
 
