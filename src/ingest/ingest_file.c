@@ -101,7 +101,6 @@ static int make_batch_dir(const char *path, struct ts_err *err)
 {
 	char dir[INGEST_PATH_MAX * 2];
 	const char *slash = strrchr(path, '/');
-
 	int rc;
 
 	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) : 0, path);
