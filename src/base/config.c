@@ -186,8 +186,8 @@ const struct config_key config_keys[] = {
      "Longest time a consumed record waits before its file is committed to the lake."},
     {"ingest.quiet-ms", INT(ingest_quiet_ms), "100", 0, 3600000, 0, NULL,
      "A batch whose Kafka partition is caught up and has had no record this long is committed "
-     "without waiting for ingest.flush-ms: the end of a burst reaches the lake at once; 0 = "
-     "off (docs/ingest.md)."},
+     "without waiting for ingest.flush-ms: the end of a burst reaches the lake at once (the end "
+     "of a backlog without this wait); 0 = off (docs/ingest.md)."},
     {"ingest.max-rows", INT(ingest_max_rows), "200000", 1, 100000000, 0, NULL,
      "Rows per Kafka partition after which a batch is committed at once."},
     {"ingest.max-bytes", INT(ingest_max_bytes), "67108864", 1024, 4294967296, 0, NULL,

@@ -32,6 +32,7 @@
 #define WAKE_WAIT_MIN_US 5000 /* wake_fetcher */
 #define REFILL_EVERY     256  /* records taken between two looks at the queue (refill) */
 #define REFILL_GAP_US    2000 /* refill */
+#define BACKLOG_RECORDS  1000 /* this far behind the end, a batch works off a backlog */
 
 struct part {
 	int active;
@@ -45,6 +46,7 @@ struct part {
 	int64_t starved_us;     /* records waiting at the broker, none fetched, since */
 	int64_t wake_wait_us;   /* starved this long before the next wake_fetcher seek */
 	int64_t woken_at;       /* the position at the last seek */
+	int backlog;            /* the open batch works off a backlog (note_backlog) */
 	struct ingest_file *files;
 	int nfiles;
 	int64_t rows;
@@ -95,6 +97,7 @@ static void reset_batch(struct ingest *in, struct part *p)
 	p->max_ts_us = 0;
 	in->buffered -= p->bytes;
 	p->bytes = 0;
+	p->backlog = 0;
 	p->dir[0] = '\0';
 }
 
@@ -159,6 +162,20 @@ static struct ingest_file *file_for(struct ingest *in, int32_t partition,
 	return &p->files[p->nfiles++];
 }
 
+/* Marks partition n's open batch as working off a backlog when offset is
+ * BACKLOG_RECORDS or more behind the high watermark librdkafka cached from
+ * its last fetch (no broker round trip). Looked at when the batch opens
+ * and every REFILL_EVERY records; seal_caught_up acts on it. */
+static void note_backlog(struct ingest *in, int32_t n, int64_t offset)
+{
+	int64_t lo, hi;
+
+	if (in->parts[n].first >= 0 &&
+	    !rd_kafka_get_watermark_offsets(in->consumer, in->cfg->kafka_topic, n, &lo, &hi) &&
+	    hi - offset >= BACKLOG_RECORDS)
+		in->parts[n].backlog = 1;
+}
+
 static void start_batch(struct ingest *in, int32_t partition, int64_t offset)
 {
 	struct part *p = &in->parts[partition];
@@ -166,6 +183,7 @@ static void start_batch(struct ingest *in, int32_t partition, int64_t offset)
 	p->first = offset;
 	p->opened_us = time_mono_us();
 	ingest_batch_dir(in->cfg->kafka_topic, partition, offset, p->dir, sizeof(p->dir));
+	note_backlog(in, partition, offset);
 }
 
 /* The partition whose open batch holds the most record values. Batches are
@@ -389,6 +407,34 @@ static int quiet(struct ingest *in, int32_t n, int64_t wall_now)
 	       p->position >= hi;
 }
 
+/* Seals every open batch that worked off a backlog and whose partition has
+ * now caught up: the end of a back-fill, a replay or a restart's backlog
+ * reaches the lake at once, not ingest.quiet-ms later, and a process that
+ * has read everything does not sit idle meanwhile. Called when the prefetch
+ * queue is empty. A live stream's batches are never BACKLOG_RECORDS behind
+ * and keep waiting for ingest.quiet-ms (or ingest.flush-ms); 0 there turns
+ * this off too. */
+static int seal_caught_up(struct ingest *in, struct ts_err *err)
+{
+	if (!in->cfg->ingest_quiet_ms)
+		return 0;
+	for (int32_t n = 0; n < MAX_PARTITIONS; n++) {
+		struct part *p = &in->parts[n];
+		int64_t lo, hi;
+		int rc;
+
+		if (!p->active || p->first < 0 || !p->backlog ||
+		    rd_kafka_get_watermark_offsets(in->consumer, in->cfg->kafka_topic, n, &lo,
+		                                   &hi) ||
+		    p->position < hi)
+			continue;
+		in->stats->backlog_seals++;
+		if ((rc = seal(in, n, err)))
+			return rc;
+	}
+	return 0;
+}
+
 /* Seals every batch that has waited ingest.flush-ms, or whose partition
  * has gone quiet. */
 static int flush_old(struct ingest *in, int64_t now, struct ts_err *err)
@@ -595,6 +641,8 @@ static int poll_once(struct ingest *in, struct ts_err *err)
 
 	if (!m) {
 		wake_fetcher(in);
+		if ((rc = seal_caught_up(in, err)))
+			return rc;
 		m = rd_kafka_consumer_poll(in->consumer, in->starving ? 2 : 100);
 	}
 	now = time_mono_us();
@@ -606,8 +654,11 @@ static int poll_once(struct ingest *in, struct ts_err *err)
 	} else if (m && m->partition >= 0 && m->partition < MAX_PARTITIONS &&
 	           in->parts[m->partition].active) {
 		rc = take(in, m, err);
-		if (!rc && in->refill && in->stats->records % REFILL_EVERY == 0)
-			refill(in, m, now);
+		if (!rc && in->stats->records % REFILL_EVERY == 0) {
+			note_backlog(in, m->partition, m->offset);
+			if (in->refill)
+				refill(in, m, now);
+		}
 	}
 	if (m)
 		rd_kafka_message_destroy(m);

@@ -31,6 +31,7 @@ struct ingest_stats {
 	_Atomic int64_t restarts;      /* restarts after a service was unavailable */
 	_Atomic int64_t fetch_wakeups; /* partitions sought to wake the fetcher */
 	_Atomic int64_t fetch_refills; /* queries sent to wake it with records queued */
+	_Atomic int64_t backlog_seals; /* batches sealed once a backlog was worked off */
 };
 
 /* Returns 0 after a clean stop

@@ -45,6 +45,9 @@ static int render(const struct ingest_stats *s, struct dbuf *out)
 	    {"fetch_refills_total", "counter",
 	     "Watermark queries sent to wake librdkafka's fetcher before its queue runs dry.",
 	     offsetof(struct ingest_stats, fetch_refills)},
+	    {"backlog_seals_total", "counter",
+	     "Batches committed as soon as their partition caught up after a backlog.",
+	     offsetof(struct ingest_stats, backlog_seals)},
 	    {"consumer_lag_records", "gauge",
 	     "Records behind the high watermarks of the "
 	     "assigned partitions.",

@@ -149,3 +149,63 @@ kill -TERM "$pid"
 wait "$pid" || fail "ingest exited $? on SIGTERM: $(tail -5 "$SCRATCH/ingest3.log")"
 [ "$(topic_rows "$topic3")" = 3000 ] || fail "$(topic_rows "$topic3") rows after SIGTERM"
 echo "a burst's last batches committed once their partitions went quiet"
+
+# A backlog's end: a batch that began 1,000 records or more behind its
+# partition's end is committed as soon as the partition has caught up, not
+# ingest.quiet-ms later — ten minutes here, as are the batches' age and
+# size, so that nothing else commits them before a SIGTERM. Keyed by event,
+# so that each partition holds thousands of the records.
+topic4="$topic-c"
+python3 -c '
+import json, sys
+for line in open(sys.argv[1]):
+    line = line.split("\t", 1)[1]
+    sys.stdout.write(json.loads(line)["event_id"] + "\t" + line)' "$SCRATCH/records.tsv" >"$SCRATCH/by-event.tsv"
+kcat -P -b "$TOPSONGS_KAFKA_BROKERS" -t "$topic4" -K $'\t' -z lz4 <"$SCRATCH/by-event.tsv" ||
+	fail "cannot produce the fourth test records"
+mport4="$(free_port)"
+"$TOPSONGS_BIN" ingest --kafka-topic "$topic4" --ingest-group "g-$topic4" \
+	--ingest-dlq-topic "$topic-dlq" --lake-url "$lake" --ingest-flush-ms 600000 \
+	--ingest-quiet-ms 600000 --ingest-max-rows 100000000 --ingest-compact-interval-s 0 \
+	--ingest-metrics-listen "127.0.0.1:$mport4" >"$SCRATCH/ingest4.log" 2>&1 &
+pid=$!
+pids_to_stop+=("$pid")
+wait_rows "$topic4" "$n" "$SCRATCH/ingest4.log"
+[ "$(topic_rows "$topic4")" = "$n" ] ||
+	fail "$(topic_rows "$topic4") of $n rows committed after a backlog was worked off"
+seals="$(curl -fs "http://127.0.0.1:$mport4/metrics" |
+	awk '$1 == "topsongs_ingest_backlog_seals_total" { print $2 }')"
+[ "${seals:-0}" -ge 6 ] || fail "backlog_seals_total is '${seals}', not one at least per partition"
+kill -TERM "$pid"
+wait "$pid" || fail "ingest exited $? on SIGTERM: $(tail -5 "$SCRATCH/ingest4.log")"
+echo "a backlog's last batches committed once their partitions caught up ($seals)"
+
+# Fewer than 1,000 records behind is no backlog: with the same settings,
+# 300 records (about 50 a partition) wait for the SIGTERM.
+topic5="$topic-s"
+head -n 300 "$SCRATCH/by-event.tsv" | kcat -P -b "$TOPSONGS_KAFKA_BROKERS" -t "$topic5" -K $'\t' ||
+	fail "cannot produce the fifth test records"
+mport5="$(free_port)"
+"$TOPSONGS_BIN" ingest --kafka-topic "$topic5" --ingest-group "g-$topic5" \
+	--ingest-dlq-topic "$topic-dlq" --lake-url "$lake" --ingest-flush-ms 600000 \
+	--ingest-quiet-ms 600000 --ingest-max-rows 100000000 --ingest-compact-interval-s 0 \
+	--ingest-metrics-listen "127.0.0.1:$mport5" >"$SCRATCH/ingest5.log" 2>&1 &
+pid=$!
+pids_to_stop+=("$pid")
+consumed5() {
+	curl -fs "http://127.0.0.1:$mport5/metrics" 2>/dev/null |
+		awk '$1 == "topsongs_ingest_records_consumed_total" { print $2 }'
+}
+for _ in $(seq 1 240); do
+	[ "$(consumed5)" = 300 ] && break
+	kill -0 "$pid" 2>/dev/null || fail "ingest died: $(tail -3 "$SCRATCH/ingest5.log")"
+	sleep 0.5
+done
+[ "$(consumed5)" = 300 ] || fail "ingest read $(consumed5) of 300 records in 2 minutes"
+sleep 1
+[ "$(topic_rows "$topic5")" = 0 ] ||
+	fail "$(topic_rows "$topic5") rows of a 300-record stream committed with no reason to"
+kill -TERM "$pid"
+wait "$pid" || fail "ingest exited $? on SIGTERM: $(tail -5 "$SCRATCH/ingest5.log")"
+[ "$(topic_rows "$topic5")" = 300 ] || fail "$(topic_rows "$topic5") rows after SIGTERM"
+echo "a stream under 1,000 records behind waits for its batches' age, as before"
