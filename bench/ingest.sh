@@ -43,7 +43,12 @@ scripts/pyenv.sh >/dev/null
 rm -rf "$state"
 mkdir -p "$state"
 scripts/pg.sh start "$state/pg" "$pgport"
-scripts/kafka.sh start "$state/kafka" "$kport"
+# Kafka's default group.initial.rebalance.delay.ms (the tests' broker has 0):
+# two processes started together then join the group's first generation
+# together and split the partitions at once, as on a production broker,
+# instead of one taking all six until a rebalance (docs/ingest.md, "Two
+# processes starting together"). The wait is in the start-up column.
+KAFKA_GROUP_DELAY_MS=3000 scripts/kafka.sh start "$state/kafka" "$kport"
 
 echo "generating $rows plays" >&2
 "$bin" simulate --seed 7 --count "$rows" --from -20h --to now --out "$state/plays.ndjson" --quiet
@@ -212,9 +217,16 @@ done
 # Freshness under a live stream: api + ingest + simulator at LIVE_RATE.
 echo "freshness: ${LIVE_SECONDS:-20} s of live plays at ${LIVE_RATE:-2000}/s" >&2
 "$bin" api --api-listen "127.0.0.1:$api_port" --kafka-topic live >"$state/api.log" 2>&1 &
-"$bin" ingest --kafka-topic live --ingest-group live --lake-url "$state/live" \
-	--ingest-metrics-listen 127.0.0.1:0 >>"$state/ingest.log" 2>&1 &
-sleep 2
+TOPSONGS_LOG_LEVEL=info "$bin" ingest --kafka-topic live --ingest-group live --lake-url "$state/live" \
+	--ingest-metrics-listen 127.0.0.1:0 >"$state/ingest-live.log" 2>&1 &
+# The plays start once the group has formed (the broker waits 3 s for more
+# members): freshness measures the stream, not the group's first join.
+for _ in $(seq 1 120); do
+	grep -q "partition assigned" "$state/ingest-live.log" && break
+	sleep 0.25
+done
+grep -q "partition assigned" "$state/ingest-live.log" ||
+	{ echo "the live ingest was assigned no partition in 30 s; see $state/ingest-live.log" >&2; exit 1; }
 "$bin" simulate --seed 9 --rate "${LIVE_RATE:-2000}" --duration "${LIVE_SECONDS:-20}" \
 	--target "http://127.0.0.1:$api_port" --quiet || true
 sleep 3

@@ -9,6 +9,11 @@
 #
 # The controller listens on PORT+1. Everything lives under STATE_DIR except
 # the jars, which are shared in var/cache/kafka-VERSION.
+#
+# KAFKA_GROUP_DELAY_MS sets the broker's group.initial.rebalance.delay.ms:
+# how long a new consumer group waits for more members before its first
+# assignment. 0 here by default, so that each test's group forms at once;
+# Kafka's own default is 3000.
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -52,7 +57,7 @@ offsets.topic.replication.factor=1
 offsets.topic.num.partitions=6
 transaction.state.log.replication.factor=1
 transaction.state.log.min.isr=1
-group.initial.rebalance.delay.ms=0
+group.initial.rebalance.delay.ms=${KAFKA_GROUP_DELAY_MS:-0}
 log.retention.hours=168
 PROPS
 	cat >"$dir/log4j.properties" <<PROPS
