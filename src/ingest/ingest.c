@@ -32,6 +32,7 @@
 #define WAKE_WAIT_MIN_US 5000 /* wake_fetcher */
 #define REFILL_EVERY     256  /* records taken between two looks at the queue (refill) */
 #define REFILL_GAP_US    2000 /* refill */
+#define POLL_BATCH       64   /* messages taken from the queue at once (poll_once) */
 #define BACKLOG_RECORDS  1000 /* this far behind the end, a batch works off a backlog */
 
 struct part {
@@ -629,29 +630,15 @@ static void refill(struct ingest *in, const rd_kafka_message_t *m, int64_t now)
 	ingest_refill_ask(in->refill, m->partition);
 }
 
-static int poll_once(struct ingest *in, struct ts_err *err)
+/* One message of a poll: a record is taken, an error logged. */
+static int handle(struct ingest *in, const rd_kafka_message_t *m, int64_t now, struct ts_err *err)
 {
-	rd_kafka_message_t *m;
-	int64_t now;
-	int rc = ingest_committer_failed(in->committer, err);
+	int rc = 0;
 
-	if (rc) /* a batch failed: start again from the committed offsets */
-		return rc;
-	m = rd_kafka_consumer_poll(in->consumer, 0);
-
-	if (!m) {
-		wake_fetcher(in);
-		if ((rc = seal_caught_up(in, err)))
-			return rc;
-		m = rd_kafka_consumer_poll(in->consumer, in->starving ? 2 : 100);
-	}
-	now = time_mono_us();
-	in->rules.now_us = now + in->wall_offset_us;
-
-	if (m && m->err) {
+	if (m->err) {
 		if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
 			log_warn("kafka", "error=\"%s\"", rd_kafka_message_errstr(m));
-	} else if (m && m->partition >= 0 && m->partition < MAX_PARTITIONS &&
+	} else if (m->partition >= 0 && m->partition < MAX_PARTITIONS &&
 	           in->parts[m->partition].active) {
 		rc = take(in, m, err);
 		if (!rc && in->stats->records % REFILL_EVERY == 0) {
@@ -660,8 +647,43 @@ static int poll_once(struct ingest *in, struct ts_err *err)
 				refill(in, m, now);
 		}
 	}
-	if (m)
-		rd_kafka_message_destroy(m);
+	return rc;
+}
+
+/*
+ * Takes what the consumer's queue holds, POLL_BATCH messages at most, in
+ * one call: polled one at a time, every record took the queue's lock and
+ * read the clock in librdkafka and here. When the queue is empty, one
+ * message is awaited with rd_kafka_consumer_poll instead (a batch call with
+ * a timeout waits for its whole array to fill). Rebalance callbacks run
+ * inside either call; a record polled before a revoke is dropped by
+ * handle (its partition no longer active) and read again by the next owner
+ * from the committed offset.
+ */
+static int poll_once(struct ingest *in, struct ts_err *err)
+{
+	rd_kafka_message_t *ms[POLL_BATCH];
+	ssize_t n;
+	int64_t now;
+	int rc = ingest_committer_failed(in->committer, err);
+
+	if (rc) /* a batch failed: start again from the committed offsets */
+		return rc;
+	n = rd_kafka_consume_batch_queue(in->queue, 0, ms, POLL_BATCH);
+	if (n <= 0) {
+		wake_fetcher(in);
+		if ((rc = seal_caught_up(in, err)))
+			return rc;
+		ms[0] = rd_kafka_consumer_poll(in->consumer, in->starving ? 2 : 100);
+		n = ms[0] != NULL;
+	}
+	now = time_mono_us();
+	in->rules.now_us = now + in->wall_offset_us;
+	for (ssize_t i = 0; i < n; i++) {
+		if (!rc && !in->failed)
+			rc = handle(in, ms[i], now, err);
+		rd_kafka_message_destroy(ms[i]);
+	}
 	if (rc)
 		return rc;
 	rc = flush_old(in, now, err);
@@ -680,15 +702,16 @@ static int setup(struct ingest *in, struct ts_err *err)
 	return rc ? rc : open_consumer(in, err);
 }
 
-/* The refiller (refill). TS_FAILPOINT=ingest.no-refill:1 leaves it out,
- * so that a test can see wake_fetcher's seeks alone at work. */
+/* The consumer's queue (poll_once), and the refiller (refill).
+ * TS_FAILPOINT=ingest.no-refill:1 leaves the refiller out, so that a test
+ * can see wake_fetcher's seeks alone at work. */
 static int start_refill(struct ingest *in, struct ts_err *err)
 {
-	if (failpoint_arg("ingest.no-refill"))
-		return 0;
 	in->queue = rd_kafka_queue_get_consumer(in->consumer);
 	if (!in->queue)
 		return ts_err_set(err, TS_EINVAL, "kafka: no consumer queue");
+	if (failpoint_arg("ingest.no-refill"))
+		return 0;
 	return ingest_refill_new(in->consumer, in->cfg->kafka_topic, &in->stats->fetch_refills,
 	                         &in->refill, err);
 }
