@@ -139,6 +139,11 @@ int ingest_file_open(struct ingest_file *f, const struct ingest_lake *lake, cons
 	/* Nearly unique in every file: PLAIN from the start (a dictionary would
 	 * be dropped at the first page, after a hash probe per value). */
 	o.no_dictionary = 1u << COL_EVENT_ID | 1u << COL_TS | 1u << COL_OFFSET;
+	/* Inline, on the committer's thread: a file of a few thousand rows has
+	 * one small page a column, and a helper thread per file (created,
+	 * woken per page, joined) cost more than it overlapped
+	 * (docs/ingest.md, "Throughput"). */
+	o.threads = 0;
 	if (!lake->root)
 		return parquet_writer_new_mem(raw_schema, COL_COUNT, &o, &f->writer, err);
 	o.no_sync = true; /* ingest_files_sync, for the whole batch at once */
