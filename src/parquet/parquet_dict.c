@@ -273,6 +273,13 @@ static inline size_t put_many(struct parquet_dict *d, size_t vs, const void *val
 	uint64_t key[BLOCK];
 	uint32_t h[BLOCK];
 
+	/* A fixed-width value equal to the one put before it takes its index
+	 * without a hash or a probe: columns such as a file's Kafka partition
+	 * or its records' ingest time come in long runs. */
+	uint64_t prev_key = 0, run_key = 0; /* the last value put; the last one seen */
+	uint32_t prev_idx = 0;
+	bool have_prev = false, have_run = false;
+
 	*rc = 0;
 	for (size_t at = 0; at < n; at += BLOCK) {
 		size_t m = n - at < BLOCK ? n - at : BLOCK;
@@ -284,6 +291,12 @@ static inline size_t put_many(struct parquet_dict *d, size_t vs, const void *val
 				continue;
 			if (vs) {
 				key[j] = fixed_key(vs, fixed + i * vs);
+				/* The value before it, in this block or the last: it
+				 * will have been put when this one's turn comes. */
+				if (have_run && key[j] == run_key)
+					continue; /* no hash, no probe (below) */
+				run_key = key[j];
+				have_run = true;
 				h[j] = key_hash(key[j]);
 			} else {
 				h[j] = (uint32_t)hash_bytes(b[i].ptr, b[i].len);
@@ -298,6 +311,10 @@ static inline size_t put_many(struct parquet_dict *d, size_t vs, const void *val
 
 			if (valid && !valid[i])
 				continue;
+			if (vs && have_prev && key[j] == prev_key) {
+				idx[k++] = prev_idx;
+				continue;
+			}
 			if (vs)
 				*rc = put_fixed(d, vs, key[j], h[j], &idx[k]);
 			else
@@ -306,6 +323,11 @@ static inline size_t put_many(struct parquet_dict *d, size_t vs, const void *val
 			if (*rc) {
 				*nidx = k;
 				return i;
+			}
+			if (vs) {
+				prev_key = key[j];
+				prev_idx = idx[k];
+				have_prev = true;
 			}
 			k++;
 		}

@@ -528,7 +528,7 @@ static void *write_same(struct tcol *cols, int ncols, size_t rows, int mode, siz
  * dictionaries fill up in the middle of a batch and the chunk goes PLAIN
  * there. Single puts, column batches and the helper thread must all give
  * the same bytes. */
-static void paths_give_same_bytes(size_t dict_bytes)
+static void paths_give_same_bytes(size_t dict_bytes, bool runs)
 {
 	static const int types[3] = {PARQUET_INT64, PARQUET_BYTE_ARRAY, PARQUET_INT32};
 	struct tcol cols[6];
@@ -547,6 +547,13 @@ static void paths_give_same_bytes(size_t dict_bytes)
 			free(cols[i].s[r]);
 			cols[i].s[r] = NULL;
 			gen_value(&cols[i], r);
+			/* In runs: mostly the value of the row before, nulls
+			 * falling inside runs (the writer's batch put skips the
+			 * probe for a repeated fixed-width value). */
+			if (runs && r && rndn(8) && cols[i].def.type != PARQUET_BYTE_ARRAY) {
+				cols[i].i[r] = cols[i].i[r - 1];
+				cols[i].d[r] = cols[i].d[r - 1];
+			}
 		}
 	}
 	fixed_batch = 1000;
@@ -569,12 +576,18 @@ static void paths_give_same_bytes(size_t dict_bytes)
 
 TEST(parquet_writer_paths_give_same_bytes)
 {
-	paths_give_same_bytes(0);
+	paths_give_same_bytes(0, false);
 }
 
 TEST(parquet_writer_paths_same_bytes_dictionary_full)
 {
-	paths_give_same_bytes(20000);
+	paths_give_same_bytes(20000, false);
+}
+
+TEST(parquet_writer_paths_same_bytes_in_runs)
+{
+	paths_give_same_bytes(0, true);
+	paths_give_same_bytes(20000, true);
 }
 
 /* Integer dictionary columns take their statistics as values are put: the
