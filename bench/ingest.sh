@@ -248,6 +248,7 @@ f() { echo "$2" | cut -d' ' -f"$1"; }
 launch() { python3 -c "print(f'{$(f 1 "$1") + $(f 3 "$1"):.2f}')"; }
 rate() { python3 -c "print(f'{$rows / $1:,.0f}')"; }
 ratio() { python3 -c "print(f'{$2 / $1:.2f}')"; }
+size_of() { echo "$(find "$1" -name '*.parquet' | wc -l) files, $(du -sb "$1" | awk '{ printf "%.1f", $1 / 1e6 }') MB"; }
 row() { echo "| $1 | $(f 1 "$2") | $(rate "$(f 1 "$2")") | $(f 3 "$2") | $(rate "$(launch "$2")") | $(f 2 "$2") | $(rate "$(f 2 "$2")") |"; }
 cat <<MD
 
@@ -263,6 +264,8 @@ $(row "topsongs ingest, 2 processes" "$t2")
 $(row "DuckDB, $(nproc) threads" "$dn")
 
 Ratio ingest / DuckDB (rows/s): 1 process vs 1 thread **$(ratio "$(f 1 "$t1")" "$(f 1 "$d1")")x**, 2 processes vs $(nproc) threads **$(ratio "$(f 1 "$t2")" "$(f 1 "$dn")")x**; from launch, start-up counted for both: $(ratio "$(launch "$t1")" "$(launch "$d1")")x and $(ratio "$(launch "$t2")" "$(launch "$dn")")x; per CPU second: **$(ratio "$(f 2 "$t1")" "$(f 2 "$d1")")x** and **$(ratio "$(f 2 "$t2")" "$(f 2 "$dn")")x**.
+
+Lakes written: ingest (2 processes, compaction off, so one file per batch and lake partition) $(size_of "$state/lake2"); DuckDB $(size_of "$state/duck"). ZSTD at level 1 for ingest, DuckDB's default for DuckDB.
 
 Freshness (event sent by the simulator -> its file committed), $(echo "$fresh" | cut -d' ' -f3) live plays: p50 $(echo "$fresh" | cut -d' ' -f1) s, p99 $(echo "$fresh" | cut -d' ' -f2) s. Peak RSS of one ingest process (VmHWM): $(($(<"$state/rss") / 1024)) MiB.
 MD
