@@ -95,6 +95,19 @@ static int file_order(const void *a, const void *b)
 	return strcmp(x->region, y->region);
 }
 
+/* The batch's rows are in its written files now, its columns freed: its
+ * bytes leave the memory bound (ingest.buffer-kbytes) at once, so that a
+ * main thread waiting on the bound goes on reading while this thread waits
+ * for the fsyncs, PostgreSQL and the publication. */
+static void release_bytes(struct ingest_committer *c, struct ingest_job *job)
+{
+	pthread_mutex_lock(&c->mu);
+	c->bytes -= job->bytes;
+	job->bytes = 0;
+	pthread_cond_broadcast(&c->changed);
+	pthread_mutex_unlock(&c->mu);
+}
+
 /* Closes the batch's files, waits for its dead letters, commits, publishes.
  * Before the commit, a failure discards the batch (its records will be
  * consumed again); after it, the committed files stay staged and are
@@ -116,6 +129,8 @@ static int commit_job(struct ingest_committer *c, struct ingest_job *job, struct
 
 	for (int i = 0; !rc && i < job->nfiles; i++)
 		rc = ingest_file_close(&job->files[i], &c->lake, err);
+	if (!rc)
+		release_bytes(c, job);
 	rc = rc ? rc : ingest_files_sync(job->files, job->nfiles, &c->lake, err);
 	rc = rc ? rc : wait_dead_letters(c, err);
 	if (!rc) {
@@ -276,8 +291,9 @@ void ingest_committer_wait_one(struct ingest_committer *c)
 	pthread_mutex_lock(&c->mu);
 	if (c->count && !c->failed) {
 		int head = c->head, count = c->count;
+		int64_t bytes = c->bytes;
 
-		while (c->head == head && c->count == count && !c->failed)
+		while (c->head == head && c->count == count && c->bytes == bytes && !c->failed)
 			pthread_cond_wait(&c->changed, &c->mu);
 	}
 	pthread_mutex_unlock(&c->mu);

@@ -54,10 +54,12 @@ int ingest_committer_push(struct ingest_committer *c, struct ingest_job *job, st
  * failure, dropped); returns 0 or the committer's error. */
 int ingest_committer_drain(struct ingest_committer *c, struct ts_err *err);
 
-/* Waits until the committer finishes a batch, or has none. */
+/* Waits until the committer has written a batch's files or finished a
+ * batch, or has none. */
 void ingest_committer_wait_one(struct ingest_committer *c);
 
-/* Record bytes of the batches queued or being committed. */
+/* Record bytes of the batches queued, and of the one in hand until its
+ * files are written (its fsyncs, commit and publication hold no rows). */
 int64_t ingest_committer_bytes(struct ingest_committer *c);
 
 /* 0, or the committer's error code (and *err) once a batch failed. */
