@@ -272,13 +272,13 @@ static inline size_t put_many(struct parquet_dict *d, size_t vs, const void *val
 	size_t k = 0;
 	uint64_t key[BLOCK];
 	uint32_t h[BLOCK];
-
-	/* A fixed-width value equal to the one put before it takes its index
-	 * without a hash or a probe: columns such as a file's Kafka partition
-	 * or its records' ingest time come in long runs. */
-	uint64_t prev_key = 0, run_key = 0; /* the last value put; the last one seen */
-	uint32_t prev_idx = 0;
-	bool have_prev = false, have_run = false;
+	/* A fixed-width value equal to the valid one before it (in this call)
+	 * takes that one's index, idx[k - 1], without a hash or a probe:
+	 * columns such as a file's Kafka partition or its records' ingest time
+	 * come in long runs. */
+	bool rep[BLOCK];
+	uint64_t last = 0;
+	bool have_last = false;
 
 	*rc = 0;
 	for (size_t at = 0; at < n; at += BLOCK) {
@@ -291,12 +291,11 @@ static inline size_t put_many(struct parquet_dict *d, size_t vs, const void *val
 				continue;
 			if (vs) {
 				key[j] = fixed_key(vs, fixed + i * vs);
-				/* The value before it, in this block or the last: it
-				 * will have been put when this one's turn comes. */
-				if (have_run && key[j] == run_key)
+				rep[j] = have_last && key[j] == last;
+				last = key[j];
+				have_last = true;
+				if (rep[j])
 					continue; /* no hash, no probe (below) */
-				run_key = key[j];
-				have_run = true;
 				h[j] = key_hash(key[j]);
 			} else {
 				h[j] = (uint32_t)hash_bytes(b[i].ptr, b[i].len);
@@ -311,8 +310,9 @@ static inline size_t put_many(struct parquet_dict *d, size_t vs, const void *val
 
 			if (valid && !valid[i])
 				continue;
-			if (vs && have_prev && key[j] == prev_key) {
-				idx[k++] = prev_idx;
+			if (vs && rep[j]) { /* the value before it was put: k > 0 */
+				idx[k] = idx[k - 1];
+				k++;
 				continue;
 			}
 			if (vs)
@@ -323,11 +323,6 @@ static inline size_t put_many(struct parquet_dict *d, size_t vs, const void *val
 			if (*rc) {
 				*nidx = k;
 				return i;
-			}
-			if (vs) {
-				prev_key = key[j];
-				prev_idx = idx[k];
-				have_prev = true;
 			}
 			k++;
 		}
