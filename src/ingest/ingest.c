@@ -394,18 +394,23 @@ static int open_consumer(struct ingest *in, struct ts_err *err)
 	return rc;
 }
 
-/* Whether partition n has had no record for ingest.quiet-ms and its
- * consumer's cached high watermark (no broker round trip) says nothing
- * more is waiting: the burst it was part of has ended. */
-static int quiet(struct ingest *in, int32_t n, int64_t wall_now)
+/* Whether the consumer's cached high watermark of partition n (no broker
+ * round trip) says nothing more is waiting past its position. */
+static int caught_up(struct ingest *in, int32_t n)
 {
-	const struct part *p = &in->parts[n];
 	int64_t lo, hi;
 
+	return !rd_kafka_get_watermark_offsets(in->consumer, in->cfg->kafka_topic, n, &lo, &hi) &&
+	       in->parts[n].position >= hi;
+}
+
+/* Whether partition n has had no record for ingest.quiet-ms and is caught
+ * up: the burst it was part of has ended. */
+static int quiet(struct ingest *in, int32_t n, int64_t wall_now)
+{
 	return in->cfg->ingest_quiet_ms &&
-	       wall_now - p->last_record_us >= in->cfg->ingest_quiet_ms * 1000 &&
-	       !rd_kafka_get_watermark_offsets(in->consumer, in->cfg->kafka_topic, n, &lo, &hi) &&
-	       p->position >= hi;
+	       wall_now - in->parts[n].last_record_us >= in->cfg->ingest_quiet_ms * 1000 &&
+	       caught_up(in, n);
 }
 
 /* Seals every open batch that worked off a backlog and whose partition has
@@ -421,13 +426,9 @@ static int seal_caught_up(struct ingest *in, struct ts_err *err)
 		return 0;
 	for (int32_t n = 0; n < MAX_PARTITIONS; n++) {
 		struct part *p = &in->parts[n];
-		int64_t lo, hi;
 		int rc;
 
-		if (!p->active || p->first < 0 || !p->backlog ||
-		    rd_kafka_get_watermark_offsets(in->consumer, in->cfg->kafka_topic, n, &lo,
-		                                   &hi) ||
-		    p->position < hi)
+		if (!p->active || p->first < 0 || !p->backlog || !caught_up(in, n))
 			continue;
 		in->stats->backlog_seals++;
 		if ((rc = seal(in, n, err)))
