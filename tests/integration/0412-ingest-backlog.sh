@@ -36,6 +36,44 @@ wait_rows() {
 	done
 }
 
+# metric PORT NAME: the value of topsongs_ingest_NAME on the /metrics of
+# the ingest listening on PORT (empty when it does not answer).
+metric() {
+	curl -fs "http://127.0.0.1:$1/metrics" 2>/dev/null |
+		awk -v m="topsongs_ingest_$2" '$1 == m { print $2 }'
+}
+
+# wait_consumed PORT N LOG: until ingest ($pid, metrics on PORT, logging to
+# LOG) has read N records, for at most 2 minutes; fails otherwise.
+wait_consumed() {
+	for _ in $(seq 1 240); do
+		[ "$(metric "$1" records_consumed_total)" = "$2" ] && return 0
+		kill -0 "$pid" 2>/dev/null || fail "ingest died: $(tail -3 "$3")"
+		sleep 0.5
+	done
+	fail "ingest read $(metric "$1" records_consumed_total) of $2 records in 2 minutes"
+}
+
+# slow_ingest TOPIC LOG PORT [ARGS...]: one ingest over TOPIC whose batches
+# would wait ten minutes and hold any number of rows, so that only what a
+# part checks commits them; sets pid. Metrics on PORT (0: any).
+slow_ingest() {
+	local t="$1" log="$2" port="$3"
+	shift 3
+	"$TOPSONGS_BIN" ingest --kafka-topic "$t" --ingest-group "g-$t" \
+		--ingest-dlq-topic "$topic-dlq" --lake-url "$lake" --ingest-flush-ms 600000 \
+		--ingest-max-rows 100000000 --ingest-compact-interval-s 0 \
+		--ingest-metrics-listen "127.0.0.1:$port" "$@" >"$log" 2>&1 &
+	pid=$!
+	pids_to_stop+=("$pid")
+}
+
+# stop_ingest LOG: SIGTERM to $pid, which must exit cleanly.
+stop_ingest() {
+	kill -TERM "$pid"
+	wait "$pid" || fail "ingest exited $? on SIGTERM: $(tail -5 "$1")"
+}
+
 # backlog MODE TOPIC: one ingest over the records in TOPIC, with the smallest prefetch queue (1 MB), which the backlog fills
 # again and again. MODE "seek": the refiller left out (failpoint), so the
 # fetcher must be woken by seeks; MODE "refill": by watermark queries
@@ -100,32 +138,17 @@ topic2="$topic-b"
 head -n 3000 "$SCRATCH/records.tsv" | kcat -P -b "$TOPSONGS_KAFKA_BROKERS" -t "$topic2" -K $'\t' ||
 	fail "cannot produce the second test records"
 mport2="$(free_port)"
-"$TOPSONGS_BIN" ingest --kafka-topic "$topic2" --ingest-group "g-$topic2" \
-	--ingest-dlq-topic "$topic-dlq" --lake-url "$lake" --ingest-buffer-kbytes 64 \
-	--ingest-flush-ms 600000 --ingest-quiet-ms 0 --ingest-max-rows 100000000 \
-	--ingest-compact-interval-s 0 --ingest-metrics-listen "127.0.0.1:$mport2" >"$SCRATCH/ingest2.log" 2>&1 &
-pid=$!
-pids_to_stop+=("$pid")
+slow_ingest "$topic2" "$SCRATCH/ingest2.log" "$mport2" --ingest-buffer-kbytes 64 --ingest-quiet-ms 0
 # The bound covers the batches the committer has not finished too: once
 # every record is read, ~200 bytes a record, 64 KB holds about 320, so all
 # but the last few hundred must be committed by the bound.
-consumed() {
-	curl -fs "http://127.0.0.1:$mport2/metrics" 2>/dev/null |
-		awk '$1 == "topsongs_ingest_records_consumed_total" { print $2 }'
-}
-for _ in $(seq 1 240); do
-	[ "$(consumed)" = 3000 ] && break
-	kill -0 "$pid" 2>/dev/null || fail "ingest died: $(tail -3 "$SCRATCH/ingest2.log")"
-	sleep 0.5
-done
-[ "$(consumed)" = 3000 ] || fail "ingest read $(consumed) of 3000 records in 2 minutes"
+wait_consumed "$mport2" 3000 "$SCRATCH/ingest2.log"
 wait_rows "$topic2" 2500 "$SCRATCH/ingest2.log"
 rows2() { topic_rows "$topic2"; }
 [ "$(rows2)" -ge 2500 ] || fail "only $(rows2) of 3000 rows committed: open batches are not bounded"
 sleep 1
 [ "$(rows2)" -lt 3000 ] || fail "all 3000 rows committed with no reason to commit the last batches"
-kill -TERM "$pid"
-wait "$pid" || fail "ingest exited $? on SIGTERM: $(tail -5 "$SCRATCH/ingest2.log")"
+stop_ingest "$SCRATCH/ingest2.log"
 # SIGTERM commits the rest: every record once
 [ "$(rows2)" = 3000 ] || fail "$(rows2) rows committed for 3000 records after SIGTERM"
 echo "open batches bounded: 64 KB of records held at most"
@@ -136,17 +159,11 @@ echo "open batches bounded: 64 KB of records held at most"
 topic3="$topic-q"
 head -n 3000 "$SCRATCH/records.tsv" | kcat -P -b "$TOPSONGS_KAFKA_BROKERS" -t "$topic3" -K $'\t' ||
 	fail "cannot produce the third test records"
-"$TOPSONGS_BIN" ingest --kafka-topic "$topic3" --ingest-group "g-$topic3" \
-	--ingest-dlq-topic "$topic-dlq" --lake-url "$lake" --ingest-flush-ms 600000 \
-	--ingest-max-rows 100000000 --ingest-compact-interval-s 0 \
-	--ingest-metrics-listen 127.0.0.1:0 >"$SCRATCH/ingest3.log" 2>&1 &
-pid=$!
-pids_to_stop+=("$pid")
+slow_ingest "$topic3" "$SCRATCH/ingest3.log" 0
 wait_rows "$topic3" 3000 "$SCRATCH/ingest3.log"
 [ "$(topic_rows "$topic3")" = 3000 ] ||
 	fail "$(topic_rows "$topic3") of 3000 rows committed after a burst ended: quiet partitions wait"
-kill -TERM "$pid"
-wait "$pid" || fail "ingest exited $? on SIGTERM: $(tail -5 "$SCRATCH/ingest3.log")"
+stop_ingest "$SCRATCH/ingest3.log"
 [ "$(topic_rows "$topic3")" = 3000 ] || fail "$(topic_rows "$topic3") rows after SIGTERM"
 echo "a burst's last batches committed once their partitions went quiet"
 
@@ -164,20 +181,13 @@ for line in open(sys.argv[1]):
 kcat -P -b "$TOPSONGS_KAFKA_BROKERS" -t "$topic4" -K $'\t' -z lz4 <"$SCRATCH/by-event.tsv" ||
 	fail "cannot produce the fourth test records"
 mport4="$(free_port)"
-"$TOPSONGS_BIN" ingest --kafka-topic "$topic4" --ingest-group "g-$topic4" \
-	--ingest-dlq-topic "$topic-dlq" --lake-url "$lake" --ingest-flush-ms 600000 \
-	--ingest-quiet-ms 600000 --ingest-max-rows 100000000 --ingest-compact-interval-s 0 \
-	--ingest-metrics-listen "127.0.0.1:$mport4" >"$SCRATCH/ingest4.log" 2>&1 &
-pid=$!
-pids_to_stop+=("$pid")
+slow_ingest "$topic4" "$SCRATCH/ingest4.log" "$mport4" --ingest-quiet-ms 600000
 wait_rows "$topic4" "$n" "$SCRATCH/ingest4.log"
 [ "$(topic_rows "$topic4")" = "$n" ] ||
 	fail "$(topic_rows "$topic4") of $n rows committed after a backlog was worked off"
-seals="$(curl -fs "http://127.0.0.1:$mport4/metrics" |
-	awk '$1 == "topsongs_ingest_backlog_seals_total" { print $2 }')"
+seals="$(metric "$mport4" backlog_seals_total)"
 [ "${seals:-0}" -ge 6 ] || fail "backlog_seals_total is '${seals}', not one at least per partition"
-kill -TERM "$pid"
-wait "$pid" || fail "ingest exited $? on SIGTERM: $(tail -5 "$SCRATCH/ingest4.log")"
+stop_ingest "$SCRATCH/ingest4.log"
 echo "a backlog's last batches committed once their partitions caught up ($seals)"
 
 # Fewer than 1,000 records behind is no backlog: with the same settings,
@@ -186,26 +196,11 @@ topic5="$topic-s"
 head -n 300 "$SCRATCH/by-event.tsv" | kcat -P -b "$TOPSONGS_KAFKA_BROKERS" -t "$topic5" -K $'\t' ||
 	fail "cannot produce the fifth test records"
 mport5="$(free_port)"
-"$TOPSONGS_BIN" ingest --kafka-topic "$topic5" --ingest-group "g-$topic5" \
-	--ingest-dlq-topic "$topic-dlq" --lake-url "$lake" --ingest-flush-ms 600000 \
-	--ingest-quiet-ms 600000 --ingest-max-rows 100000000 --ingest-compact-interval-s 0 \
-	--ingest-metrics-listen "127.0.0.1:$mport5" >"$SCRATCH/ingest5.log" 2>&1 &
-pid=$!
-pids_to_stop+=("$pid")
-consumed5() {
-	curl -fs "http://127.0.0.1:$mport5/metrics" 2>/dev/null |
-		awk '$1 == "topsongs_ingest_records_consumed_total" { print $2 }'
-}
-for _ in $(seq 1 240); do
-	[ "$(consumed5)" = 300 ] && break
-	kill -0 "$pid" 2>/dev/null || fail "ingest died: $(tail -3 "$SCRATCH/ingest5.log")"
-	sleep 0.5
-done
-[ "$(consumed5)" = 300 ] || fail "ingest read $(consumed5) of 300 records in 2 minutes"
+slow_ingest "$topic5" "$SCRATCH/ingest5.log" "$mport5" --ingest-quiet-ms 600000
+wait_consumed "$mport5" 300 "$SCRATCH/ingest5.log"
 sleep 1
 [ "$(topic_rows "$topic5")" = 0 ] ||
 	fail "$(topic_rows "$topic5") rows of a 300-record stream committed with no reason to"
-kill -TERM "$pid"
-wait "$pid" || fail "ingest exited $? on SIGTERM: $(tail -5 "$SCRATCH/ingest5.log")"
+stop_ingest "$SCRATCH/ingest5.log"
 [ "$(topic_rows "$topic5")" = 300 ] || fail "$(topic_rows "$topic5") rows after SIGTERM"
 echo "a stream under 1,000 records behind waits for its batches' age, as before"
