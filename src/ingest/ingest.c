@@ -158,8 +158,7 @@ static struct ingest_file *file_for(struct ingest *in, int32_t partition,
 			return NULL;
 		}
 	}
-	if (ingest_file_open(&p->files[p->nfiles], &in->lake, p->dir, ev, err))
-		return NULL;
+	ingest_file_open(&p->files[p->nfiles], p->dir, ev);
 	return &p->files[p->nfiles++];
 }
 

@@ -93,10 +93,10 @@ int ingest_file_matches(const struct ingest_file *f, const struct play_event *ev
 }
 
 /* The folder of a staged file, path: its batch's folder. That one is new
- * each batch and is made here, on the main thread, without a sync:
- * ingest_files_sync makes its entry durable with the batch's files, on the
- * committer. The folders above it (the topic's staging folder) are synced
- * as they are made, once. */
+ * each batch and is made by the batch's first file to close, on the
+ * committer, without a sync: ingest_files_sync makes its entry durable with
+ * the batch's files. The folders above it (the topic's staging folder) are
+ * synced as they are made, once. */
 static int make_batch_dir(const char *path, struct ts_err *err)
 {
 	char dir[INGEST_PATH_MAX * 2];
@@ -115,11 +115,8 @@ static int make_batch_dir(const char *path, struct ts_err *err)
 	return 0;
 }
 
-int ingest_file_open(struct ingest_file *f, const struct ingest_lake *lake, const char *batch_dir,
-                     const struct play_event *ev, struct ts_err *err)
+void ingest_file_open(struct ingest_file *f, const char *batch_dir, const struct play_event *ev)
 {
-	char path[INGEST_PATH_MAX * 2];
-	struct parquet_writer_opts o;
 	struct time_civil c;
 
 	memset(f, 0, sizeof(*f));
@@ -132,6 +129,14 @@ int ingest_file_open(struct ingest_file *f, const struct ingest_lake *lake, cons
 	f->hour_key = hour_of(ev->ts_us);
 	snprintf(f->staged, sizeof(f->staged), "%s/%s-%04d-%02d-%02d-%02d.parquet", batch_dir,
 	         f->region, f->year, f->month, f->day, f->hour);
+}
+
+/* The file's writer, made when the file is closed. */
+static int open_writer(struct ingest_file *f, const struct ingest_lake *lake, struct ts_err *err)
+{
+	char path[INGEST_PATH_MAX * 2];
+	struct parquet_writer_opts o;
+
 	parquet_writer_opts_init(&o);
 	o.codec = PARQUET_ZSTD;
 	o.row_group_rows = 200000;
@@ -154,12 +159,15 @@ int ingest_file_open(struct ingest_file *f, const struct ingest_lake *lake, cons
 }
 
 /*
- * Rows reach the writer a column at a time, INGEST_ROWS_MAX rows at once.
- * Row by row, each of a record's nine dictionary columns probed its own
- * hash table, one of up to a few hundred open files' tables: mostly cache
- * misses, 17 % of ingest's CPU (docs/ingest.md, "Throughput"). A column of
- * values at once keeps one table in the cache and lets the writer prefetch
- * its slots ahead of the probes.
+ * An open file only keeps its rows, in blocks of INGEST_ROWS_MAX; they
+ * reach the writer when the committer closes the file, a column of a block
+ * at a time. Row by row, each of a record's nine dictionary columns probed
+ * its own hash table, one of up to a few hundred open files' tables: mostly
+ * cache misses, 17 % of ingest's CPU. A column at once keeps one table in
+ * the cache and lets the writer prefetch its slots ahead of the probes; on
+ * the committer, that work (and the file's creation) leaves the main
+ * thread, which reads and routes the next records meanwhile
+ * (docs/ingest.md, "Throughput").
  */
 #define STR_COLS 6
 static const int str_cols[STR_COLS] = {COL_EVENT_ID, COL_USER_ID, COL_SONG_ID,
@@ -169,6 +177,7 @@ static const int str_cols[STR_COLS] = {COL_EVENT_ID, COL_USER_ID, COL_SONG_ID,
 #define ROWS_TEXT_MAX (4u << 20)
 
 struct ingest_rows {
+	struct ingest_rows *next; /* the file's next block */
 	size_t n;
 	struct dbuf text; /* the strings' bytes, each at str[c][i].off */
 	struct {
@@ -191,16 +200,13 @@ static int keep_str(struct ingest_rows *r, int c, const char *s)
 	return dbuf_add(&r->text, s, n);
 }
 
-/* Hands the pending rows to the writer. */
-static int put_pending(struct ingest_file *f, struct ts_err *err)
+/* Hands a block of rows to the file's writer. */
+static int put_rows(struct ingest_file *f, const struct ingest_rows *r, struct ts_err *err)
 {
-	struct ingest_rows *r = f->pending;
 	struct parquet_writer *w = f->writer;
 	struct parquet_bytes b[INGEST_ROWS_MAX];
 	int rc = 0;
 
-	if (!r || !r->n)
-		return 0;
 	for (int c = 0; !rc && c < STR_COLS; c++) {
 		for (size_t i = 0; i < r->n; i++) {
 			b[i].ptr = (const uint8_t *)r->text.buf + r->str[c][i].off;
@@ -220,10 +226,28 @@ static int put_pending(struct ingest_file *f, struct ts_err *err)
 	rc = rc ? rc : parquet_writer_put_column(w, COL_INGEST_TIME, r->ingest_ms, NULL, r->n);
 	if (rc)
 		return ts_err_set(err, rc, "%s: cannot add %zu rows", f->staged, r->n);
-	rc = parquet_writer_end_rows(w, r->n, err);
+	return parquet_writer_end_rows(w, r->n, err);
+}
+
+/* The block the next row goes into: the last one, or a new one when it is
+ * full. */
+static struct ingest_rows *block_for_row(struct ingest_file *f)
+{
+	struct ingest_rows *r = f->last;
+
+	if (r && r->n < INGEST_ROWS_MAX)
+		return r;
+	if (!(r = malloc(sizeof(*r))))
+		return NULL;
+	r->next = NULL;
 	r->n = 0;
-	dbuf_reset(&r->text);
-	return rc;
+	dbuf_init(&r->text, ROWS_TEXT_MAX);
+	if (f->last)
+		f->last->next = r;
+	else
+		f->pending = r;
+	f->last = r;
+	return r;
 }
 
 int ingest_file_append(struct ingest_file *f, const struct play_event *ev, int32_t partition,
@@ -231,15 +255,12 @@ int ingest_file_append(struct ingest_file *f, const struct play_event *ev, int32
 {
 	const char *strs[STR_COLS] = {ev->event_id, ev->user_id, ev->song_id,
 	                              ev->country,  ev->city,    ev->device};
-	struct ingest_rows *r = f->pending;
+	struct ingest_rows *r = block_for_row(f);
 	size_t i;
 	int rc = 0;
 
-	if (!r) {
-		if (!(r = f->pending = calloc(1, sizeof(*r))))
-			return ts_err_set(err, TS_ENOMEM, "%s: out of memory", f->staged);
-		dbuf_init(&r->text, ROWS_TEXT_MAX);
-	}
+	if (!r)
+		return ts_err_set(err, TS_ENOMEM, "%s: out of memory", f->staged);
 	i = r->n;
 	for (int c = 0; !rc && c < STR_COLS; c++)
 		rc = keep_str(r, c, strs[c]);
@@ -256,23 +277,38 @@ int ingest_file_append(struct ingest_file *f, const struct play_event *ev, int32
 	r->ingest_ms[i] = ingest_us / 1000;
 	r->n++;
 	f->rows++;
-	return r->n == INGEST_ROWS_MAX ? put_pending(f, err) : 0;
+	return 0;
 }
 
+/* Frees the blocks from f->pending on. */
 static void free_pending(struct ingest_file *f)
 {
-	if (f->pending)
+	while (f->pending) {
+		struct ingest_rows *next = f->pending->next;
+
 		dbuf_release(&f->pending->text);
-	free(f->pending);
-	f->pending = NULL;
+		free(f->pending);
+		f->pending = next;
+	}
+	f->last = NULL;
 }
 
 int ingest_file_close(struct ingest_file *f, const struct ingest_lake *lake, struct ts_err *err)
 {
-	int rc = put_pending(f, err);
+	int rc = open_writer(f, lake, err);
 	size_t len = 0;
 	void *bytes;
 
+	/* Each block freed once in the writer: the file's rows are not held
+	 * twice over. */
+	while (!rc && f->pending) {
+		struct ingest_rows *next = f->pending->next;
+
+		rc = put_rows(f, f->pending, err);
+		dbuf_release(&f->pending->text);
+		free(f->pending);
+		f->pending = next;
+	}
 	free_pending(f);
 	rc = rc ? rc : parquet_writer_close(f->writer, err);
 

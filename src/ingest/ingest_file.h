@@ -9,8 +9,10 @@
  * Names derive from topic, partition and offsets only, so a re-run of the
  * same records produces the same names.
  *
- * A local lake is written file by file; an S3 lake gets each file built in
- * memory and uploaded whole when it is closed.
+ * An open file keeps its rows in memory; the committer makes the writer
+ * and hands it the rows when it closes the file. A local lake's file is
+ * then written to its staging path; an S3 lake's is built in memory and
+ * uploaded whole.
  */
 #ifndef INGEST_INGEST_FILE_H
 #define INGEST_INGEST_FILE_H
@@ -36,8 +38,8 @@ struct ingest_lake {
  * store. Each thread that writes the lake opens its own. */
 int ingest_lake_open(const struct ts_config *cfg, struct ingest_lake *lake, struct ts_err *err);
 
-/* Rows an open file keeps before handing them to its writer, a column at
- * a time (ingest_file.c says why). */
+/* The rows of an open file are kept in blocks of this many, handed to its
+ * writer a column of a block at a time (ingest_file.c says why). */
 #define INGEST_ROWS_MAX 512
 
 struct ingest_rows;
@@ -47,10 +49,11 @@ struct ingest_file {
 	int year, month, day, hour;
 	int64_t hour_key; /* the hour as hours since the epoch */
 	int64_t rows;
-	int64_t bytes;                /* the file's size, once closed */
-	char staged[INGEST_PATH_MAX]; /* key relative to the lake */
-	struct parquet_writer *writer;
-	struct ingest_rows *pending; /* rows appended, not yet handed over */
+	int64_t bytes;                 /* the file's size, once closed */
+	char staged[INGEST_PATH_MAX];  /* key relative to the lake */
+	struct parquet_writer *writer; /* only while ingest_file_close runs */
+	struct ingest_rows *pending;   /* the rows appended, in blocks */
+	struct ingest_rows *last;      /* the block being filled */
 };
 
 struct parquet_writer_column;
@@ -61,20 +64,22 @@ const struct parquet_writer_column *ingest_raw_schema(int *ncols);
 /* The staging folder (key prefix) of a batch. */
 void ingest_batch_dir(const char *topic, int32_t partition, int64_t first, char *out, size_t size);
 
-/* Opens the writer for ev's (region, date, hour) under batch_dir. */
-int ingest_file_open(struct ingest_file *f, const struct ingest_lake *lake, const char *batch_dir,
-                     const struct play_event *ev, struct ts_err *err);
+/* Starts a file for ev's (region, date, hour) under batch_dir: a name and
+ * no rows yet; nothing is written before ingest_file_close. */
+void ingest_file_open(struct ingest_file *f, const char *batch_dir, const struct play_event *ev);
 
 /* Whether ev belongs to f's lake partition. */
 int ingest_file_matches(const struct ingest_file *f, const struct play_event *ev);
 
-/* Appends one row (handed to the writer with the next INGEST_ROWS_MAX, or
- * at close: an error of the writer may surface a few rows later). */
+/* Appends one row to the file's blocks (an error of the writer surfaces
+ * only when the file is closed). */
 int ingest_file_append(struct ingest_file *f, const struct play_event *ev, int32_t partition,
                        int64_t offset, int64_t ingest_us, struct ts_err *err);
 
-/* Finishes the file: footer, then rename into the staging name (local; not
- * yet durable: ingest_files_sync) or upload to it (S3). */
+/* Writes the file: makes its writer (and its batch's staging folder in a
+ * local lake), hands it the rows, block by block, freeing each, and writes
+ * the footer, at the staging name (local; not yet durable:
+ * ingest_files_sync) or uploaded to it (S3). */
 int ingest_file_close(struct ingest_file *f, const struct ingest_lake *lake, struct ts_err *err);
 
 /* Makes a batch's closed files durable in a local lake (nothing to do in an

@@ -26,15 +26,13 @@ static struct play_event event_at(const char *region, const char *ts)
 
 TEST(ingest_keys_are_deterministic)
 {
-	struct ingest_lake lake = {NULL, NULL, 0};
 	struct play_event ev = event_at("EU", "2026-11-25T13:59:59.999+00:00");
 	struct ingest_file f;
 	char dir[INGEST_PATH_MAX], key[INGEST_PATH_MAX];
-	struct ts_err err;
 
 	ingest_batch_dir("plays", 3, 1200, dir, sizeof(dir));
 	CHECK_STR(dir, "_staging/plays/p3-o1200");
-	REQUIRE(ingest_file_open(&f, &lake, dir, &ev, &err) == 0);
+	ingest_file_open(&f, dir, &ev);
 	CHECK_STR(f.staged, "_staging/plays/p3-o1200/EU-2026-11-25-13.parquet");
 	ingest_file_final_key(&f, "plays", 3, 1200, 1899, key, sizeof(key));
 	CHECK_STR(key, "raw/region=EU/date=2026-11-25/hour=13/plays-p3-o1200-1899.parquet");
@@ -43,15 +41,13 @@ TEST(ingest_keys_are_deterministic)
 
 TEST(ingest_routes_by_utc_hour_and_region)
 {
-	struct ingest_lake lake = {NULL, NULL, 0};
 	struct play_event a = event_at("NA", "2026-11-25T23:30:00-05:00"); /* 04:30 UTC, 26th */
 	struct play_event b = event_at("NA", "2026-11-26T04:59:59.999Z");
 	struct play_event c = event_at("NA", "2026-11-26T05:00:00Z");
 	struct play_event d = event_at("SA", "2026-11-26T04:10:00Z");
 	struct ingest_file f;
-	struct ts_err err;
 
-	REQUIRE(ingest_file_open(&f, &lake, "_staging/t/p0-o0", &a, &err) == 0);
+	ingest_file_open(&f, "_staging/t/p0-o0", &a);
 	CHECK_STR(f.staged, "_staging/t/p0-o0/NA-2026-11-26-04.parquet");
 	CHECK(ingest_file_matches(&f, &a));
 	CHECK(ingest_file_matches(&f, &b));
@@ -60,9 +56,9 @@ TEST(ingest_routes_by_utc_hour_and_region)
 	ingest_file_abort(&f);
 }
 
-/* Rows reach the writer INGEST_ROWS_MAX at a time, a column at a time: a
- * file of 2 full buffers and a part of one holds every row, in order, with
- * its nulls. */
+/* Rows reach the writer at close, a block of INGEST_ROWS_MAX at a time, a
+ * column at a time: a file of 2 full blocks and a part of one holds every
+ * row, in order, with its nulls. */
 static const struct parquet_batch *column(struct parquet_reader *r, const char *name,
                                           struct parquet_chunk **ch)
 {
@@ -89,7 +85,7 @@ TEST(ingest_file_rows_in_column_batches)
 	struct ts_err err;
 
 	REQUIRE(mkdtemp(root));
-	REQUIRE(ingest_file_open(&f, &lake, "_staging/t/p0-o0", &ev, &err) == 0);
+	ingest_file_open(&f, "_staging/t/p0-o0", &ev);
 	for (int i = 0; i < n; i++) {
 		snprintf(ev.event_id, sizeof(ev.event_id), "e%05d", i);
 		snprintf(ev.user_id, sizeof(ev.user_id), "u%d", i % 7);
@@ -144,11 +140,11 @@ TEST(ingest_file_rows_in_column_batches)
 	unlink(path);
 }
 
-/* An abandoned file frees its pending rows (ASan would report a leak). */
+/* An abandoned file frees its pending rows (ASan would report a leak), and
+ * an open file writes nothing before it is closed. */
 TEST(ingest_file_abort_with_rows_pending)
 {
-	char root[] = "/tmp/test_ingest_XXXXXX";
-	struct ingest_lake lake = {root, NULL, 0};
+	char root[] = "/tmp/test_ingest_XXXXXX", staging[64];
 	struct play_event ev = event_at("EU", "2026-11-25T13:00:00Z");
 	struct ingest_file f;
 	struct ts_err err;
@@ -157,12 +153,15 @@ TEST(ingest_file_abort_with_rows_pending)
 	snprintf(ev.event_id, sizeof(ev.event_id), "e1");
 	snprintf(ev.user_id, sizeof(ev.user_id), "u1");
 	snprintf(ev.song_id, sizeof(ev.song_id), "s1");
-	REQUIRE(ingest_file_open(&f, &lake, "_staging/t/p0-o0", &ev, &err) == 0);
+	ingest_file_open(&f, "_staging/t/p0-o0", &ev);
 	for (int i = 0; i < INGEST_ROWS_MAX + 3; i++)
 		REQUIRE(ingest_file_append(&f, &ev, 0, i, 0, &err) == 0);
-	CHECK(f.pending != NULL);
+	CHECK(f.pending != NULL && f.last != NULL && f.last != f.pending); /* two blocks */
+	snprintf(staging, sizeof(staging), "%s/_staging", root);
+	CHECK(access(staging, F_OK) != 0);
 	ingest_file_abort(&f);
-	CHECK(f.pending == NULL && f.writer == NULL);
+	CHECK(f.pending == NULL && f.last == NULL && f.writer == NULL);
+	rmdir(root);
 }
 
 /* Compaction's plan: runs in name order adding up to at most the target,
