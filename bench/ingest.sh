@@ -206,12 +206,14 @@ for i in $(seq 1 "$repeat"); do
 	# One assignment per run, so that a failed run stops the script.
 	r="$(run_ingest 1 "$state/lake1" "g1-$i")"
 	t1="$(best "$t1" "$r")"
-	r="$(run_duckdb 1)"
-	d1="$(best "$d1" "$r")"
-	r="$(run_ingest 2 "$state/lake2" "g2-$i")"
-	t2="$(best "$t2" "$r")"
-	r="$(run_duckdb "$(nproc)")"
-	dn="$(best "$dn" "$r")"
+	s="$(run_duckdb 1)"
+	d1="$(best "$d1" "$s")"
+	u="$(run_ingest 2 "$state/lake2" "g2-$i")"
+	t2="$(best "$t2" "$u")"
+	v="$(run_duckdb "$(nproc)")"
+	dn="$(best "$dn" "$v")"
+	# Every run's seconds, not only the best: the spread is the noise.
+	echo "  seconds: ingest x1 ${r%% *}, DuckDB 1 thread ${s%% *}, ingest x2 ${u%% *}, DuckDB $(nproc) threads ${v%% *}" >&2
 done
 
 # Freshness under a live stream: api + ingest + simulator at LIVE_RATE.
