@@ -5,8 +5,8 @@
  * dead-letter topic with the reason in a header.
  *
  * Threads: ingest_run polls the consumer and writes on the calling thread
- * until *stop becomes non-zero; a committer thread of its own commits
- * (ingest_committer.h).
+ * until *stop becomes non-zero; threads of its own write the files and
+ * commit (ingest_committer.h).
  */
 #ifndef INGEST_INGEST_H
 #define INGEST_INGEST_H
@@ -25,7 +25,7 @@ struct ingest_stats {
 	_Atomic int64_t commits;       /* batches committed */
 	_Atomic int64_t files;         /* files committed */
 	_Atomic int64_t bytes;         /* bytes of files committed */
-	_Atomic int64_t commit_us;     /* time spent committing (close, commit, publish) */
+	_Atomic int64_t commit_us;     /* time spent writing, committing, publishing */
 	_Atomic int64_t lag;           /* records behind the partitions' high watermarks */
 	_Atomic int64_t compacted;     /* hours compacted */
 	_Atomic int64_t restarts;      /* restarts after a service was unavailable */

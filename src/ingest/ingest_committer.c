@@ -1,11 +1,15 @@
 /*
  * See ingest_committer.h. The queue is a ring of sealed batches under one
- * mutex; the thread takes the oldest, commits it outside the lock, and
- * removes it from the ring only when done, so that "queued bytes" and
- * "drained" include the batch in hand.
+ * mutex. WRITERS threads write the batches' files, each taking the oldest
+ * batch no one has taken, several batches at once; the committer thread
+ * takes the oldest batch once its files are written, syncs, commits and
+ * publishes it outside the lock, and removes it from the ring only when
+ * done, so that "drained" includes the batch in hand. A batch's record
+ * bytes leave the memory bound once its files are written.
  */
 #include "base/common.h"
 #include "base/failpoint.h"
+#include "base/fsutil.h"
 #include "base/log.h"
 #include "base/timeutil.h"
 #include "db/db.h"
@@ -25,6 +29,29 @@
  * default delivery timeout (message.timeout.ms). */
 #define DLQ_WAIT_S 300
 
+/* Threads writing batches' files (rows to Parquet: dictionaries, encoding,
+ * ZSTD). Two keep both of a 2-core machine's cores busy at the end of a
+ * backlog, when the main thread has read everything and the last batches
+ * are still to be written (docs/ingest.md, "Throughput"). */
+#define WRITERS 2
+
+/* A ring slot: a batch and how far its files are. */
+enum slot_state { QUEUED, WRITING, WRITTEN };
+
+struct slot {
+	struct ingest_job job;
+	enum slot_state state;
+	int rc; /* of writing its files; then err */
+	struct ts_err err;
+};
+
+struct writer {
+	struct ingest_committer *c;
+	struct ingest_lake lake; /* an object store's connection is per thread */
+	pthread_t thread;
+	int started;
+};
+
 struct ingest_committer {
 	const struct ts_config *cfg;
 	struct ingest_stats *stats;
@@ -33,13 +60,14 @@ struct ingest_committer {
 	struct ingest_lake lake;
 	pthread_t thread;
 	int started;
+	struct writer writers[WRITERS];
 	pthread_mutex_t mu;
-	pthread_cond_t changed; /* a batch queued or finished, or stop */
+	pthread_cond_t changed; /* a batch queued, written or finished, or stop */
 	pthread_mutex_t dbmu;   /* ingest_committer_lock_db */
 	pthread_mutex_t dlqmu;  /* ingest_committer_lock_dlq */
-	struct ingest_job ring[QUEUE_MAX];
+	struct slot ring[QUEUE_MAX];
 	int head, count;       /* ring[head] is the oldest, being committed once taken */
-	_Atomic int64_t bytes; /* record bytes of the ring's batches */
+	_Atomic int64_t bytes; /* record bytes of the ring's batches not yet written */
 	int stop;
 	_Atomic int failed; /* read without the lock by ingest_committer_failed */
 	struct ts_err err;
@@ -95,23 +123,73 @@ static int file_order(const void *a, const void *b)
 	return strcmp(x->region, y->region);
 }
 
-/* The batch's rows are in its written files now, its columns freed: its
- * bytes leave the memory bound (ingest.buffer-kbytes) at once, so that a
- * main thread waiting on the bound goes on reading while this thread waits
- * for the fsyncs, PostgreSQL and the publication. */
-static void release_bytes(struct ingest_committer *c, struct ingest_job *job)
+/* Writes the batch's files (a local lake's to their staging paths, not yet
+ * durable; an object store's uploaded to their staging keys). */
+static int write_files(struct ingest_job *job, const struct ingest_lake *lake, struct ts_err *err)
 {
-	pthread_mutex_lock(&c->mu);
-	c->bytes -= job->bytes;
-	job->bytes = 0;
-	pthread_cond_broadcast(&c->changed);
-	pthread_mutex_unlock(&c->mu);
+	int rc = 0;
+
+	for (int i = 0; !rc && i < job->nfiles; i++)
+		rc = ingest_file_close(&job->files[i], lake, err);
+	return rc;
 }
 
-/* Closes the batch's files, waits for its dead letters, commits, publishes.
- * Before the commit, a failure discards the batch (its records will be
- * consumed again); after it, the committed files stay staged and are
- * published by the next ingest_publish. */
+/* The oldest batch no writer has taken, or NULL. */
+static struct slot *next_to_write(struct ingest_committer *c)
+{
+	for (int i = 0; i < c->count; i++) {
+		struct slot *s = &c->ring[(c->head + i) % QUEUE_MAX];
+
+		if (s->state == QUEUED)
+			return s;
+	}
+	return NULL;
+}
+
+static void *write_batches(void *arg)
+{
+	struct writer *w = arg;
+	struct ingest_committer *c = w->c;
+
+	pthread_mutex_lock(&c->mu);
+	for (;;) {
+		struct slot *s;
+		int64_t t0;
+		int failed;
+
+		while (!(s = next_to_write(c)) && !c->stop)
+			pthread_cond_wait(&c->changed, &c->mu);
+		if (c->stop)
+			break;
+		s->state = WRITING;
+		failed = c->failed;
+		pthread_mutex_unlock(&c->mu);
+		t0 = time_mono_us();
+		/* A batch after a failed one, or one whose first record failed
+		 * to be filed, is dropped by the committer unwritten. */
+		s->rc = failed || s->job.last < s->job.first
+		            ? 0
+		            : write_files(&s->job, &w->lake, &s->err);
+		c->stats->commit_us += time_mono_us() - t0;
+		pthread_mutex_lock(&c->mu);
+		/* Its rows are in its files now, its columns freed: its bytes
+		 * leave the memory bound (ingest.buffer-kbytes) at once, so
+		 * that a main thread waiting on the bound goes on reading
+		 * while the committer waits for fsyncs, PostgreSQL and the
+		 * publication. */
+		c->bytes -= s->job.bytes;
+		s->job.bytes = 0;
+		s->state = WRITTEN;
+		pthread_cond_broadcast(&c->changed);
+	}
+	pthread_mutex_unlock(&c->mu);
+	return NULL;
+}
+
+/* Syncs the batch's written files, waits for its dead letters, commits,
+ * publishes. Before the commit, a failure discards the batch (its records
+ * will be consumed again); after it, the committed files stay staged and
+ * are published by the next ingest_publish. */
 static int commit_job(struct ingest_committer *c, struct ingest_job *job, struct ts_err *err)
 {
 	struct ingest_batch b = {&c->lake,
@@ -125,13 +203,8 @@ static int commit_job(struct ingest_committer *c, struct ingest_job *job, struct
 	                         c->cfg->ingest_lateness_s,
 	                         0};
 	int64_t t0 = time_mono_us();
-	int rc = 0;
+	int rc = ingest_files_sync(job->files, job->nfiles, &c->lake, err);
 
-	for (int i = 0; !rc && i < job->nfiles; i++)
-		rc = ingest_file_close(&job->files[i], &c->lake, err);
-	if (!rc)
-		release_bytes(c, job);
-	rc = rc ? rc : ingest_files_sync(job->files, job->nfiles, &c->lake, err);
 	rc = rc ? rc : wait_dead_letters(c, err);
 	if (!rc) {
 		qsort(job->files, (size_t)job->nfiles, sizeof(*job->files), file_order);
@@ -170,35 +243,52 @@ static void *run(void *arg)
 
 	pthread_mutex_lock(&c->mu);
 	for (;;) {
-		struct ingest_job *job;
+		struct slot *s;
 		struct ts_err err = {0};
 		int rc = 0, failed;
 
-		while (!c->count && !c->stop)
+		while (!(c->count && c->ring[c->head].state == WRITTEN) && !c->stop)
 			pthread_cond_wait(&c->changed, &c->mu);
 		if (c->stop)
 			break;
-		job = &c->ring[c->head];
+		s = &c->ring[c->head];
 		failed = c->failed;
 		pthread_mutex_unlock(&c->mu);
 		/* Never commit past a failed batch; nor a batch whose first
-		 * record failed to be filed (its offsets would be [first, -1]). */
-		if (failed || job->last < job->first)
-			job_drop(job, &c->lake);
-		else
-			rc = commit_job(c, job, &err);
+		 * record failed to be filed (its offsets would be [first, -1]),
+		 * nor one whose files could not be written. */
+		if (failed || s->job.last < s->job.first || s->rc) {
+			job_drop(&s->job, &c->lake);
+			rc = s->rc;
+			err = s->err;
+		} else {
+			rc = commit_job(c, &s->job, &err);
+		}
 		pthread_mutex_lock(&c->mu);
 		if (rc && !c->failed) {
 			c->err = err;
 			c->failed = 1;
 		}
-		c->bytes -= job->bytes;
 		c->head = (c->head + 1) % QUEUE_MAX;
 		c->count--;
 		pthread_cond_broadcast(&c->changed);
 	}
 	pthread_mutex_unlock(&c->mu);
 	return NULL;
+}
+
+/* The topic's staging folder in a local lake, made (durably) before the
+ * writers start: two writers making it for their first batches at once,
+ * the one that found it made would go on before the other had synced its
+ * entry, and its batch could commit files a crash might then lose. */
+static int make_staging_dir(struct ingest_committer *c, struct ts_err *err)
+{
+	char path[INGEST_PATH_MAX * 2];
+
+	if (!c->lake.root)
+		return 0;
+	snprintf(path, sizeof(path), "%s/_staging/%s", c->lake.root, c->cfg->kafka_topic);
+	return fs_mkdirs(path, err);
 }
 
 int ingest_committer_start(const struct ts_config *cfg, struct ingest_stats *stats, rd_kafka_t *dlq,
@@ -218,9 +308,19 @@ int ingest_committer_start(const struct ts_config *cfg, struct ingest_stats *sta
 	pthread_cond_init(&c->changed, NULL);
 	rc = db_connect(cfg, (int)cfg->check_timeout_ms, &c->db, err);
 	rc = rc ? rc : ingest_lake_open(cfg, &c->lake, err);
+	rc = rc ? rc : make_staging_dir(c, err);
 	if (!rc && pthread_create(&c->thread, NULL, run, c))
 		rc = ts_err_set(err, TS_ENOMEM, "cannot start the committer thread");
 	c->started = !rc;
+	for (int i = 0; !rc && i < WRITERS; i++) {
+		struct writer *w = &c->writers[i];
+
+		w->c = c;
+		rc = ingest_lake_open(cfg, &w->lake, err);
+		if (!rc && pthread_create(&w->thread, NULL, write_batches, w))
+			rc = ts_err_set(err, TS_ENOMEM, "cannot start a writer thread");
+		w->started = !rc;
+	}
 	if (rc) {
 		ingest_committer_stop(c);
 		return rc;
@@ -249,10 +349,15 @@ int ingest_committer_push(struct ingest_committer *c, struct ingest_job *job, st
 	/* Queued even after a failure: the thread drops it then, so that only
 	 * the thread uses its lake (an object store's connection is not
 	 * shared between threads). */
+	struct slot *s;
+
 	pthread_mutex_lock(&c->mu);
 	while (c->count == QUEUE_MAX)
 		pthread_cond_wait(&c->changed, &c->mu);
-	c->ring[(c->head + c->count) % QUEUE_MAX] = *job;
+	s = &c->ring[(c->head + c->count) % QUEUE_MAX];
+	s->job = *job;
+	s->state = QUEUED;
+	s->rc = 0;
 	c->count++;
 	c->bytes += job->bytes;
 	job->files = NULL;
@@ -281,7 +386,7 @@ int ingest_committer_holds(struct ingest_committer *c, int32_t partition)
 	pthread_mutex_lock(&c->mu);
 	holds = c->failed;
 	for (int i = 0; i < c->count && !holds; i++)
-		holds = c->ring[(c->head + i) % QUEUE_MAX].partition == partition;
+		holds = c->ring[(c->head + i) % QUEUE_MAX].job.partition == partition;
 	pthread_mutex_unlock(&c->mu);
 	return holds;
 }
@@ -328,15 +433,19 @@ void ingest_committer_stop(struct ingest_committer *c)
 {
 	if (!c)
 		return;
-	if (c->started) {
-		pthread_mutex_lock(&c->mu);
-		c->stop = 1;
-		pthread_cond_broadcast(&c->changed);
-		pthread_mutex_unlock(&c->mu);
+	pthread_mutex_lock(&c->mu);
+	c->stop = 1;
+	pthread_cond_broadcast(&c->changed);
+	pthread_mutex_unlock(&c->mu);
+	if (c->started)
 		pthread_join(c->thread, NULL);
+	for (int i = 0; i < WRITERS; i++) {
+		if (c->writers[i].started)
+			pthread_join(c->writers[i].thread, NULL);
+		store_free(c->writers[i].lake.store);
 	}
 	for (; c->count; c->count--, c->head = (c->head + 1) % QUEUE_MAX)
-		job_drop(&c->ring[c->head], &c->lake);
+		job_drop(&c->ring[c->head].job, &c->lake);
 	db_free(c->db);
 	store_free(c->lake.store);
 	pthread_cond_destroy(&c->changed);

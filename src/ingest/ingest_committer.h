@@ -1,15 +1,17 @@
 /*
- * The committer: a thread of ingest that closes, commits and publishes the
- * batches the main thread seals, one at a time in the order they were
- * sealed, so that reading and filing the next records overlaps a batch's
- * encoding, compression, fsyncs and PostgreSQL round trips
- * (docs/ingest.md, "The committer").
+ * The committer: threads of ingest that write, commit and publish the
+ * batches the main thread seals, so that reading and filing the next
+ * records overlaps a batch's encoding, compression, fsyncs and PostgreSQL
+ * round trips (docs/ingest.md, "The committer"). Two writer threads write
+ * sealed batches' files, two batches at once; one committer thread then
+ * syncs, commits and publishes them one at a time, in the order they were
+ * sealed.
  *
  * Exactly once rests on two rules kept here: batches are committed in the
- * order they were sealed (one queue, one thread), and once one fails, none
- * after it is committed: they are dropped with it (their files discarded),
- * the error is reported to the main thread, and ingest starts again from
- * the committed offsets, as after any failed commit.
+ * order they were sealed (one queue, one committing thread), and once one
+ * fails, none after it is committed: they are dropped with it (their files
+ * discarded), the error is reported to the main thread, and ingest starts
+ * again from the committed offsets, as after any failed commit.
  *
  * Threads: every function is called from ingest's main thread.
  */
@@ -39,9 +41,10 @@ struct ingest_job {
 
 struct ingest_committer;
 
-/* Starts the thread, with a PostgreSQL connection and lake of its own;
- * dlq is the main thread's dead-letter producer, whose records a batch
- * waits for before its offsets commit. */
+/* Starts the threads: the committer with a PostgreSQL connection and lake
+ * of its own, each writer with a lake of its own; dlq is the main thread's
+ * dead-letter producer, whose records a batch waits for before its offsets
+ * commit. */
 int ingest_committer_start(const struct ts_config *cfg, struct ingest_stats *stats, rd_kafka_t *dlq,
                            struct ingest_committer **out, struct ts_err *err);
 
@@ -54,12 +57,12 @@ int ingest_committer_push(struct ingest_committer *c, struct ingest_job *job, st
  * failure, dropped); returns 0 or the committer's error. */
 int ingest_committer_drain(struct ingest_committer *c, struct ts_err *err);
 
-/* Waits until the committer has written a batch's files or finished a
- * batch, or has none. */
+/* Waits until a batch's files are written or a batch is finished, or none
+ * is queued. */
 void ingest_committer_wait_one(struct ingest_committer *c);
 
-/* Record bytes of the batches queued, and of the one in hand until its
- * files are written (its fsyncs, commit and publication hold no rows). */
+/* Record bytes of the batches queued whose files are not written yet
+ * (fsyncs, commits and publications hold no rows). */
 int64_t ingest_committer_bytes(struct ingest_committer *c);
 
 /* 0, or the committer's error code (and *err) once a batch failed. */
@@ -80,7 +83,7 @@ void ingest_committer_unlock_dlq(struct ingest_committer *c);
  * committer has failed: its hours must not be closed by idleness yet. */
 int ingest_committer_holds(struct ingest_committer *c, int32_t partition);
 
-/* Stops the thread after the batch in hand; batches still queued are
+/* Stops the threads after the batches in hand; batches still queued are
  * dropped (their records are consumed again). NULL is a no-op. */
 void ingest_committer_stop(struct ingest_committer *c);
 

@@ -96,7 +96,7 @@ int ingest_file_matches(const struct ingest_file *f, const struct play_event *ev
  * each batch and is made by the batch's first file to close, on the
  * committer, without a sync: ingest_files_sync makes its entry durable with
  * the batch's files. The folders above it (the topic's staging folder) are
- * synced as they are made, once. */
+ * made and synced once, when the committer starts (ingest_committer.c). */
 static int make_batch_dir(const char *path, struct ts_err *err)
 {
 	char dir[INGEST_PATH_MAX * 2];
