@@ -204,12 +204,19 @@ t1="" t2="" d1="" dn=""
 for i in $(seq 1 "$repeat"); do
 	echo "run $i of $repeat: ingest x1, DuckDB 1 thread, ingest x2, DuckDB $(nproc) threads" >&2
 	# One assignment per run, so that a failed run stops the script.
+	# Each run starts with nothing left to write back (sync): ingest
+	# fsyncs its files, and ext4's journal commits then also waited for
+	# the previous run's writeback (DuckDB makes nothing durable).
+	sync
 	r="$(run_ingest 1 "$state/lake1" "g1-$i")"
 	t1="$(best "$t1" "$r")"
+	sync
 	s="$(run_duckdb 1)"
 	d1="$(best "$d1" "$s")"
+	sync
 	u="$(run_ingest 2 "$state/lake2" "g2-$i")"
 	t2="$(best "$t2" "$u")"
+	sync
 	v="$(run_duckdb "$(nproc)")"
 	dn="$(best "$dn" "$v")"
 	# Every run's seconds, not only the best: the spread is the noise.
