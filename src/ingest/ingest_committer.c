@@ -172,8 +172,8 @@ static void *write_batches(void *arg)
 		            : write_files(&s->job, &w->lake, &s->err);
 		c->stats->commit_us += time_mono_us() - t0;
 		pthread_mutex_lock(&c->mu);
-		/* Its rows are in its files now, its columns freed: its bytes
-		 * leave the memory bound (ingest.buffer-kbytes) at once, so
+		/* Its rows are in its files now (or it is to be dropped), its
+		 * blocks freed: its bytes leave the memory bound (ingest.buffer-kbytes) at once, so
 		 * that a main thread waiting on the bound goes on reading
 		 * while the committer waits for fsyncs, PostgreSQL and the
 		 * publication. */
@@ -346,9 +346,10 @@ int ingest_committer_failed(struct ingest_committer *c, struct ts_err *err)
 
 int ingest_committer_push(struct ingest_committer *c, struct ingest_job *job, struct ts_err *err)
 {
-	/* Queued even after a failure: the thread drops it then, so that only
-	 * the thread uses its lake (an object store's connection is not
-	 * shared between threads). */
+	/* Queued even after a failure: the committer thread drops it then
+	 * (the writers skip it), so that only the committer's threads use
+	 * their lakes (an object store's connection is not shared between
+	 * threads). */
 	struct slot *s;
 
 	pthread_mutex_lock(&c->mu);

@@ -93,8 +93,8 @@ int ingest_file_matches(const struct ingest_file *f, const struct play_event *ev
 }
 
 /* The folder of a staged file, path: its batch's folder. That one is new
- * each batch and is made by the batch's first file to close, on the
- * committer, without a sync: ingest_files_sync makes its entry durable with
+ * each batch and is made by the batch's first file to close, on a writer
+ * thread of the committer, without a sync: ingest_files_sync makes its entry durable with
  * the batch's files. The folders above it (the topic's staging folder) are
  * made and synced once, when the committer starts (ingest_committer.c). */
 static int make_batch_dir(const char *path, struct ts_err *err)
@@ -144,7 +144,7 @@ static int open_writer(struct ingest_file *f, const struct ingest_lake *lake, st
 	/* Nearly unique in every file: PLAIN from the start (a dictionary would
 	 * be dropped at the first page, after a hash probe per value). */
 	o.no_dictionary = 1u << COL_EVENT_ID | 1u << COL_TS | 1u << COL_OFFSET;
-	/* Inline, on the committer's thread: a file of a few thousand rows has
+	/* Inline, on the writer thread: a file of a few thousand rows has
 	 * one small page a column, and a helper thread per file (created,
 	 * woken per page, joined) cost more than it overlapped
 	 * (docs/ingest.md, "Throughput"). */
@@ -165,8 +165,8 @@ static int open_writer(struct ingest_file *f, const struct ingest_lake *lake, st
  * its own hash table, one of up to a few hundred open files' tables: mostly
  * cache misses, 17 % of ingest's CPU. A column at once keeps one table in
  * the cache and lets the writer prefetch its slots ahead of the probes; on
- * the committer, that work (and the file's creation) leaves the main
- * thread, which reads and routes the next records meanwhile
+ * the committer's writer threads, that work (and the file's creation)
+ * leaves the main thread, which reads and routes the next records meanwhile
  * (docs/ingest.md, "Throughput").
  */
 #define STR_COLS 6
@@ -280,17 +280,22 @@ int ingest_file_append(struct ingest_file *f, const struct play_event *ev, int32
 	return 0;
 }
 
-/* Frees the blocks from f->pending on. */
+/* Frees the file's first block. */
+static void free_first_block(struct ingest_file *f)
+{
+	struct ingest_rows *next = f->pending->next;
+
+	dbuf_release(&f->pending->text);
+	free(f->pending);
+	f->pending = next;
+	if (!next)
+		f->last = NULL;
+}
+
 static void free_pending(struct ingest_file *f)
 {
-	while (f->pending) {
-		struct ingest_rows *next = f->pending->next;
-
-		dbuf_release(&f->pending->text);
-		free(f->pending);
-		f->pending = next;
-	}
-	f->last = NULL;
+	while (f->pending)
+		free_first_block(f);
 }
 
 int ingest_file_close(struct ingest_file *f, const struct ingest_lake *lake, struct ts_err *err)
@@ -302,12 +307,8 @@ int ingest_file_close(struct ingest_file *f, const struct ingest_lake *lake, str
 	/* Each block freed once in the writer: the file's rows are not held
 	 * twice over. */
 	while (!rc && f->pending) {
-		struct ingest_rows *next = f->pending->next;
-
 		rc = put_rows(f, f->pending, err);
-		dbuf_release(&f->pending->text);
-		free(f->pending);
-		f->pending = next;
+		free_first_block(f);
 	}
 	free_pending(f);
 	rc = rc ? rc : parquet_writer_close(f->writer, err);
