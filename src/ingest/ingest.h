@@ -18,20 +18,21 @@
 
 /* Counters, updated by the ingest threads and read by the metrics thread. */
 struct ingest_stats {
-	_Atomic int64_t records;       /* consumed */
-	_Atomic int64_t rows;          /* committed to the lake */
-	_Atomic int64_t dead;          /* sent to the dead-letter topic */
-	_Atomic int64_t late;          /* rows committed into hours already closed */
-	_Atomic int64_t commits;       /* batches committed */
-	_Atomic int64_t files;         /* files committed */
-	_Atomic int64_t bytes;         /* bytes of files committed */
-	_Atomic int64_t commit_us;     /* time spent writing, committing, publishing */
-	_Atomic int64_t lag;           /* records behind the partitions' high watermarks */
-	_Atomic int64_t compacted;     /* hours compacted */
-	_Atomic int64_t restarts;      /* restarts after a service was unavailable */
-	_Atomic int64_t fetch_wakeups; /* partitions sought to wake the fetcher */
-	_Atomic int64_t fetch_refills; /* queries sent to wake it with records queued */
-	_Atomic int64_t backlog_seals; /* batches sealed once a backlog was worked off */
+	_Atomic int64_t records;        /* consumed */
+	_Atomic int64_t rows;           /* committed to the lake */
+	_Atomic int64_t dead;           /* sent to the dead-letter topic */
+	_Atomic int64_t late;           /* rows committed into hours already closed */
+	_Atomic int64_t commits;        /* batches committed */
+	_Atomic int64_t files;          /* files committed */
+	_Atomic int64_t bytes;          /* bytes of files committed */
+	_Atomic int64_t commit_us;      /* time spent writing, committing, publishing */
+	_Atomic int64_t lag;            /* records behind the partitions' high watermarks */
+	_Atomic int64_t compacted;      /* hours compacted */
+	_Atomic int64_t restarts;       /* restarts after a service was unavailable */
+	_Atomic int64_t fetch_wakeups;  /* partitions sought to wake the fetcher */
+	_Atomic int64_t fetch_refills;  /* queries sent to wake it with records queued */
+	_Atomic int64_t backlog_seals;  /* batches sealed once a backlog was worked off */
+	_Atomic int64_t last_commit_us; /* wall clock of the last batch published; 0 = none */
 };
 
 /* Returns 0 after a clean stop

@@ -234,6 +234,8 @@ static int commit_job(struct ingest_committer *c, struct ingest_job *job, struct
 	rc = ingest_publish(c->db, &c->lake, c->cfg->kafka_topic, job->partition, job->dir, err);
 	pthread_mutex_unlock(&c->dbmu);
 	c->stats->commit_us += time_mono_us() - t0;
+	if (!rc)
+		c->stats->last_commit_us = time_now_us();
 	return rc;
 }
 

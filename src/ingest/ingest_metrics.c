@@ -72,6 +72,13 @@ static int render(const struct ingest_stats *s, struct dbuf *out)
 		               "topsongs_ingest_commit_seconds_sum %.6f\n"
 		               "topsongs_ingest_commit_seconds_count %lld\n",
 		               (double)s->commit_us / 1e6, (long long)s->commits);
+	if (!rc)
+		rc = dbuf_addf(out,
+		               "# HELP topsongs_ingest_last_commit_seconds Unix time of the last "
+		               "batch committed and published (0: none yet).\n"
+		               "# TYPE topsongs_ingest_last_commit_seconds gauge\n"
+		               "topsongs_ingest_last_commit_seconds %.6f\n",
+		               (double)s->last_commit_us / 1e6);
 	return rc;
 }
 

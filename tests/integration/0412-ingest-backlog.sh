@@ -181,12 +181,17 @@ for line in open(sys.argv[1]):
 kcat -P -b "$TOPSONGS_KAFKA_BROKERS" -t "$topic4" -K $'\t' -z lz4 <"$SCRATCH/by-event.tsv" ||
 	fail "cannot produce the fourth test records"
 mport4="$(free_port)"
+started="$(date +%s.%N)"
 slow_ingest "$topic4" "$SCRATCH/ingest4.log" "$mport4" --ingest-quiet-ms 600000
 wait_rows "$topic4" "$n" "$SCRATCH/ingest4.log"
 [ "$(topic_rows "$topic4")" = "$n" ] ||
 	fail "$(topic_rows "$topic4") of $n rows committed after a backlog was worked off"
 seals="$(metric "$mport4" backlog_seals_total)"
 [ "${seals:-0}" -ge 6 ] || fail "backlog_seals_total is '${seals}', not one at least per partition"
+# The last commit's time: after this ingest started, not in the future.
+last="$(metric "$mport4" last_commit_seconds)"
+python3 -c "import sys, time; sys.exit(not float(sys.argv[2]) <= float(sys.argv[1]) <= time.time())" \
+	"${last:-0}" "$started" || fail "last_commit_seconds is '$last', not between $started and now"
 stop_ingest "$SCRATCH/ingest4.log"
 echo "a backlog's last batches committed once their partitions caught up ($seals)"
 
@@ -201,6 +206,8 @@ wait_consumed "$mport5" 300 "$SCRATCH/ingest5.log"
 sleep 1
 [ "$(topic_rows "$topic5")" = 0 ] ||
 	fail "$(topic_rows "$topic5") rows of a 300-record stream committed with no reason to"
+[ "$(metric "$mport5" last_commit_seconds)" = 0.000000 ] ||
+	fail "last_commit_seconds is '$(metric "$mport5" last_commit_seconds)' with nothing committed"
 stop_ingest "$SCRATCH/ingest5.log"
 [ "$(topic_rows "$topic5")" = 300 ] || fail "$(topic_rows "$topic5") rows after SIGTERM"
 echo "a stream under 1,000 records behind waits for its batches' age, as before"
