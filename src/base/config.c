@@ -193,9 +193,9 @@ const struct config_key config_keys[] = {
     {"ingest.max-bytes", INT(ingest_max_bytes), "67108864", 1024, 4294967296, 0, NULL,
      "Bytes of record values per Kafka partition after which a batch is committed."},
     {"ingest.buffer-kbytes", INT(ingest_buffer_kbytes), "49152", 64, 4194304, 0, NULL,
-     "Kilobytes of record values in open batches and in batches being committed, all "
-     "partitions together, past which the largest open batch is committed early (or ingest "
-     "waits for the committer): it bounds ingest's memory (docs/ingest.md)."},
+     "Kilobytes of record values in open batches and in sealed batches whose files are not "
+     "written yet, all partitions together, past which the largest open batch is committed "
+     "early (or ingest waits for the writers): it bounds ingest's memory (docs/ingest.md)."},
     {"ingest.fetch-queue-kbytes", INT(ingest_fetch_queue_kbytes), "16384", 1024, 2097151, 0, NULL,
      "Kilobytes of records librdkafka prefetches for ingest, all partitions together: more "
      "costs memory, less makes ingest wake the fetcher more often (docs/ingest.md)."},
