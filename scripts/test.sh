@@ -191,6 +191,7 @@ main() {
 			exit 1
 		}
 		export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:halt_on_error=1"
+		export LSAN_OPTIONS="suppressions=$root/tests/lsan.supp"
 		export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 		run_unit "unit (sanitizers)" build/san/unit_tests
 		run_integration "$root/build/san/topsongs" "san: "
