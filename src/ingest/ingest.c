@@ -187,10 +187,10 @@ static void start_batch(struct ingest *in, int32_t partition, int64_t offset)
 }
 
 /* The partition whose open batch holds the most record values. Batches are
- * held in memory until their files are written, so their sum is a large part of ingest's
- * memory while it works off a backlog, and would grow with the partitions
- * a process holds: past ingest.buffer-kbytes, the largest is committed
- * early (docs/ingest.md, "Memory"). */
+ * held in memory until their files are written, so their sum is a large
+ * part of ingest's memory while it works off a backlog, and would grow with
+ * the partitions a process holds: past ingest.buffer-kbytes, the largest
+ * is committed early (docs/ingest.md, "Memory"). */
 static int32_t largest_batch(const struct ingest *in)
 {
 	int32_t best = 0;

@@ -41,7 +41,7 @@ enum slot_state { QUEUED, WRITING, WRITTEN };
 struct slot {
 	struct ingest_job job;
 	enum slot_state state;
-	int rc; /* of writing its files; then err */
+	int rc; /* 0, or why its files could not be written (and err) */
 	struct ts_err err;
 };
 
@@ -173,10 +173,10 @@ static void *write_batches(void *arg)
 		c->stats->commit_us += time_mono_us() - t0;
 		pthread_mutex_lock(&c->mu);
 		/* Its rows are in its files now (or it is to be dropped), its
-		 * blocks freed: its bytes leave the memory bound (ingest.buffer-kbytes) at once, so
-		 * that a main thread waiting on the bound goes on reading
-		 * while the committer waits for fsyncs, PostgreSQL and the
-		 * publication. */
+		 * blocks freed: its bytes leave the memory bound
+		 * (ingest.buffer-kbytes) at once, so that a main thread
+		 * waiting on the bound goes on reading while the committer
+		 * waits for fsyncs, PostgreSQL and the publication. */
 		c->bytes -= s->job.bytes;
 		s->job.bytes = 0;
 		s->state = WRITTEN;

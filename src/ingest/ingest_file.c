@@ -94,9 +94,11 @@ int ingest_file_matches(const struct ingest_file *f, const struct play_event *ev
 
 /* The folder of a staged file, path: its batch's folder. That one is new
  * each batch and is made by the batch's first file to close, on a writer
- * thread of the committer, without a sync: ingest_files_sync makes its entry durable with
- * the batch's files. The folders above it (the topic's staging folder) are
- * made and synced once, when the committer starts (ingest_committer.c). */
+ * thread of the committer, without a sync: ingest_files_sync makes its
+ * entry durable with the batch's files. The folders above it (the topic's
+ * staging folder) are made and synced once, when the committer starts
+ * (ingest_committer.c); making them here too is only for a folder removed
+ * while ingest runs. */
 static int make_batch_dir(const char *path, struct ts_err *err)
 {
 	char dir[INGEST_PATH_MAX * 2];
